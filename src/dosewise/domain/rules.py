@@ -1,0 +1,327 @@
+"""The clinical rules the engine runs on, as plain frozen data. ``dosewise.knowledge`` builds them from the
+versioned data files; the domain never reads files itself, so every rule arrives with its provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from fractions import Fraction
+
+from dosewise.domain.errors import UnknownDrug
+from dosewise.domain.quantity import Concentration, Quantity
+
+__all__ = [
+    "Conflict",
+    "DialysisRule",
+    "DrugRules",
+    "EgfrRule",
+    "ElderlyRule",
+    "Ingredient",
+    "InteractionRule",
+    "KnowledgeBase",
+    "LimitRule",
+    "MissedDoseRule",
+    "Product",
+    "Provenance",
+    "PumpRules",
+    "RenalBand",
+    "RenalRules",
+    "Scored",
+    "Severity",
+    "SourceRef",
+    "SymptomDefinition",
+    "TaperRule",
+    "TitrationRule",
+    "TriageRule",
+]
+
+
+class Severity(Enum):
+    """The one severity scale shared by every finding, interaction or not."""
+
+    INFO = "info"
+    MINOR = "minor"
+    MODERATE = "moderate"
+    MAJOR = "major"
+    CONTRAINDICATED = "contraindicated"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_ORDER.index(self)
+
+
+_SEVERITY_ORDER = [Severity.INFO, Severity.MINOR, Severity.MODERATE, Severity.MAJOR, Severity.CONTRAINDICATED]
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    id: str
+    citation: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a rule comes from: source ids resolved to citations, and the confidence grade."""
+
+    sources: tuple[SourceRef, ...]
+    confidence: str
+
+    def cite(self) -> str:
+        names = "; ".join(source.citation for source in self.sources)
+        return f"{names} [{self.confidence}]"
+
+    @property
+    def source_ids(self) -> tuple[str, ...]:
+        return tuple(source.id for source in self.sources)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A source that says something else, and how the knowledge base resolved it (the safer default)."""
+
+    source: SourceRef
+    statement: str
+    confidence: str
+    resolution: str
+
+
+class Scored(Enum):
+    YES = "yes"
+    NO = "no"
+    VARIES = "varies"  # labeler-specific: halves only once a pharmacist confirms the product in hand
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    form: str
+    label: str
+    provenance: Provenance
+    strength: Quantity | None = None
+    concentration: Concentration | None = None
+    scored: Scored = Scored.NO
+    measure_increment: Quantity | None = None
+    rxcui: str | None = None
+    note: str = ""
+
+    @property
+    def is_liquid(self) -> bool:
+        return self.concentration is not None
+
+    @property
+    def unit_word(self) -> str:
+        return {"tablet": "tablet", "granules": "packet"}.get(self.form, "unit")
+
+
+@dataclass(frozen=True)
+class TitrationRule:
+    times_per_day: int
+    increment_per_dose: Quantity
+    min_interval_days: int
+    steps: tuple[tuple[Quantity, int], ...]
+    description: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class LimitRule:
+    max_daily: Quantity
+    max_times_per_day: int
+    max_single_dose: Quantity
+    min_age_years: int
+    note: str
+    provenance: Provenance
+    usual_daily_low: Quantity | None = None
+    usual_daily_high: Quantity | None = None
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenalBand:
+    id: str
+    crcl_from: Fraction
+    crcl_to: Fraction
+    multiplier: Fraction
+    action: str  # none | reduce | avoid
+    clinician_text: str
+    provenance: Provenance
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
+class EgfrRule:
+    id: str
+    egfr_from: Fraction
+    egfr_to: Fraction
+    action: str
+    clinician_text: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class DialysisRule:
+    action: str
+    override_max_daily: Quantity | None
+    clinician_text: str
+    provenance: Provenance
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenalRules:
+    bands: tuple[RenalBand, ...]
+    general_statement: str
+    provenance: Provenance
+    dialysis: DialysisRule | None = None
+    egfr_rules: tuple[EgfrRule, ...] = ()
+    encephalopathy_start_threshold: Quantity | None = None
+    encephalopathy_text: str = ""
+    encephalopathy_provenance: Provenance | None = None
+
+
+@dataclass(frozen=True)
+class ElderlyRule:
+    age_from_years: int
+    clinician_text: str
+    patient_text: str
+    provenance: Provenance
+    beers_egfr_below: Fraction | None = None
+    beers_text: str = ""
+    beers_provenance: Provenance | None = None
+
+
+@dataclass(frozen=True)
+class TaperRule:
+    min_days: int
+    step_days: int
+    step_daily: Quantity
+    final_max_daily: Quantity
+    max_single_reduction: Fraction
+    clinician_text: str
+    provenance: Provenance
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
+class MissedDoseRule:
+    take_if_elapsed_fraction_below: Fraction
+    soon_after_consecutive_missed: int
+    urgent_after_missed_hours: int
+    clinician_text: str
+    provenance: Provenance
+    is_label_text: bool = False
+
+
+@dataclass(frozen=True)
+class PumpRules:
+    reservoir_sizes_ml: tuple[Quantity, ...]
+    low_reservoir_alarm: Quantity
+    safer_alarm: Quantity
+    refill_buffer_days: int
+    max_daily: Quantity
+    maintenance_ranges: tuple[tuple[str, Quantity, Quantity], ...]
+    concentrations: tuple[Concentration, ...]
+    note: str
+    provenance: Provenance
+    limits_provenance: Provenance
+
+
+@dataclass(frozen=True)
+class DrugRules:
+    """Everything the planners and checker need for one drug and route."""
+
+    id: str
+    name: str
+    route: str
+    dose_unit: str
+    products: tuple[Product, ...]
+    provenance: Provenance
+    titration: TitrationRule | None = None
+    limits: LimitRule | None = None
+    renal: RenalRules | None = None
+    elderly: ElderlyRule | None = None
+    taper: TaperRule | None = None
+    missed_dose: MissedDoseRule | None = None
+    withdrawal_signs: tuple[str, ...] = ()
+    withdrawal_text: str = ""
+    therapeutic_band_ng_ml: tuple[Fraction, Fraction] | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def product(self, product_id: str) -> Product:
+        for product in self.products:
+            if product.id == product_id:
+                return product
+        raise KeyError(product_id)
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    id: str
+    name: str
+    classes: tuple[str, ...]
+    rxcui: str | None
+    rxcui_status: str
+    atc: str | None
+    atc_status: str
+    brands: tuple[str, ...]
+    misspellings: tuple[str, ...]
+    provenance: Provenance
+    substance: bool = False
+
+
+@dataclass(frozen=True)
+class InteractionRule:
+    id: str
+    a: str
+    b: str
+    severity: Severity
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class SymptomDefinition:
+    id: str
+    label: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TriageRule:
+    id: str
+    level: str
+    reason: str
+    any_symptoms: tuple[str, ...]
+    patient_text: str
+    clinician_text: str
+    provenance: Provenance
+    min_matched: int = 1
+    context_any: tuple[str, ...] = ()
+    context_all: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    version: str
+    status: str
+    notice: str
+    drugs: dict[str, DrugRules]
+    ingredients: tuple[Ingredient, ...]
+    interactions: tuple[InteractionRule, ...]
+    symptoms: tuple[SymptomDefinition, ...]
+    triage_rules: tuple[TriageRule, ...]
+    sources: dict[str, SourceRef]
+    pump: PumpRules | None = None
+    alternatives: tuple[dict[str, str], ...] = ()
+    pk: dict[str, object] = field(default_factory=dict)
+
+    def drug(self, drug_id: str) -> DrugRules:
+        key = drug_id.strip().lower()
+        if key in self.drugs:
+            return self.drugs[key]
+        planned = ", ".join(sorted(self.drugs))
+        raise UnknownDrug(f"no dosing rules for '{drug_id}'", hint=f"rules exist for: {planned}")

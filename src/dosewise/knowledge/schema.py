@@ -1,0 +1,404 @@
+"""The shape of every knowledge-base file, validated at load (pydantic, ``extra="forbid"``).
+
+Numbers are strings with their unit ("80 mg", "10 mg/5 mL", "30 mL/min"); a bare number where a unit
+belongs fails validation. Every rule names its sources and confidence grade.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from dosewise.domain.errors import InvalidInput
+from dosewise.domain.quantity import Unit, parse_amount, parse_concentration, parse_quantity
+
+__all__ = [
+    "Confidence",
+    "DictionaryFile",
+    "DrugFile",
+    "InteractionsFile",
+    "IntrathecalFile",
+    "ReleaseFile",
+    "SourcesFile",
+    "TriageFile",
+]
+
+Confidence = Literal["H", "M-H", "M", "L-M", "L", "derived", "policy"]
+
+
+def _unit_checker(*units: Unit) -> AfterValidator:
+    def check(text: str) -> str:
+        try:
+            parse_quantity(text, allowed=units)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from exc
+        return text
+
+    return AfterValidator(check)
+
+
+def _check_concentration(text: str) -> str:
+    try:
+        parse_concentration(text)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from exc
+    return text
+
+
+def _check_fraction(text: str) -> str:
+    try:
+        parse_amount(text)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from exc
+    return text
+
+
+Mass = Annotated[str, _unit_checker(Unit.MG, Unit.MCG)]
+Mg = Annotated[str, _unit_checker(Unit.MG)]
+Mcg = Annotated[str, _unit_checker(Unit.MCG)]
+Volume = Annotated[str, _unit_checker(Unit.ML)]
+ClearanceText = Annotated[str, _unit_checker(Unit.ML_PER_MIN)]
+EgfrText = Annotated[str, _unit_checker(Unit.ML_PER_MIN_173)]
+Percent = Annotated[str, _unit_checker(Unit.PERCENT)]
+NgPerMl = Annotated[str, _unit_checker(Unit.NG_PER_ML)]
+Units = Annotated[str, _unit_checker(Unit.UNITS, Unit.MG)]
+ConcentrationText = Annotated[str, AfterValidator(_check_concentration)]
+FractionText = Annotated[str, AfterValidator(_check_fraction)]
+SourceIds = Annotated[list[str], Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sourced(Strict):
+    sources: SourceIds
+    confidence: Confidence
+
+
+class ConflictEntry(Strict):
+    source: str
+    statement: str
+    confidence: Confidence
+    resolution: str
+
+
+class ReleaseFile(Strict):
+    version: str = Field(pattern=r"^\d{4}\.\d{2}\.\d+$")
+    released: str
+    status: str
+    notice: str
+
+
+class SourceEntry(Strict):
+    citation: str = Field(min_length=5)
+    url: str
+    section: str
+
+
+class SourcesFile(Strict):
+    sources: dict[str, SourceEntry]
+
+
+class DrugHeader(Sourced):
+    id: str
+    name: str
+    route: Literal["oral", "intrathecal"]
+    dose_unit: Literal["mg", "mcg"]
+    indication: str
+    ingredient: str | None = None
+
+
+class ProductEntry(Sourced):
+    id: str
+    form: Literal["tablet", "oral_solution", "oral_suspension", "granules", "capsule"]
+    label: str
+    strength: Mass | None = None
+    concentration: ConcentrationText | None = None
+    scored: Literal["yes", "no", "varies"] = "no"
+    measure_increment: Volume | None = None
+    pack: Volume | None = None
+    rxcui: str | None = Field(default=None, pattern=r"^\d+$")
+    note: str = ""
+
+
+class TitrationStep(Strict):
+    dose: Mass
+    days: int = Field(gt=0)
+
+
+class TitrationSection(Sourced):
+    description: str
+    times_per_day: int = Field(ge=1, le=6)
+    increment_per_dose: Mass
+    min_interval_days: int = Field(ge=1)
+    steps: list[TitrationStep] = Field(min_length=1)
+
+
+class LimitsSection(Sourced):
+    max_daily: Mass
+    max_times_per_day: int = Field(ge=1, le=6)
+    max_single_dose: Mass
+    min_age_years: int = Field(ge=0)
+    note: str
+    usual_daily_low: Mass | None = None
+    usual_daily_high: Mass | None = None
+    conflicts: list[ConflictEntry] = []
+
+
+class RenalBandEntry(Sourced):
+    id: str
+    crcl_from: ClearanceText
+    crcl_to: ClearanceText
+    multiplier: FractionText
+    action: Literal["none", "reduce", "avoid"]
+    clinician_text: str
+    conflicts: list[ConflictEntry] = []
+
+
+class EgfrRuleEntry(Sourced):
+    id: str
+    egfr_from: EgfrText
+    egfr_to: EgfrText
+    action: Literal["reduce", "avoid"]
+    clinician_text: str
+
+
+class DialysisEntry(Sourced):
+    action: Literal["reduce", "avoid"]
+    override_max_daily: Mass | None = None
+    clinician_text: str
+    conflicts: list[ConflictEntry] = []
+
+
+class EncephalopathyEntry(Sourced):
+    clinician_text: str
+    start_daily_threshold: Mass
+
+
+class RenalSection(Sourced):
+    measure: Literal["crcl"]
+    boundary_rule: str
+    general_statement: str
+    bands: list[RenalBandEntry] = Field(min_length=1)
+    dialysis: DialysisEntry | None = None
+    egfr_rules: list[EgfrRuleEntry] = []
+    encephalopathy_risk: EncephalopathyEntry | None = None
+
+
+class BeersEntry(Sourced):
+    egfr_below: EgfrText
+    action: Literal["avoid"]
+    clinician_text: str
+
+
+class ElderlySection(Sourced):
+    age_from_years: int
+    clinician_text: str
+    patient_text: str
+    beers: BeersEntry | None = None
+
+
+class TaperSection(Sourced):
+    min_days: int = Field(ge=1)
+    step_days: int = Field(ge=1)
+    step_daily: Mass
+    final_max_daily: Mass
+    max_single_reduction: FractionText
+    clinician_text: str
+    conflicts: list[ConflictEntry] = []
+
+
+class WithdrawalSection(Sourced):
+    signs: list[str] = Field(min_length=1)
+    clinician_text: str
+
+
+class SideEffect(Sourced):
+    name: str
+    frequency: str = Field(pattern=r"^\d+(\.\d+)?-\d+(\.\d+)?%$")
+    note: str = ""
+
+
+class RedFlag(Sourced):
+    id: str
+    text: str
+    threshold: Mass | None = None
+
+
+class MissedDoseSection(Sourced):
+    is_label_text: bool
+    take_if_elapsed_fraction_below: FractionText
+    never_double: Literal[True]
+    soon_after_consecutive_missed: int = Field(ge=1)
+    urgent_after_missed_hours: int = Field(ge=1)
+    clinician_text: str
+
+
+class ConcentrationBand(Sourced):
+    therapeutic_low: NgPerMl
+    therapeutic_high: NgPerMl
+    toxic_low: NgPerMl
+    toxic_high: NgPerMl
+
+
+class MonitoringSection(Sourced):
+    clinician_text: str
+
+
+class DrugFile(Strict):
+    drug: DrugHeader
+    products: list[ProductEntry] = Field(min_length=1)
+    titration: TitrationSection
+    limits: LimitsSection
+    renal: RenalSection | None = None
+    elderly: ElderlySection | None = None
+    taper: TaperSection
+    withdrawal: WithdrawalSection
+    side_effects: list[SideEffect] = []
+    red_flags: list[RedFlag] = []
+    missed_dose: MissedDoseSection | None = None
+    concentrations: ConcentrationBand | None = None
+    monitoring: MonitoringSection | None = None
+
+
+class ItConcentration(Sourced):
+    value: ConcentrationText
+    use: Literal["screening", "maintenance"]
+    products: list[str]
+
+
+class ScreeningBolus(Sourced):
+    order: int
+    dose: Mcg
+    volume: Volume
+    note: str
+
+
+class InitialDose(Sourced):
+    multiple_of_screening_dose: FractionText
+    note: str
+
+
+class ItTitration(Sourced):
+    origin: Literal["spinal", "cerebral"]
+    increase_from: Percent
+    increase_to: Percent
+    every_hours: int
+    maintenance_low: Mcg
+    maintenance_high: Mcg
+    refill_increase_to: Percent
+    refill_decrease_to: Percent
+
+
+class ItLimits(Sourced):
+    max_daily: Mcg
+    note: str
+
+
+class PumpSection(Sourced):
+    model: str
+    reservoir_sizes: list[Volume]
+    low_reservoir_alarm: Volume
+    safer_alarm: Volume
+    refill_buffer_days: int = Field(ge=0)
+    eri_to_stop_days: int
+    max_service_years: int
+    note: str
+
+
+class IntrathecalFile(Strict):
+    drug: DrugHeader
+    concentrations: list[ItConcentration]
+    screening_boluses: list[ScreeningBolus]
+    initial_dose: InitialDose
+    titration: list[ItTitration]
+    limits: ItLimits
+    pump: PumpSection
+    withdrawal: WithdrawalSection
+
+
+class AlternativeAgent(Sourced):
+    id: str
+    name: str
+    kind: Literal["daily_oral", "episodic_procedure"]
+    titration: str
+    max_daily: Mass | None = None
+    max_dose_per_session: Units | None = None
+    warnings: str
+
+
+class AlternativesFile(Strict):
+    agents: list[AlternativeAgent]
+
+
+class IngredientEntry(Sourced):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str
+    classes: list[str] = Field(min_length=1)
+    rxcui: str | None = Field(default=None, pattern=r"^\d+$")
+    rxcui_status: Literal["verified", "unverified", "not_found"]
+    atc: str | None = Field(default=None, pattern=r"^[A-Z]\d{2}[A-Z]{2}\d{2}$")
+    atc_status: Literal["verified", "unverified", "not_found"]
+    brands: list[str]
+    misspellings: list[str]
+    substance: bool = False
+
+
+class DictionaryFile(Strict):
+    ingredients: list[IngredientEntry] = Field(min_length=1)
+
+
+SeverityText = Literal["info", "minor", "moderate", "major", "contraindicated"]
+
+
+class InteractionEntry(Sourced):
+    id: str
+    a: str
+    b: str
+    severity: SeverityText
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+
+
+class InteractionsFile(Strict):
+    rules: list[InteractionEntry] = Field(min_length=1)
+
+
+class SymptomEntry(Strict):
+    id: str
+    label: str
+    words: list[str] = Field(min_length=1)
+
+
+ContextFlag = Literal[
+    "missed_doses",
+    "dose_stopped",
+    "recent_increase",
+    "kidney_impaired",
+    "older_low_egfr",
+    "sedative_comedication",
+    "pump",
+]
+
+
+class TriageRuleEntry(Sourced):
+    id: str
+    level: Literal["expected", "soon", "urgent", "emergency"]
+    reason: Literal[
+        "withdrawal", "overdose", "encephalopathy", "breathing_depression", "low_blood_pressure", "side_effect"
+    ]
+    any_symptoms: list[str] = Field(min_length=1)
+    min_matched: int = Field(default=1, ge=1)
+    context_any: list[ContextFlag] = []
+    context_all: list[ContextFlag] = []
+    patient_text: str
+    clinician_text: str
+
+
+class TriageFile(Strict):
+    symptoms: list[SymptomEntry] = Field(min_length=1)
+    rules: list[TriageRuleEntry] = Field(min_length=1)
