@@ -104,6 +104,8 @@ class Product:
     measure_increment: Quantity | None = None
     rxcui: str | None = None
     note: str = ""
+    default: bool = False
+    pack: Quantity | None = None
 
     @property
     def is_liquid(self) -> bool:

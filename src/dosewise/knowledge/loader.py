@@ -107,6 +107,8 @@ class _Builder:
             measure_increment=parse_quantity(entry.measure_increment) if entry.measure_increment else None,
             rxcui=entry.rxcui,
             note=entry.note,
+            default=entry.default,
+            pack=parse_quantity(entry.pack) if entry.pack else None,
         )
 
     def renal(self, section: schema.RenalSection) -> RenalRules:

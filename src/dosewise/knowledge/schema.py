@@ -121,6 +121,7 @@ class ProductEntry(Sourced):
     pack: Volume | None = None
     rxcui: str | None = Field(default=None, pattern=r"^\d+$")
     note: str = ""
+    default: bool = False
 
 
 class TitrationStep(Strict):
