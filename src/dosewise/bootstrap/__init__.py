@@ -1,1 +1,16 @@
-"""dosewise layer."""
+"""The one composition root: settings -> knowledge base (and, for the web app, engine and unit of work)."""
+
+from __future__ import annotations
+
+from dosewise.bootstrap.settings import Settings, load_settings
+from dosewise.domain.rules import KnowledgeBase
+
+__all__ = ["Settings", "knowledge_base", "load_settings"]
+
+
+def knowledge_base(settings: Settings | None = None, version: str | None = None) -> KnowledgeBase:
+    """Load the configured (or newest) knowledge-base version."""
+    from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+
+    chosen = version or (settings.kb_version if settings else "") or DEFAULT_VERSION
+    return load_knowledge_base(chosen)

@@ -8,16 +8,16 @@ planner's defaults fill the times, and a written daily total must agree with dos
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date
 from fractions import Fraction
 from typing import Any, Literal, cast
 
-from dosewise.domain.dispensing import TakeInstruction, take_for_dose
+from dosewise.domain.dispensing import TakeInstruction, dispense_totals, take_for_dose
 from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.findings import Finding
 from dosewise.domain.patient import Medication, Patient, SerumCreatinine
-from dosewise.domain.quantity import Quantity, Unit, format_amount, parse_amount, parse_quantity
-from dosewise.domain.regimen import Override, Plan, Step, default_times, parse_clock_time
+from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantity
+from dosewise.domain.regimen import Override, Plan, Step, administrations, default_times, parse_clock_time
 from dosewise.domain.rules import DrugRules, KnowledgeBase, Severity
 
 __all__ = [
@@ -32,7 +32,7 @@ __all__ = [
 PLAN_FORMAT = "dosewise.plan/1"
 _PLAN_KEYS = {
     "format", "drug", "route", "kb_version", "kind", "timezone", "then", "products", "steps",
-    "findings", "overrides", "notes", "summary",
+    "findings", "overrides", "notes", "summary", "dispense",
 }
 _STEP_KEYS = {"start", "days", "dose", "times_per_day", "times", "daily", "take", "end", "label"}
 _PATIENT_KEYS = {
@@ -201,6 +201,11 @@ def plan_to_document(plan: Plan, rules: DrugRules) -> dict[str, Any]:
             entry["take"] = []
             entry["label"] = "no dose"
         steps.append(entry)
+    try:
+        lines = dispense_totals(administrations(plan, UTC), rules, plan.products)
+        dispense = [line.to_json() for line in lines]
+    except DosewiseError:
+        dispense = []
     return {
         "format": PLAN_FORMAT,
         "drug": plan.drug,
@@ -214,6 +219,7 @@ def plan_to_document(plan: Plan, rules: DrugRules) -> dict[str, Any]:
         "overrides": [{"code": o.code, "reason": o.reason, "by": o.by} for o in plan.overrides],
         "findings": [f.to_json() for f in plan.findings],
         "notes": list(plan.notes),
+        "dispense": dispense,
     }
 
 
@@ -279,7 +285,3 @@ def patient_from_document(document: Mapping[str, Any]) -> Patient:
         timezone=str(document.get("timezone", "UTC")),
         medications=tuple(medications),
     )
-
-
-def describe_amount(value: Fraction) -> str:
-    return format_amount(value)
