@@ -1,0 +1,119 @@
+"""Accounts: users, server-side sessions and failed-login records, with their repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from dosewise.adapters.db.base import Base, UtcDateTime
+from dosewise.services.ports import Role, SessionRecord, User
+
+__all__ = ["LoginFailureRow", "SessionRow", "SqlSessions", "SqlThrottle", "SqlUsers", "UserRow"]
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class LoginFailureRow(Base):
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+def _user(row: UserRow) -> User:
+    role: Role = row.role  # type: ignore[assignment]
+    return User(row.id, row.email, row.display_name, role, row.password_hash, row.created_at)
+
+
+class SqlUsers:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, *, email: str, display_name: str, role: Role, password_hash: str, at: datetime) -> User:
+        row = UserRow(email=email, display_name=display_name, role=role, password_hash=password_hash, created_at=at)
+        self.session.add(row)
+        self.session.flush()
+        return _user(row)
+
+    def get(self, user_id: int) -> User | None:
+        row = self.session.get(UserRow, user_id)
+        return _user(row) if row else None
+
+    def by_email(self, email: str) -> User | None:
+        row = self.session.scalar(select(UserRow).where(UserRow.email == email))
+        return _user(row) if row else None
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        row = self.session.get(UserRow, user_id)
+        if row is not None:
+            row.password_hash = password_hash
+
+
+class SqlSessions:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, record: SessionRecord) -> None:
+        self.session.add(
+            SessionRow(
+                token_hash=record.token_hash,
+                user_id=record.user_id,
+                csrf_token=record.csrf_token,
+                created_at=record.created_at,
+                expires_at=record.expires_at,
+            )
+        )
+
+    def get(self, token_hash: str) -> SessionRecord | None:
+        row = self.session.get(SessionRow, token_hash)
+        if row is None:
+            return None
+        return SessionRecord(row.token_hash, row.user_id, row.csrf_token, row.created_at, row.expires_at)
+
+    def delete(self, token_hash: str) -> None:
+        self.session.execute(delete(SessionRow).where(SessionRow.token_hash == token_hash))
+
+    def delete_expired(self, now: datetime) -> int:
+        result = self.session.execute(delete(SessionRow).where(SessionRow.expires_at < now))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class SqlThrottle:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record_failure(self, key: str, at: datetime) -> None:
+        self.session.add(LoginFailureRow(key=key, at=at))
+
+    def failures_since(self, key: str, since: datetime) -> Sequence[datetime]:
+        rows = self.session.scalars(
+            select(LoginFailureRow.at).where(LoginFailureRow.key == key, LoginFailureRow.at >= since)
+        )
+        return sorted(rows)
+
+    def clear(self, key: str) -> None:
+        self.session.execute(delete(LoginFailureRow).where(LoginFailureRow.key == key))

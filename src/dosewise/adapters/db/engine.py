@@ -1,0 +1,82 @@
+"""Engines for SQLite (a file in the data directory, WAL mode) and PostgreSQL, and programmatic migration.
+
+SQLite: pysqlite's own transaction handling is switched off so that a write unit of work can start with
+``BEGIN IMMEDIATE``: it takes the write lock before reading, so two concurrent writers queue (busy
+timeout) instead of one failing half-way. Reads start a plain deferred transaction and never block.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+__all__ = ["MIGRATIONS", "database_url", "make_engine", "migrate", "write_engine"]
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_WRITE = "dosewise_write"
+_BUSY_TIMEOUT_MS = 10_000
+_MIGRATION_LOCK = 0x646F7365  # "dose": one PostgreSQL advisory lock id for concurrent first starts
+
+
+def database_url(configured: str, data_dir: Path) -> str:
+    """The configured URL, or a SQLite file in the data directory (created with its parents)."""
+    if configured:
+        return configured
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+pysqlite:///{data_dir / 'dosewise.sqlite3'}"
+
+
+def make_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] | None = None) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, **(connect_args or {})},
+            pool_size=10,
+            max_overflow=20,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(
+        url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args or {}
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=FULL")  # a logged dose survives a power cut
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def write_engine(engine: Engine) -> Engine:
+    """The same engine and pool, marked so SQLite transactions take the write lock at BEGIN."""
+    return engine.execution_options(**{_WRITE: True})
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (run at start-up; a no-op when already there)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with write_engine(engine).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

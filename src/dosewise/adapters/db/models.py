@@ -1,0 +1,33 @@
+"""Every record class, imported once so the metadata is complete for migrations and tests."""
+
+from __future__ import annotations
+
+from dosewise.adapters.db.accounts import LoginFailureRow, SessionRow, UserRow
+from dosewise.adapters.db.audit import AuditRow
+from dosewise.adapters.db.base import Base
+from dosewise.adapters.db.diary import CheckInRow, SymptomRow
+from dosewise.adapters.db.doses import DoseEventRow, StockCountRow
+from dosewise.adapters.db.plans import PlanVersionRow
+from dosewise.adapters.db.records import GrantRow, MedicationRow, PatientRow
+
+__all__ = [
+    "APPEND_ONLY_TABLES",
+    "AuditRow",
+    "CheckInRow",
+    "DoseEventRow",
+    "GrantRow",
+    "LoginFailureRow",
+    "MedicationRow",
+    "PatientRow",
+    "PlanVersionRow",
+    "SessionRow",
+    "StockCountRow",
+    "SymptomRow",
+    "UserRow",
+    "metadata",
+]
+
+metadata = Base.metadata
+
+# History that is never edited or deleted: a correction is a new row (database triggers refuse the rest).
+APPEND_ONLY_TABLES = ("plan_versions", "dose_events", "stock_counts", "symptom_entries", "checkins", "audit_events")

@@ -1,0 +1,72 @@
+"""The SQLAlchemy unit of work and the store that opens read or write units on one engine."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from dosewise.adapters.db.accounts import SqlSessions, SqlThrottle, SqlUsers
+from dosewise.adapters.db.audit import SqlAudit
+from dosewise.adapters.db.diary import SqlDiary
+from dosewise.adapters.db.doses import SqlDoses, SqlStock
+from dosewise.adapters.db.engine import write_engine
+from dosewise.adapters.db.plans import SqlPlans
+from dosewise.adapters.db.records import SqlGrants, SqlMedications, SqlPatients
+
+__all__ = ["SqlStore", "SqlUnitOfWork"]
+
+
+class SqlUnitOfWork:
+    """One session, one transaction; leaving without ``commit`` rolls everything back."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self._factory = factory
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        session = self._factory()
+        self._session = session
+        self.users = SqlUsers(session)
+        self.sessions = SqlSessions(session)
+        self.throttle = SqlThrottle(session)
+        self.patients = SqlPatients(session)
+        self.grants = SqlGrants(session)
+        self.medications = SqlMedications(session)
+        self.plans = SqlPlans(session)
+        self.doses = SqlDoses(session)
+        self.stock = SqlStock(session)
+        self.diary = SqlDiary(session)
+        self.audit = SqlAudit(session)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._session is not None
+        try:
+            self._session.rollback()
+        finally:
+            self._session.close()
+            self._session = None
+
+    def commit(self) -> None:
+        assert self._session is not None, "commit outside a unit of work"
+        self._session.commit()
+
+
+class SqlStore:
+    """``read()`` opens a plain transaction; ``write()`` one that takes the write lock up front (SQLite)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._read = sessionmaker(bind=engine, expire_on_commit=False)
+        self._write = sessionmaker(bind=write_engine(engine), expire_on_commit=False)
+
+    def read(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._read)
+
+    def write(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._write)

@@ -1,0 +1,385 @@
+"""Ports of the web-facing services: the stored records, the repositories and the unit of work.
+
+Services are keyword-only functions over these Protocols; ``dosewise.adapters.db`` implements them with
+SQLAlchemy and the tests implement them with in-memory fakes. A record here is what is stored, in domain
+types (``Quantity``, ``Fraction``, zone-aware ``datetime``); the adapters map rows to and from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fractions import Fraction
+from types import TracebackType
+from typing import Any, Literal, Protocol, Self
+
+from dosewise.domain.errors import DosewiseError
+from dosewise.domain.quantity import Quantity
+
+__all__ = [
+    "AccessDenied",
+    "Actor",
+    "AuditEvent",
+    "AuditRepository",
+    "AuthenticationFailed",
+    "AuthenticationRequired",
+    "CheckIn",
+    "Clock",
+    "Conflict",
+    "DiaryRepository",
+    "DoseEvent",
+    "DoseRepository",
+    "Grant",
+    "GrantRepository",
+    "LoginThrottled",
+    "Medication",
+    "MedicationRepository",
+    "PasswordHasher",
+    "PatientRepository",
+    "PlanRepository",
+    "PlanVersion",
+    "Profile",
+    "Role",
+    "SessionRecord",
+    "SessionRepository",
+    "StockCount",
+    "StockRepository",
+    "Store",
+    "SymptomEntry",
+    "ThrottleRepository",
+    "UnitOfWork",
+    "User",
+    "UserRepository",
+]
+
+Role = Literal["patient", "caregiver", "clinician"]
+Access = Literal["caregiver", "clinician"]
+Clock = Callable[[], datetime]
+
+
+# ----------------------------------------------------------------------------------------------- errors
+class AccessDenied(DosewiseError):
+    """The record does not exist or the actor may not touch it; both look the same from outside."""
+
+    code = "not_found"
+
+
+class AuthenticationRequired(DosewiseError):
+    code = "authentication_required"
+
+
+class AuthenticationFailed(DosewiseError):
+    code = "authentication_failed"
+
+
+class LoginThrottled(DosewiseError):
+    code = "login_throttled"
+
+    def __init__(self, message: str, *, retry_after_seconds: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class Conflict(DosewiseError):
+    """The request contradicts what is already recorded (a dose already logged for that slot)."""
+
+    code = "conflict"
+
+
+# ---------------------------------------------------------------------------------------------- records
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    password_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a request, as every service sees them."""
+
+    user_id: int
+    role: Role
+    display_name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    token_hash: str
+    user_id: int
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The patient record's profile; ``public_id`` is the only identifier that appears in addresses."""
+
+    id: int
+    public_id: str
+    user_id: int
+    display_name: str
+    date_of_birth: date | None = None
+    sex: Literal["female", "male"] | None = None
+    weight_kg: Fraction | None = None
+    creatinine_value: Fraction | None = None
+    creatinine_unit: Literal["mg/dL", "umol/L"] | None = None
+    creatinine_date: date | None = None
+    egfr: Fraction | None = None
+    dialysis: bool = False
+    timezone: str = "UTC"
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    id: int
+    patient_id: int
+    grantee_email: str
+    access: Access
+    granted_at: datetime
+    granted_by: int
+    revoked_at: datetime | None = None
+    revoked_by: int | None = None
+    grantee_name: str | None = None  # filled in when an account with that e-mail exists
+
+
+@dataclass(frozen=True)
+class Medication:
+    id: int
+    patient_id: int
+    name: str
+    ingredient_id: str | None
+    dose_text: str | None
+    times_per_day: int | None
+    added_at: datetime
+    added_by: int
+    removed_at: datetime | None = None
+    removed_by: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """One immutable version of a patient's schedule; the newest version is the one in force."""
+
+    id: int
+    patient_id: int
+    number: int
+    document: dict[str, Any]
+    status: Literal["active", "paused"]
+    action: str
+    reason: str
+    created_by: int
+    created_by_name: str
+    created_at: datetime
+    prescriber: str | None = None
+    resume_document: dict[str, Any] | None = None
+    paused_on: date | None = None
+
+
+DoseStatus = Literal["taken", "skipped", "entered_in_error"]
+
+
+@dataclass(frozen=True)
+class DoseEvent:
+    """An append-only entry about one planned slot; a correction supersedes, never edits."""
+
+    id: int
+    patient_id: int
+    plan_version_id: int | None
+    slot_date: date
+    slot_index: int
+    scheduled_at: datetime
+    dose: Quantity
+    status: DoseStatus
+    taken_at: datetime | None
+    recorded_by: int
+    recorded_by_name: str
+    recorded_at: datetime
+    idempotency_key: str
+    note: str = ""
+    supersedes_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StockCount:
+    id: int
+    patient_id: int
+    product_id: str
+    amount: Fraction  # whole or half tablets/packets, or mL of a liquid
+    counted_at: datetime
+    recorded_by: int
+
+
+@dataclass(frozen=True)
+class SymptomEntry:
+    id: int
+    patient_id: int
+    recorded_at: datetime
+    recorded_by: int
+    recorded_by_name: str
+    text: str
+    severity: Literal["mild", "moderate", "severe"]
+    triage_level: str
+    triage: dict[str, Any]
+    kb_version: str
+    status: Literal["recorded", "entered_in_error"] = "recorded"
+    supersedes_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    id: int
+    patient_id: int
+    day: date
+    spasticity: int  # 0-10
+    spasm_frequency: int  # Penn spasm frequency score 0-4
+    sleep_quality: int  # 0-10
+    drowsiness: int  # 0-10
+    recorded_at: datetime
+    recorded_by: int
+    status: Literal["recorded", "entered_in_error"] = "recorded"
+    supersedes_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    patient_id: int | None
+    action: str
+    summary: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------------------- repositories
+class UserRepository(Protocol):
+    def add(self, *, email: str, display_name: str, role: Role, password_hash: str, at: datetime) -> User: ...
+    def get(self, user_id: int) -> User | None: ...
+    def by_email(self, email: str) -> User | None: ...
+    def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+
+
+class SessionRepository(Protocol):
+    def add(self, record: SessionRecord) -> None: ...
+    def get(self, token_hash: str) -> SessionRecord | None: ...
+    def delete(self, token_hash: str) -> None: ...
+    def delete_expired(self, now: datetime) -> int: ...
+
+
+class ThrottleRepository(Protocol):
+    def record_failure(self, key: str, at: datetime) -> None: ...
+    def failures_since(self, key: str, since: datetime) -> Sequence[datetime]: ...
+    def clear(self, key: str) -> None: ...
+
+
+class PatientRepository(Protocol):
+    def add(self, *, public_id: str, user_id: int, display_name: str, timezone: str, at: datetime) -> Profile: ...
+    def get(self, patient_id: int) -> Profile | None: ...
+    def by_public_id(self, public_id: str) -> Profile | None: ...
+    def by_user(self, user_id: int) -> Profile | None: ...
+    def save(self, profile: Profile) -> None: ...
+    def lock(self, patient_id: int) -> None: ...
+
+
+class GrantRepository(Protocol):
+    def add(self, *, patient_id: int, grantee_email: str, access: Access, at: datetime, by: int) -> Grant: ...
+    def revoke(self, grant_id: int, *, at: datetime, by: int) -> None: ...
+    def for_patient(self, patient_id: int, *, include_revoked: bool = False) -> Sequence[Grant]: ...
+    def active_for(self, *, patient_id: int, email: str) -> Grant | None: ...
+    def patients_for(self, email: str) -> Sequence[tuple[Grant, Profile]]: ...
+
+
+class MedicationRepository(Protocol):
+    def add(
+        self,
+        *,
+        patient_id: int,
+        name: str,
+        ingredient_id: str | None,
+        dose_text: str | None,
+        times_per_day: int | None,
+        at: datetime,
+        by: int,
+    ) -> Medication: ...
+    def current(self, patient_id: int) -> Sequence[Medication]: ...
+    def get(self, medication_id: int) -> Medication | None: ...
+    def remove(self, medication_id: int, *, at: datetime, by: int) -> None: ...
+
+
+class PlanRepository(Protocol):
+    def add(self, version: PlanVersion) -> PlanVersion: ...
+    def latest(self, patient_id: int) -> PlanVersion | None: ...
+    def history(self, patient_id: int) -> Sequence[PlanVersion]: ...
+    def get(self, version_id: int) -> PlanVersion | None: ...
+
+
+class DoseRepository(Protocol):
+    def add(self, event: DoseEvent) -> DoseEvent: ...
+    def by_key(self, patient_id: int, idempotency_key: str) -> DoseEvent | None: ...
+    def get(self, event_id: int) -> DoseEvent | None: ...
+    def between(self, patient_id: int, first: date, last: date) -> Sequence[DoseEvent]: ...
+    def superseded_ids(self, patient_id: int) -> frozenset[int]: ...
+
+
+class StockRepository(Protocol):
+    def add(self, count: StockCount) -> StockCount: ...
+    def latest(self, patient_id: int) -> Sequence[StockCount]: ...
+
+
+class DiaryRepository(Protocol):
+    def add_symptom(self, entry: SymptomEntry) -> SymptomEntry: ...
+    def get_symptom(self, entry_id: int) -> SymptomEntry | None: ...
+    def symptoms(self, patient_id: int, since: datetime | None = None) -> Sequence[SymptomEntry]: ...
+    def add_checkin(self, entry: CheckIn) -> CheckIn: ...
+    def get_checkin(self, entry_id: int) -> CheckIn | None: ...
+    def checkins(self, patient_id: int, first: date, last: date) -> Sequence[CheckIn]: ...
+
+
+class AuditRepository(Protocol):
+    def add(self, event: AuditEvent) -> AuditEvent: ...
+    def for_patient(self, patient_id: int, limit: int = 200) -> Sequence[AuditEvent]: ...
+    def for_actor(self, actor_id: int, limit: int = 200) -> Sequence[AuditEvent]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction; nothing is stored unless ``commit`` is called."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    throttle: ThrottleRepository
+    patients: PatientRepository
+    grants: GrantRepository
+    medications: MedicationRepository
+    plans: PlanRepository
+    doses: DoseRepository
+    stock: StockRepository
+    diary: DiaryRepository
+    audit: AuditRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    def commit(self) -> None: ...
+
+
+class Store(Protocol):
+    """Opens units of work: ``read()`` for queries, ``write()`` for changes (serialised per database)."""
+
+    def read(self) -> UnitOfWork: ...
+    def write(self) -> UnitOfWork: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+    def needs_rehash(self, password_hash: str) -> bool: ...
