@@ -13,4 +13,5 @@ def knowledge_base(settings: Settings | None = None, version: str | None = None)
     from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
 
     chosen = version or (settings.kb_version if settings else "") or DEFAULT_VERSION
-    return load_knowledge_base(chosen)
+    cache_dir = settings.data_dir / "cache" if settings else None
+    return load_knowledge_base(chosen, cache_dir=cache_dir)

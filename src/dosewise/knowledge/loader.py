@@ -1,51 +1,28 @@
-"""Load one released knowledge-base version: read TOML, validate against the schema, check every
-cross-reference (sources, classes, symptoms), and build the domain's frozen rules."""
+"""Load a knowledge-base version, validating it on first use and reusing the validated build after.
+
+The cache key is a hash of every data file's bytes plus the dosewise and Python versions, so any edit to
+the data (or to the code that builds it) forces a full validation again. A cache that cannot be read is
+ignored, never trusted.
+"""
 
 from __future__ import annotations
 
-import tomllib
-from fractions import Fraction
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
+from dosewise import __version__
 from dosewise.domain.errors import KnowledgeError
-from dosewise.domain.quantity import parse_amount, parse_concentration, parse_quantity
-from dosewise.domain.rules import (
-    Conflict,
-    DialysisRule,
-    DrugRules,
-    EgfrRule,
-    ElderlyRule,
-    Ingredient,
-    InteractionRule,
-    KnowledgeBase,
-    LimitRule,
-    MissedDoseRule,
-    Product,
-    Provenance,
-    PumpRules,
-    RenalBand,
-    RenalRules,
-    Scored,
-    Severity,
-    SourceRef,
-    SymptomDefinition,
-    TaperRule,
-    TitrationRule,
-    TriageRule,
-)
-from dosewise.knowledge import schema
+from dosewise.domain.rules import KnowledgeBase
 
 __all__ = ["DEFAULT_VERSION", "available_versions", "data_root", "load_knowledge_base"]
 
 DEFAULT_VERSION = "2026.11.0"
-_DRUG_FILES = ("baclofen.toml", "tizanidine.toml")
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def data_root() -> Path:
@@ -57,335 +34,55 @@ def available_versions(root: Path | None = None) -> list[str]:
     return sorted(path.name for path in base.iterdir() if (path / "release.toml").is_file())
 
 
-def _read(folder: Path, name: str, model: type[ModelT]) -> ModelT:
-    path = folder / name
+def _digest(folder: Path) -> str:
+    digest = hashlib.sha256(f"{__version__}|{sys.version}".encode())
+    for path in sorted(folder.glob("*.toml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    here = Path(__file__).parent
+    for code in (here / "builder.py", here / "schema.py", here.parent / "domain" / "rules.py"):
+        digest.update(code.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _read_cache(path: Path) -> KnowledgeBase | None:
     try:
         with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-        return model.model_validate(raw)
-    except FileNotFoundError as exc:
-        raise KnowledgeError(f"knowledge file missing: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise KnowledgeError(f"{path.name}: not valid TOML ({exc})") from exc
-    except ValidationError as exc:
-        raise KnowledgeError(f"{path.name}: {exc.error_count()} schema errors\n{exc}") from exc
+            loaded = pickle.load(handle)  # noqa: S301 - our own file, keyed by a hash of its inputs
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+    return loaded if isinstance(loaded, KnowledgeBase) else None
 
 
-class _Builder:
-    """Turns validated file models into domain rules, resolving source ids as it goes."""
-
-    def __init__(self, sources: dict[str, SourceRef]) -> None:
-        self.sources = sources
-
-    def provenance(self, item: schema.Sourced, where: str) -> Provenance:
-        refs = []
-        for source_id in item.sources:
-            if source_id not in self.sources:
-                raise KnowledgeError(f"{where}: unknown source id '{source_id}'")
-            refs.append(self.sources[source_id])
-        return Provenance(tuple(refs), item.confidence)
-
-    def conflicts(self, entries: list[schema.ConflictEntry], where: str) -> tuple[Conflict, ...]:
-        out = []
-        for entry in entries:
-            if entry.source not in self.sources:
-                raise KnowledgeError(f"{where}: conflict cites unknown source '{entry.source}'")
-            out.append(Conflict(self.sources[entry.source], entry.statement, entry.confidence, entry.resolution))
-        return tuple(out)
-
-    def product(self, entry: schema.ProductEntry) -> Product:
-        if (entry.strength is None) == (entry.concentration is None):
-            raise KnowledgeError(f"product {entry.id}: give exactly one of strength or concentration")
-        return Product(
-            id=entry.id,
-            form=entry.form,
-            label=entry.label,
-            provenance=self.provenance(entry, f"product {entry.id}"),
-            strength=parse_quantity(entry.strength) if entry.strength else None,
-            concentration=parse_concentration(entry.concentration) if entry.concentration else None,
-            scored=Scored(entry.scored),
-            measure_increment=parse_quantity(entry.measure_increment) if entry.measure_increment else None,
-            rxcui=entry.rxcui,
-            note=entry.note,
-            default=entry.default,
-            pack=parse_quantity(entry.pack) if entry.pack else None,
-        )
-
-    def renal(self, section: schema.RenalSection) -> RenalRules:
-        bands = tuple(
-            RenalBand(
-                id=band.id,
-                crcl_from=parse_quantity(band.crcl_from).amount,
-                crcl_to=parse_quantity(band.crcl_to).amount,
-                multiplier=parse_amount(band.multiplier),
-                action=band.action,
-                clinician_text=band.clinician_text,
-                provenance=self.provenance(band, f"renal band {band.id}"),
-                conflicts=self.conflicts(band.conflicts, f"renal band {band.id}"),
-            )
-            for band in section.bands
-        )
-        dialysis = None
-        if section.dialysis:
-            d = section.dialysis
-            dialysis = DialysisRule(
-                action=d.action,
-                override_max_daily=parse_quantity(d.override_max_daily) if d.override_max_daily else None,
-                clinician_text=d.clinician_text,
-                provenance=self.provenance(d, "renal dialysis"),
-                conflicts=self.conflicts(d.conflicts, "renal dialysis"),
-            )
-        egfr_rules = tuple(
-            EgfrRule(
-                id=rule.id,
-                egfr_from=parse_quantity(rule.egfr_from).amount,
-                egfr_to=parse_quantity(rule.egfr_to).amount,
-                action=rule.action,
-                clinician_text=rule.clinician_text,
-                provenance=self.provenance(rule, f"egfr rule {rule.id}"),
-            )
-            for rule in section.egfr_rules
-        )
-        enc = section.encephalopathy_risk
-        return RenalRules(
-            bands=bands,
-            general_statement=section.general_statement,
-            provenance=self.provenance(section, "renal"),
-            dialysis=dialysis,
-            egfr_rules=egfr_rules,
-            encephalopathy_start_threshold=parse_quantity(enc.start_daily_threshold) if enc else None,
-            encephalopathy_text=enc.clinician_text if enc else "",
-            encephalopathy_provenance=self.provenance(enc, "encephalopathy") if enc else None,
-        )
-
-    def drug(self, model: schema.DrugFile) -> DrugRules:
-        header = model.drug
-        where = f"drug {header.id}"
-        titration = TitrationRule(
-            times_per_day=model.titration.times_per_day,
-            increment_per_dose=parse_quantity(model.titration.increment_per_dose),
-            min_interval_days=model.titration.min_interval_days,
-            steps=tuple((parse_quantity(step.dose), step.days) for step in model.titration.steps),
-            description=model.titration.description,
-            provenance=self.provenance(model.titration, f"{where} titration"),
-        )
-        lim = model.limits
-        limits = LimitRule(
-            max_daily=parse_quantity(lim.max_daily),
-            max_times_per_day=lim.max_times_per_day,
-            max_single_dose=parse_quantity(lim.max_single_dose),
-            min_age_years=lim.min_age_years,
-            note=lim.note,
-            provenance=self.provenance(lim, f"{where} limits"),
-            usual_daily_low=parse_quantity(lim.usual_daily_low) if lim.usual_daily_low else None,
-            usual_daily_high=parse_quantity(lim.usual_daily_high) if lim.usual_daily_high else None,
-            conflicts=self.conflicts(lim.conflicts, f"{where} limits"),
-        )
-        elderly = None
-        if model.elderly:
-            e = model.elderly
-            elderly = ElderlyRule(
-                age_from_years=e.age_from_years,
-                clinician_text=e.clinician_text,
-                patient_text=e.patient_text,
-                provenance=self.provenance(e, f"{where} elderly"),
-                beers_egfr_below=parse_quantity(e.beers.egfr_below).amount if e.beers else None,
-                beers_text=e.beers.clinician_text if e.beers else "",
-                beers_provenance=self.provenance(e.beers, f"{where} beers") if e.beers else None,
-            )
-        t = model.taper
-        taper = TaperRule(
-            min_days=t.min_days,
-            step_days=t.step_days,
-            step_daily=parse_quantity(t.step_daily),
-            final_max_daily=parse_quantity(t.final_max_daily),
-            max_single_reduction=parse_amount(t.max_single_reduction),
-            clinician_text=t.clinician_text,
-            provenance=self.provenance(t, f"{where} taper"),
-            conflicts=self.conflicts(t.conflicts, f"{where} taper"),
-        )
-        missed = None
-        if model.missed_dose:
-            m = model.missed_dose
-            missed = MissedDoseRule(
-                take_if_elapsed_fraction_below=parse_amount(m.take_if_elapsed_fraction_below),
-                soon_after_consecutive_missed=m.soon_after_consecutive_missed,
-                urgent_after_missed_hours=m.urgent_after_missed_hours,
-                clinician_text=m.clinician_text,
-                provenance=self.provenance(m, f"{where} missed dose"),
-                is_label_text=m.is_label_text,
-            )
-        band: tuple[Fraction, Fraction] | None = None
-        if model.concentrations:
-            c = model.concentrations
-            self.provenance(c, f"{where} concentrations")
-            band = (parse_quantity(c.therapeutic_low).amount, parse_quantity(c.therapeutic_high).amount)
-        for effect in model.side_effects:
-            self.provenance(effect, f"{where} side effect {effect.name}")
-        for flag in model.red_flags:
-            self.provenance(flag, f"{where} red flag {flag.id}")
-        return DrugRules(
-            id=header.id,
-            name=header.name,
-            route=header.route,
-            dose_unit=header.dose_unit,
-            products=tuple(self.product(entry) for entry in model.products),
-            provenance=self.provenance(header, where),
-            titration=titration,
-            limits=limits,
-            renal=self.renal(model.renal) if model.renal else None,
-            elderly=elderly,
-            taper=taper,
-            missed_dose=missed,
-            withdrawal_signs=tuple(model.withdrawal.signs),
-            withdrawal_text=model.withdrawal.clinician_text,
-            therapeutic_band_ng_ml=band,
-        )
-
-    def pump(self, model: schema.IntrathecalFile) -> PumpRules:
-        p = model.pump
-        return PumpRules(
-            reservoir_sizes_ml=tuple(parse_quantity(size) for size in p.reservoir_sizes),
-            low_reservoir_alarm=parse_quantity(p.low_reservoir_alarm),
-            safer_alarm=parse_quantity(p.safer_alarm),
-            refill_buffer_days=p.refill_buffer_days,
-            max_daily=parse_quantity(model.limits.max_daily),
-            maintenance_ranges=tuple(
-                (t.origin, parse_quantity(t.maintenance_low), parse_quantity(t.maintenance_high))
-                for t in model.titration
-            ),
-            concentrations=tuple(parse_concentration(c.value) for c in model.concentrations),
-            note=p.note,
-            provenance=self.provenance(p, "pump"),
-            limits_provenance=self.provenance(model.limits, "intrathecal limits"),
-        )
+def _write_cache(path: Path, kb: KnowledgeBase) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+            pickle.dump(kb, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(handle.name, path)
+    except OSError:
+        return  # a cache that cannot be written only costs time
 
 
-def _check_references(
-    ingredients: tuple[Ingredient, ...], interactions: tuple[InteractionRule, ...], triage: schema.TriageFile
-) -> None:
-    classes = {cls for ingredient in ingredients for cls in ingredient.classes}
-    ids = {ingredient.id for ingredient in ingredients}
-    for rule in interactions:
-        for side in (rule.a, rule.b):
-            name = side.removeprefix("class:")
-            known = name in classes if side.startswith("class:") else name in ids
-            if not known:
-                raise KnowledgeError(f"interaction {rule.id}: '{side}' matches no ingredient or class")
-    symptom_ids = {symptom.id for symptom in triage.symptoms}
-    for triage_rule in triage.rules:
-        unknown = set(triage_rule.any_symptoms) - symptom_ids
-        if unknown:
-            raise KnowledgeError(f"triage rule {triage_rule.id}: unknown symptoms {sorted(unknown)}")
-    seen: dict[str, str] = {}
-    for ingredient in ingredients:
-        for term in (ingredient.id, ingredient.name, *ingredient.brands, *ingredient.misspellings):
-            key = term.lower()
-            if seen.get(key, ingredient.id) != ingredient.id:
-                raise KnowledgeError(f"'{term}' names both {seen[key]} and {ingredient.id}")
-            seen[key] = ingredient.id
-
-
-def _read_raw(folder: Path, name: str) -> dict[str, Any]:
-    path = folder / name
-    if not path.is_file():
-        return {}
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
-
-
-@lru_cache(maxsize=4)
-def load_knowledge_base(version: str = DEFAULT_VERSION, root: Path | None = None) -> KnowledgeBase:
-    """Load and validate a released version; raises ``KnowledgeError`` on any defect."""
+@lru_cache(maxsize=8)
+def load_knowledge_base(
+    version: str = DEFAULT_VERSION, root: Path | None = None, cache_dir: Path | None = None
+) -> KnowledgeBase:
+    """Load and validate a version; raises ``KnowledgeError`` on any defect."""
     folder = (root or data_root()) / version
     if not folder.is_dir():
         raise KnowledgeError(
             f"knowledge base version '{version}' not found",
             hint=f"available: {', '.join(available_versions(root)) or 'none'}",
         )
-    release = _read(folder, "release.toml", schema.ReleaseFile)
-    if release.version != version:
-        raise KnowledgeError(f"folder {version} holds release {release.version}")
-    sources_file = _read(folder, "sources.toml", schema.SourcesFile)
-    sources = {key: SourceRef(key, entry.citation, entry.url) for key, entry in sources_file.sources.items()}
-    builder = _Builder(sources)
+    cache_file = cache_dir / f"kb-{version}-{_digest(folder)}.pickle" if cache_dir else None
+    if cache_file is not None:
+        cached = _read_cache(cache_file)
+        if cached is not None:
+            return cached
+    from dosewise.knowledge.builder import build_knowledge_base
 
-    drugs: dict[str, DrugRules] = {}
-    for name in _DRUG_FILES:
-        rules = builder.drug(_read(folder, name, schema.DrugFile))
-        drugs[rules.id] = rules
-    intrathecal = _read(folder, "baclofen_intrathecal.toml", schema.IntrathecalFile)
-    builder.provenance(intrathecal.drug, "intrathecal")
-    for entry in [*intrathecal.concentrations, *intrathecal.screening_boluses, *intrathecal.titration]:
-        builder.provenance(entry, "intrathecal")
-    builder.provenance(intrathecal.initial_dose, "intrathecal initial dose")
-    builder.provenance(intrathecal.withdrawal, "intrathecal withdrawal")
-    alternatives = _read(folder, "alternatives.toml", schema.AlternativesFile)
-    for agent in alternatives.agents:
-        builder.provenance(agent, f"alternative {agent.id}")
-
-    dictionary = _read(folder, "dictionary.toml", schema.DictionaryFile)
-    ingredients = tuple(
-        Ingredient(
-            id=entry.id,
-            name=entry.name,
-            classes=tuple(entry.classes),
-            rxcui=entry.rxcui,
-            rxcui_status=entry.rxcui_status,
-            atc=entry.atc,
-            atc_status=entry.atc_status,
-            brands=tuple(entry.brands),
-            misspellings=tuple(entry.misspellings),
-            provenance=builder.provenance(entry, f"ingredient {entry.id}"),
-            substance=entry.substance,
-        )
-        for entry in dictionary.ingredients
-    )
-    interactions_file = _read(folder, "interactions.toml", schema.InteractionsFile)
-    interactions = tuple(
-        InteractionRule(
-            id=entry.id,
-            a=entry.a,
-            b=entry.b,
-            severity=Severity(entry.severity),
-            effect=entry.effect,
-            action=entry.action,
-            patient_text=entry.patient_text,
-            severity_basis=entry.severity_basis,
-            provenance=builder.provenance(entry, f"interaction {entry.id}"),
-        )
-        for entry in interactions_file.rules
-    )
-    triage = _read(folder, "triage.toml", schema.TriageFile)
-    _check_references(ingredients, interactions, triage)
-    return KnowledgeBase(
-        version=release.version,
-        status=release.status,
-        notice=release.notice,
-        drugs=drugs,
-        ingredients=ingredients,
-        interactions=interactions,
-        symptoms=tuple(SymptomDefinition(s.id, s.label, tuple(s.words)) for s in triage.symptoms),
-        triage_rules=tuple(
-            TriageRule(
-                id=rule.id,
-                level=rule.level,
-                reason=rule.reason,
-                any_symptoms=tuple(rule.any_symptoms),
-                patient_text=rule.patient_text,
-                clinician_text=rule.clinician_text,
-                provenance=builder.provenance(rule, f"triage rule {rule.id}"),
-                min_matched=rule.min_matched,
-                context_any=tuple(rule.context_any),
-                context_all=tuple(rule.context_all),
-            )
-            for rule in triage.rules
-        ),
-        sources=sources,
-        pump=builder.pump(intrathecal),
-        alternatives=tuple(
-            {"id": a.id, "name": a.name, "kind": a.kind, "titration": a.titration, "warnings": a.warnings}
-            for a in alternatives.agents
-        ),
-        pk=_read_raw(folder, "pk.toml"),
-    )
+    kb = build_knowledge_base(folder, version)
+    if cache_file is not None:
+        _write_cache(cache_file, kb)
+    return kb

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything and runs every check: lint, types, import contracts, unit/knowledge/CLI tests,
+# the database-backed suites on SQLite and on PostgreSQL, and the browser journeys in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DOSEWISE_APT_PACKAGES="chromium wrk poppler-utils postgresql" scripts/bootstrap.sh dev
+py=.venv/bin/python
+export PYTHONDONTWRITEBYTECODE=1
+
+echo "== ruff"; .venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
+echo "== mypy"; .venv/bin/mypy
+echo "== import contracts"; .venv/bin/lint-imports
+
+# pytest exits 5 when it collects nothing; every suite here must have tests, so that is a failure.
+run_pytest() {
+  set +e
+  "$py" -m pytest "$@"
+  rc=$?
+  set -e
+  if [ "$rc" = 5 ]; then echo "!! no tests collected for: $*"; fi
+  return "$rc"
+}
+
+echo "== tests (SQLite)"
+run_pytest -q -n 2 -m "not browser" tests
+
+echo "== database-backed tests on PostgreSQL"
+pg_url="$(scripts/postgres.sh start)"
+trap 'scripts/postgres.sh stop' EXIT
+DOSEWISE_TEST_DATABASE_URL="$pg_url" run_pytest -q -n 2 -m "not browser" tests/web tests/integration
+
+echo "== browser journeys (Chromium)"
+run_pytest -q -n 2 -m browser tests/browser
