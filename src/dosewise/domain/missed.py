@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
+from itertools import pairwise
 from typing import Literal
 
 from dosewise.domain.errors import InvalidInput
@@ -60,7 +61,7 @@ Action = Literal["take_now", "skip", "none"]
 Status = Literal["missed", "skipped", "nothing_missed", "not_started", "ended"]
 Urgency = Literal["none", "soon", "urgent"]
 SlotStatus = Literal["taken", "skipped", "missed"]
-CreditKind = Literal["on_time", "late", "early", "extra", "outside_plan"]
+CreditKind = Literal["in_window", "late", "early", "extra", "outside_plan"]
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ def _credit(
         late = moment > slot.at_utc and not _within_take_window(
             moment - slot.at_utc, schedule.interval(chosen), fraction
         )
-        kind = "early" if moment < slot.at_utc else ("late" if late else "on_time")
+        kind = "early" if moment < slot.at_utc else ("late" if late else "in_window")
         credits.append(Credit(moment, slot, kind))
     return credits, credited
 
@@ -298,26 +299,50 @@ def advise(
     missed_slot: Administration | None = None
     take_until: datetime | None = None
     if last is None:
-        status = "not_started"
+        first = next(iter(administrations(plan, tz, start=plan.start, end=plan.end)), None)
+        if first is not None and now_utc < first.at_utc:
+            status = "not_started"
+        else:
+            status = "ended" if next_dose is None else "nothing_missed"
     elif last in credited:
-        status = "nothing_missed" if next_dose is not None or plan.then == "continue" else "ended"
+        status = "nothing_missed" if next_dose is not None else "ended"
     elif last in closed:
         status, action, missed_slot = "skipped", "skip", schedule.slots[last]
     else:
         status, missed_slot = "missed", schedule.slots[last]
         interval = schedule.interval(last)
         take_until = (schedule.instants[last] + _scale(interval, fraction)).astimezone(tz)
-        action = "take_now" if _within_take_window(now_utc - schedule.instants[last], interval, fraction) else "skip"
+        action = (
+            "take_now"
+            if _within_take_window(now_utc - schedule.instants[last], interval, fraction)
+            else "skip"
+        )
         if action == "skip" and next_dose is None:
             status = "ended"
 
-    missed_for = now_utc - run[0].slot.at_utc if run else timedelta(0)
+    # Once a plan has stopped, time after its end is not "missing" a dose: count only up to the end.
+    horizon = now_utc
+    if next_dose is None and last is not None:
+        horizon = min(now_utc, schedule.instants[last] + schedule.interval(last))
+    missed_for = max(horizon - run[0].slot.at_utc, timedelta(0)) if run else timedelta(0)
     urgency, urgency_reason = _urgency(plan, rule, run, missed_for, recent)
     doubles = _close_pairs(schedule, credits, fraction)
     patient_text = _patient_text(
-        action, status, missed_slot, next_dose, now_utc, tz, urgency, len(run), missed_for, withdrawal_signs, doubles
+        action,
+        status,
+        missed_slot,
+        next_dose,
+        now_utc,
+        tz,
+        urgency,
+        len(run),
+        missed_for,
+        withdrawal_signs,
+        doubles,
     )
-    clinician_text = _clinician_text(action, status, missed_slot, take_until, run, missed_for, urgency_reason, rule, tz)
+    clinician_text = _clinician_text(
+        action, status, missed_slot, take_until, run, missed_for, urgency_reason, rule, tz
+    )
     return MissedDoseAdvice(
         action=action,
         status=status,
@@ -416,7 +441,10 @@ def _urgency(
 ) -> tuple[Urgency, str]:
     limit = timedelta(hours=rule.urgent_after_missed_hours)
     if run and missed_for >= limit:
-        return "urgent", f"doses missed for {_hours(missed_for)} (urgent from {rule.urgent_after_missed_hours} h)"
+        return (
+            "urgent",
+            f"doses missed for {_hours(missed_for)} (urgent from {rule.urgent_after_missed_hours} h)",
+        )
     if run and _whole_day(plan, rule, run):
         return "urgent", f"{len(run)} doses in a row missed: a whole day's doses"
     if len(run) >= rule.soon_after_consecutive_missed:
@@ -434,7 +462,7 @@ def _close_pairs(
     """Consecutive recorded doses closer than the take window of the interval around them."""
     moments = sorted(c.taken_at for c in credits)
     pairs = []
-    for first, second in zip(moments, moments[1:], strict=False):
+    for first, second in pairwise(moments):
         position = bisect_right(schedule.instants, first)
         index = min(max(position - 1, 0), len(schedule.slots) - 1) if schedule.slots else None
         interval = schedule.interval(index) if index is not None else timedelta(days=1)
@@ -463,9 +491,13 @@ def _patient_text(
     parts: list[str] = []
     nxt = f"your next dose ({next_dose.dose}) at {_when(next_dose.at, now, tz)}" if next_dose else ""
     if status == "not_started":
-        parts.append(f"Your plan has not started yet. Take {nxt} as planned." if nxt else "No dose is planned yet.")
+        parts.append(
+            f"Your plan has not started yet. Take {nxt} as planned." if nxt else "No dose is planned yet."
+        )
     elif status in ("nothing_missed",):
-        parts.append(f"No planned dose is missing. Take {nxt} as planned." if nxt else "No planned dose is missing.")
+        parts.append(
+            f"No planned dose is missing. Take {nxt} as planned." if nxt else "No planned dose is missing."
+        )
     elif status == "ended" and action == "none":
         parts.append("Your plan has ended: no more doses are planned. Follow your clinician's instructions.")
     elif action == "take_now" and missed is not None:
@@ -482,7 +514,12 @@ def _patient_text(
             "slow, get medical help; call your emergency number if breathing is slow."
         )
     signs = ", ".join(withdrawal_signs)
-    watch = f" Get emergency help at once for signs of withdrawal such as {signs}." if signs else ""
+    watch = (
+        f" Get medical help at once if you notice signs of withdrawal such as {signs}; call your emergency "
+        "number for a seizure or for high fever with confusion."
+        if signs
+        else ""
+    )
     if urgency == "urgent":
         parts.append(
             f"You have missed {run_length} doses in a row ({_hours(missed_for)} since the first). Stopping "
@@ -511,15 +548,18 @@ def _clinician_text(
     parts = []
     if missed is not None and take_until is not None:
         parts.append(
-            f"Slot {_local(missed.at, tz)} ({missed.dose}) not taken; take window until {_local(take_until, tz)} "
-            f"(elapsed fraction below {rule.take_if_elapsed_fraction_below} of the interval): {action}."
+            f"Slot {_local(missed.at, tz)} ({missed.dose}) not taken; take window until "
+            f"{_local(take_until, tz)} (elapsed fraction below {rule.take_if_elapsed_fraction_below} "
+            f"of the interval): {action}."
         )
     elif status == "skipped" and missed is not None:
         parts.append(f"Slot {_local(missed.at, tz)} recorded as skipped.")
     else:
         parts.append(f"Status: {status.replace('_', ' ')}.")
     if run:
-        parts.append(f"{len(run)} consecutive missed or skipped; {_hours(missed_for)} since the first was due.")
+        parts.append(
+            f"{len(run)} consecutive missed or skipped; {_hours(missed_for)} since the first was due."
+        )
     parts.append(f"Urgency: {urgency_reason}.")
     parts.append(rule.clinician_text)
     return " ".join(parts)
