@@ -20,9 +20,21 @@ class Setting:
 # Every setting is documented in docs/configuration.md; a test fails when one is missing there.
 SETTINGS: tuple[Setting, ...] = (
     Setting("DOSEWISE_KB_VERSION", "", "Knowledge-base version to load (default: the newest released)."),
-    Setting("DOSEWISE_DATA_DIR", "", "Where the SQLite database and other user data live (default: the user data directory)."),
-    Setting("DOSEWISE_DATABASE_URL", "", "SQLAlchemy URL; empty means SQLite in the data directory. Use postgresql+psycopg://... for PostgreSQL."),
-    Setting("DOSEWISE_SECRET_KEY", "", "Key that signs session cookies; generated and stored in the data directory when empty."),
+    Setting(
+        "DOSEWISE_DATA_DIR",
+        "",
+        "Where the SQLite database and other user data live (default: the user data directory).",
+    ),
+    Setting(
+        "DOSEWISE_DATABASE_URL",
+        "",
+        "SQLAlchemy URL; empty means SQLite in the data directory. Use postgresql+psycopg://... for PostgreSQL.",
+    ),
+    Setting(
+        "DOSEWISE_SECRET_KEY",
+        "",
+        "Key that signs session cookies; generated and stored in the data directory when empty.",
+    ),
     Setting("DOSEWISE_HOST", "127.0.0.1", "Address `dosewise serve` binds to."),
     Setting("DOSEWISE_PORT", "8000", "Port `dosewise serve` listens on."),
 )
@@ -40,7 +52,9 @@ class Settings:
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
     """XDG data home on Linux (``~/.local/share/dosewise``)."""
-    base = environ.get("XDG_DATA_HOME") or str(Path(environ.get("HOME", str(Path.home()))) / ".local" / "share")
+    base = environ.get("XDG_DATA_HOME") or str(
+        Path(environ.get("HOME", str(Path.home()))) / ".local" / "share"
+    )
     return Path(base) / "dosewise"
 
 

@@ -58,7 +58,9 @@ def parse_overrides(values: list[str] | None, by: str = "") -> tuple[Override, .
     for value in values or []:
         code, _, reason = value.partition(":")
         if not code.strip() or not reason.strip():
-            raise InvalidInput(f"override '{value}' needs CODE:REASON", hint="e.g. renal_avoid:'nephrology agreed'")
+            raise InvalidInput(
+                f"override '{value}' needs CODE:REASON", hint="e.g. renal_avoid:'nephrology agreed'"
+            )
         overrides.append(Override(code.strip(), reason.strip(), by))
     return tuple(overrides)
 
@@ -76,7 +78,7 @@ def findings_text(findings: list[dict[str, Any]] | tuple[Finding, ...]) -> str:
         return "Findings: none."
     lines = ["Findings:"]
     for item in findings:
-        data = item.to_json() if isinstance(item, Finding) else item
+        data: dict[str, Any] = item.to_json() if isinstance(item, Finding) else item
         step = f" (step {int(data['step']) + 1})" if data.get("step") is not None else ""
         lines.append(f"  [{str(data['severity']).upper()}] {data['code']}{step}: {data['message']}")
         lines.append(f"      source: {data['source']}")

@@ -52,7 +52,9 @@ def _exit_code(error: DosewiseError) -> int:
 
 def _report(error: DosewiseError, json_mode: bool) -> None:
     if json_mode:
-        payload: dict[str, object] = {"error": {"code": error.code, "message": error.message, "hint": error.hint}}
+        payload: dict[str, object] = {
+            "error": {"code": error.code, "message": error.message, "hint": error.hint}
+        }
         if isinstance(error, UnmakeableDose):
             payload["error"] = {**payload["error"], "alternatives": list(error.alternatives)}  # type: ignore[dict-item]
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")

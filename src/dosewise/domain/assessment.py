@@ -120,19 +120,20 @@ def assess(rules: DrugRules, patient: Patient | None, kb_version: str) -> Assess
     egfr_value = kidney.for_egfr_rules
     if renal is not None and egfr_value is not None and not kidney.dialysis:
         for rule in renal.egfr_rules:
-            if rule.egfr_from <= egfr_value < rule.egfr_to and rule.action == "avoid":
-                if OVERRIDE_RENAL_AVOID not in avoid:
-                    avoid.append(OVERRIDE_RENAL_AVOID)
-                    findings.append(
-                        finding(
-                            Severity.MAJOR,
-                            f"renal.egfr.{rule.id}",
-                            rule.clinician_text,
-                            "Your kidney function is low for this medicine. Your clinician needs to review it.",
-                            rule.provenance,
-                            kb_version,
-                        )
+            # Closed range, like the CrCl bands: a value on the edge gets the stricter rule.
+            in_range = rule.egfr_from <= egfr_value <= rule.egfr_to
+            if in_range and rule.action == "avoid" and OVERRIDE_RENAL_AVOID not in avoid:
+                avoid.append(OVERRIDE_RENAL_AVOID)
+                findings.append(
+                    finding(
+                        Severity.MAJOR,
+                        f"renal.egfr.{rule.id}",
+                        rule.clinician_text,
+                        "Your kidney function is low for this medicine. Your clinician needs to review it.",
+                        rule.provenance,
+                        kb_version,
                     )
+                )
 
     elderly = rules.elderly
     age = patient.age_years

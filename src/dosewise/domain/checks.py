@@ -51,36 +51,56 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
     for index, step in enumerate(ctx.plan.steps):
         daily = step.daily
         if daily > limits.max_daily:
-            out.append(finding(
-                Severity.MAJOR, "limit.above_label_max",
-                f"Step {index + 1}: {daily} a day is above the labelled maximum of {limits.max_daily} a day."
-                + _overridden(ctx, OVERRIDE_ABOVE_LABEL_MAX),
-                "This plan has a daily dose above the usual maximum. Check it with your prescriber.",
-                limits.provenance, ctx.kb.version, index,
-            ))
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "limit.above_label_max",
+                    f"Step {index + 1}: {daily} a day is above the labelled maximum of {limits.max_daily} a day."
+                    + _overridden(ctx, OVERRIDE_ABOVE_LABEL_MAX),
+                    "This plan has a daily dose above the usual maximum. Check it with your prescriber.",
+                    limits.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
         elif ctx.assessment.multiplier != 1 and daily > ctx.assessment.ceiling:
-            out.append(finding(
-                Severity.MAJOR, "limit.above_renal_ceiling",
-                f"Step {index + 1}: {daily} a day is above the kidney-adjusted ceiling "
-                f"({'; '.join(ctx.assessment.explanations)})." + _overridden(ctx, OVERRIDE_ABOVE_RENAL_CEILING),
-                "This dose is high for your kidney function. Check it with your prescriber.",
-                ctx.assessment.band.provenance if ctx.assessment.band else limits.provenance,
-                ctx.kb.version, index,
-            ))
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "limit.above_renal_ceiling",
+                    f"Step {index + 1}: {daily} a day is above the kidney-adjusted ceiling "
+                    f"({'; '.join(ctx.assessment.explanations)})."
+                    + _overridden(ctx, OVERRIDE_ABOVE_RENAL_CEILING),
+                    "This dose is high for your kidney function. Check it with your prescriber.",
+                    ctx.assessment.band.provenance if ctx.assessment.band else limits.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
         if step.dose > limits.max_single_dose:
-            out.append(finding(
-                Severity.MAJOR, "limit.max_single_dose",
-                f"Step {index + 1}: a single dose of {step.dose} is above {limits.max_single_dose}.",
-                "One of the doses in this plan is larger than usual. Check it with your prescriber.",
-                limits.provenance, ctx.kb.version, index,
-            ))
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "limit.max_single_dose",
+                    f"Step {index + 1}: a single dose of {step.dose} is above {limits.max_single_dose}.",
+                    "One of the doses in this plan is larger than usual. Check it with your prescriber.",
+                    limits.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
         if step.times_per_day > limits.max_times_per_day:
-            out.append(finding(
-                Severity.MODERATE, "limit.max_times_per_day",
-                f"Step {index + 1}: {step.times_per_day} doses a day; the label goes to {limits.max_times_per_day}.",
-                "This plan has more doses a day than usual. Check it with your prescriber.",
-                limits.provenance, ctx.kb.version, index,
-            ))
+            out.append(
+                finding(
+                    Severity.MODERATE,
+                    "limit.max_times_per_day",
+                    f"Step {index + 1}: {step.times_per_day} doses a day; the label goes to {limits.max_times_per_day}.",
+                    "This plan has more doses a day than usual. Check it with your prescriber.",
+                    limits.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
     return out
 
 
@@ -93,13 +113,18 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
         first_label = titration.steps[0][0] * titration.times_per_day
         allowed = Quantity(first_label.amount * ctx.assessment.multiplier, first_label.unit)
         if steps[0].daily > allowed:
-            out.append(finding(
-                Severity.MODERATE, "titration.high_start",
-                f"The titration starts at {steps[0].daily} a day; the label starts at {first_label} a day"
-                + (" before kidney adjustment." if ctx.assessment.multiplier != 1 else "."),
-                "This plan starts higher than usual. Check it with your prescriber.",
-                titration.provenance, ctx.kb.version, 0,
-            ))
+            out.append(
+                finding(
+                    Severity.MODERATE,
+                    "titration.high_start",
+                    f"The titration starts at {steps[0].daily} a day; the label starts at {first_label} a day"
+                    + (" before kidney adjustment." if ctx.assessment.multiplier != 1 else "."),
+                    "This plan starts higher than usual. Check it with your prescriber.",
+                    titration.provenance,
+                    ctx.kb.version,
+                    0,
+                )
+            )
     for index in range(1, len(steps)):
         before, after = steps[index - 1], steps[index]
         if after.daily <= before.daily:
@@ -108,21 +133,31 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
         allowed_rise = titration.increment_per_dose * per_day
         rise = after.daily - before.daily
         if rise > allowed_rise:
-            out.append(finding(
-                Severity.MAJOR, "titration.too_fast_increment",
-                f"Step {index + 1}: the daily dose rises by {rise} at once; the label raises by at most "
-                f"{titration.increment_per_dose} a dose ({allowed_rise} a day at {per_day} doses a day).",
-                "This plan raises the dose faster than usual. Check it with your prescriber.",
-                titration.provenance, ctx.kb.version, index,
-            ))
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "titration.too_fast_increment",
+                    f"Step {index + 1}: the daily dose rises by {rise} at once; the label raises by at most "
+                    f"{titration.increment_per_dose} a dose ({allowed_rise} a day at {per_day} doses a day).",
+                    "This plan raises the dose faster than usual. Check it with your prescriber.",
+                    titration.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
         if before.days < titration.min_interval_days:
-            out.append(finding(
-                Severity.MAJOR, "titration.too_fast_interval",
-                f"Step {index + 1}: the dose rises after only {before.days} day(s); the label waits at least "
-                f"{titration.min_interval_days} days between increases.",
-                "This plan raises the dose sooner than usual. Check it with your prescriber.",
-                titration.provenance, ctx.kb.version, index,
-            ))
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "titration.too_fast_interval",
+                    f"Step {index + 1}: the dose rises after only {before.days} day(s); the label waits at least "
+                    f"{titration.min_interval_days} days between increases.",
+                    "This plan raises the dose sooner than usual. Check it with your prescriber.",
+                    titration.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
     return out
 
 
@@ -143,34 +178,49 @@ def check_taper(ctx: CheckContext) -> list[Finding]:
             continue  # a zero step is a stop: judged by check_stops
         cut = (before.daily - after.daily).ratio(before.daily)
         if cut > taper.max_single_reduction:
-            out.append(finding(
-                Severity.MAJOR, "taper.step_too_large",
-                f"Step {index + 1}: the daily dose falls by {_percent(cut)} at once "
-                f"({before.daily} to {after.daily}); the rules allow at most {taper.max_single_reduction} of the "
-                "current dose in one step." + rapid,
-                "This plan lowers the dose faster than usual, which can cause withdrawal. Check it with your prescriber.",
-                taper.provenance, ctx.kb.version, index,
-            ))
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "taper.step_too_large",
+                    f"Step {index + 1}: the daily dose falls by {_percent(cut)} at once "
+                    f"({before.daily} to {after.daily}); the rules allow at most {taper.max_single_reduction} of the "
+                    "current dose in one step." + rapid,
+                    "This plan lowers the dose faster than usual, which can cause withdrawal. Check it with your prescriber.",
+                    taper.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
         if index - 1 >= first_fall and before.days < taper.step_days:
-            out.append(finding(
-                Severity.MODERATE, "taper.step_too_short",
-                f"Step {index}: held for {before.days} day(s) before the next reduction; the default is at least "
-                f"{taper.step_days} days." + rapid,
-                "The dose changes quickly in this plan. Tell your clinician if you notice withdrawal signs.",
-                taper.provenance, ctx.kb.version, index - 1,
-            ))
+            out.append(
+                finding(
+                    Severity.MODERATE,
+                    "taper.step_too_short",
+                    f"Step {index}: held for {before.days} day(s) before the next reduction; the default is at least "
+                    f"{taper.step_days} days." + rapid,
+                    "The dose changes quickly in this plan. Tell your clinician if you notice withdrawal signs.",
+                    taper.provenance,
+                    ctx.kb.version,
+                    index - 1,
+                )
+            )
     stops = ctx.plan.then == "stop" or any(s.dose.is_zero for s in steps)
     if stops and first_fall is not None:
         stop_index = next((i for i, s in enumerate(steps) if s.dose.is_zero), len(steps))
         duration = sum(s.days for s in steps[first_fall:stop_index])
         if duration < taper.min_days:
-            out.append(finding(
-                Severity.MAJOR, "taper.too_fast",
-                f"The taper stops {duration} days after the first reduction; reduce over at least "
-                f"{taper.min_days} days." + rapid,
-                "This plan stops the medicine faster than usual, which can cause withdrawal. Check it with your prescriber.",
-                taper.provenance, ctx.kb.version, first_fall,
-            ))
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "taper.too_fast",
+                    f"The taper stops {duration} days after the first reduction; reduce over at least "
+                    f"{taper.min_days} days." + rapid,
+                    "This plan stops the medicine faster than usual, which can cause withdrawal. Check it with your prescriber.",
+                    taper.provenance,
+                    ctx.kb.version,
+                    first_fall,
+                )
+            )
     return out
 
 
@@ -187,43 +237,66 @@ def check_stops(ctx: CheckContext) -> list[Finding]:
         before = steps[index - 1]
         resumes = any(not s.dose.is_zero for s in steps[index + 1 :])
         if before.daily > taper.final_max_daily or resumes:
-            out.append(finding(
-                Severity.MAJOR, "stop.abrupt" if not resumes else "schedule.interruption",
-                f"Step {index + 1}: doses stop from {before.daily} a day"
-                + (" and restart later (an interruption risks withdrawal, then restarting at a dose no longer tolerated)."
-                   if resumes else f"; stop only from {taper.final_max_daily} a day or less after a gradual taper.")
-                + rapid,
-                "Stopping this medicine suddenly can cause dangerous withdrawal (hallucinations, seizures, "
-                "high fever). Do not stop it on your own: talk to your prescriber.",
-                taper.provenance, ctx.kb.version, index,
-            ))
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "stop.abrupt" if not resumes else "schedule.interruption",
+                    f"Step {index + 1}: doses stop from {before.daily} a day"
+                    + (
+                        " and restart later (an interruption risks withdrawal, then restarting at a dose no longer tolerated)."
+                        if resumes
+                        else f"; stop only from {taper.final_max_daily} a day or less after a gradual taper."
+                    )
+                    + rapid,
+                    "Stopping this medicine suddenly can cause dangerous withdrawal (hallucinations, seizures, "
+                    "high fever). Do not stop it on your own: talk to your prescriber.",
+                    taper.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
     last = steps[-1]
     if ctx.plan.then == "stop" and not last.dose.is_zero and last.daily > taper.final_max_daily:
-        out.append(finding(
-            Severity.MAJOR, "stop.abrupt",
-            f"The plan stops after {last.daily} a day; stop only from {taper.final_max_daily} a day or less "
-            f"after a gradual taper.{rapid} {ctx.rules.withdrawal_text}",
-            "Stopping this medicine suddenly can cause dangerous withdrawal (hallucinations, seizures, high "
-            "fever). Do not stop it on your own: talk to your prescriber.",
-            taper.provenance, ctx.kb.version, len(steps) - 1,
-        ))
+        out.append(
+            finding(
+                Severity.MAJOR,
+                "stop.abrupt",
+                f"The plan stops after {last.daily} a day; stop only from {taper.final_max_daily} a day or less "
+                f"after a gradual taper.{rapid} {ctx.rules.withdrawal_text}",
+                "Stopping this medicine suddenly can cause dangerous withdrawal (hallucinations, seizures, high "
+                "fever). Do not stop it on your own: talk to your prescriber.",
+                taper.provenance,
+                ctx.kb.version,
+                len(steps) - 1,
+            )
+        )
     for index in range(1, len(steps)):
         if steps[index].start > steps[index - 1].end:
             gap = (steps[index].start - steps[index - 1].end).days
-            out.append(finding(
-                Severity.MAJOR, "schedule.gap",
-                f"{gap} day(s) without doses before step {index + 1}: an unplanned interruption is an abrupt stop.",
-                "There are days in this plan with no doses. Stopping suddenly can cause withdrawal: check the "
-                "plan with your prescriber.",
-                taper.provenance, ctx.kb.version, index,
-            ))
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "schedule.gap",
+                    f"{gap} day(s) without doses before step {index + 1}: an unplanned interruption is an abrupt stop.",
+                    "There are days in this plan with no doses. Stopping suddenly can cause withdrawal: check the "
+                    "plan with your prescriber.",
+                    taper.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
         elif steps[index].start < steps[index - 1].end:
-            out.append(finding(
-                Severity.MAJOR, "schedule.overlap",
-                f"Step {index + 1} starts before step {index} ends: doses would be counted twice.",
-                "Two parts of this plan overlap. Check it with your prescriber.",
-                taper.provenance, ctx.kb.version, index,
-            ))
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "schedule.overlap",
+                    f"Step {index + 1} starts before step {index} ends: doses would be counted twice.",
+                    "Two parts of this plan overlap. Check it with your prescriber.",
+                    taper.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
     return out
 
 
@@ -241,12 +314,17 @@ def check_patient(ctx: CheckContext) -> list[Finding]:
         and (kidney.dialysis or (value is not None and value < 60))
         and ctx.plan.steps[0].daily >= threshold
     ):
-        out.append(finding(
-            Severity.MAJOR, "renal.encephalopathy_risk",
-            f"Starting at {ctx.plan.steps[0].daily} a day with reduced kidney function. {renal.encephalopathy_text}",
-            "Starting at this dose with your kidney function raises the risk of confusion. Check with your prescriber.",
-            renal.encephalopathy_provenance, ctx.kb.version, 0,
-        ))
+        out.append(
+            finding(
+                Severity.MAJOR,
+                "renal.encephalopathy_risk",
+                f"Starting at {ctx.plan.steps[0].daily} a day with reduced kidney function. {renal.encephalopathy_text}",
+                "Starting at this dose with your kidney function raises the risk of confusion. Check with your prescriber.",
+                renal.encephalopathy_provenance,
+                ctx.kb.version,
+                0,
+            )
+        )
     return out
 
 
@@ -259,12 +337,16 @@ def check_interactions(ctx: CheckContext) -> list[Finding]:
     out += list(duplicate_therapy(resolutions, ctx.kb))
     unknown = [r.query for r in resolutions if not r.screened]
     if unknown:
-        out.append(finding(
-            Severity.INFO, "screening.not_screened",
-            f"Not screened (unknown to the knowledge base): {', '.join(unknown)}.",
-            f"These were not checked for interactions: {', '.join(unknown)}. Ask your pharmacist about them.",
-            ctx.rules.provenance, ctx.kb.version,
-        ))
+        out.append(
+            finding(
+                Severity.INFO,
+                "screening.not_screened",
+                f"Not screened (unknown to the knowledge base): {', '.join(unknown)}.",
+                f"These were not checked for interactions: {', '.join(unknown)}. Ask your pharmacist about them.",
+                ctx.rules.provenance,
+                ctx.kb.version,
+            )
+        )
     return out
 
 
@@ -274,34 +356,51 @@ def check_makeable(ctx: CheckContext) -> list[Finding]:
     for index, step in enumerate(ctx.plan.steps):
         if step.dose.is_zero or can_make(step.dose, ctx.rules, ctx.plan.products):
             continue
-        others = [p.label for p in ctx.rules.products if p not in products and can_make(step.dose, ctx.rules, (p.id,))]
-        out.append(finding(
-            Severity.MAJOR, "dispensing.unmakeable",
-            f"Step {index + 1}: {step.dose} cannot be made from {', '.join(p.label for p in products)}"
-            + (f"; these can make it: {'; '.join(others)}." if others else "; no product can make it."),
-            "One dose in this plan cannot be measured with your medicine. Ask your pharmacist before that step.",
-            ctx.rules.provenance, ctx.kb.version, index,
-        ))
+        others = [
+            p.label
+            for p in ctx.rules.products
+            if p not in products and can_make(step.dose, ctx.rules, (p.id,))
+        ]
+        out.append(
+            finding(
+                Severity.MAJOR,
+                "dispensing.unmakeable",
+                f"Step {index + 1}: {step.dose} cannot be made from {', '.join(p.label for p in products)}"
+                + (f"; these can make it: {'; '.join(others)}." if others else "; no product can make it."),
+                "One dose in this plan cannot be measured with your medicine. Ask your pharmacist before that step.",
+                ctx.rules.provenance,
+                ctx.kb.version,
+                index,
+            )
+        )
     return out
 
 
 def check_provenance(ctx: CheckContext) -> list[Finding]:
     out: list[Finding] = []
     if ctx.plan.kb_version != ctx.kb.version:
-        out.append(finding(
-            Severity.INFO, "knowledge.version_differs",
-            f"The plan was made with knowledge base {ctx.plan.kb_version}; checked against {ctx.kb.version}.",
-            "This plan was checked against newer information.",
-            ctx.rules.provenance, ctx.kb.version,
-        ))
+        out.append(
+            finding(
+                Severity.INFO,
+                "knowledge.version_differs",
+                f"The plan was made with knowledge base {ctx.plan.kb_version}; checked against {ctx.kb.version}.",
+                "This plan was checked against newer information.",
+                ctx.rules.provenance,
+                ctx.kb.version,
+            )
+        )
     for override in ctx.plan.overrides:
-        out.append(finding(
-            Severity.MAJOR, f"override.{override.code}",
-            f"CLINICIAN OVERRIDE {override.code}: {override.reason}"
-            + (f" (by {override.by})" if override.by else ""),
-            "Your prescriber has chosen to go beyond a usual limit on purpose. Ask them if anything is unclear.",
-            ctx.rules.provenance, ctx.kb.version,
-        ))
+        out.append(
+            finding(
+                Severity.MAJOR,
+                f"override.{override.code}",
+                f"CLINICIAN OVERRIDE {override.code}: {override.reason}"
+                + (f" (by {override.by})" if override.by else ""),
+                "Your prescriber has chosen to go beyond a usual limit on purpose. Ask them if anything is unclear.",
+                ctx.rules.provenance,
+                ctx.kb.version,
+            )
+        )
     return out
 
 
@@ -327,4 +426,6 @@ def check_plan(plan: Plan, kb: KnowledgeBase, patient: Patient | None = None) ->
     ctx = CheckContext(plan, rules, kb, patient, assess(rules, patient, kb.version))
     findings = [f for check in CHECKS for f in check(ctx)]
     unique = list({(f.code, f.step_index, f.message): f for f in findings}.values())
-    return tuple(sorted(unique, key=lambda f: (-f.severity.rank, f.step_index if f.step_index is not None else -1)))
+    return tuple(
+        sorted(unique, key=lambda f: (-f.severity.rank, f.step_index if f.step_index is not None else -1))
+    )

@@ -116,7 +116,9 @@ def choose_products(
 
 
 def _halvable(product: Product, confirmed_scored: frozenset[str]) -> bool:
-    return product.scored is Scored.YES or (product.scored is Scored.VARIES and product.id in confirmed_scored)
+    return product.scored is Scored.YES or (
+        product.scored is Scored.VARIES and product.id in confirmed_scored
+    )
 
 
 def _solid_options(
@@ -131,8 +133,10 @@ def _solid_options(
         steps.append([unit * k for k in range(min(top, _MAX_PIECES * 2) + 1)])
     options = []
     for counts in cartesian(*steps):
-        total = sum((c * s.strength.to(dose.unit).amount for c, s in zip(counts, solids, strict=True) if s.strength),
-                    Fraction(0))
+        total = sum(
+            (c * s.strength.to(dose.unit).amount for c, s in zip(counts, solids, strict=True) if s.strength),
+            Fraction(0),
+        )
         if total != dose.amount:
             continue
         parts = tuple(TakePart(s, count=c) for c, s in zip(counts, solids, strict=True) if c)
@@ -158,8 +162,12 @@ def _score(parts: tuple[TakePart, ...]) -> tuple[int, int, int]:
     return (pieces, halves, len(parts))
 
 
-def _try_make(dose: Quantity, products: tuple[Product, ...], confirmed: frozenset[str]) -> TakeInstruction | None:
-    solids = tuple(p for p in products if p.strength is not None and p.strength.unit.is_mass == dose.unit.is_mass)
+def _try_make(
+    dose: Quantity, products: tuple[Product, ...], confirmed: frozenset[str]
+) -> TakeInstruction | None:
+    solids = tuple(
+        p for p in products if p.strength is not None and p.strength.unit.is_mass == dose.unit.is_mass
+    )
     options = _solid_options(dose, solids, confirmed) if solids else []
     if options:
         return TakeInstruction(dose, min(options, key=_score))
@@ -252,7 +260,9 @@ def dispense_totals(
                 volumes[part.product.id] = volumes.get(part.product.id, Fraction(0)) + part.volume.amount
             elif part.count is not None:
                 counts[part.product.id] = counts.get(part.product.id, Fraction(0)) + part.count
-    lines = [DispenseLine(rules.product(pid), count=math.ceil(total)) for pid, total in sorted(counts.items())]
+    lines = [
+        DispenseLine(rules.product(pid), count=math.ceil(total)) for pid, total in sorted(counts.items())
+    ]
     for pid, total in sorted(volumes.items()):
         pack = rules.product(pid).pack
         packs = math.ceil(total / pack.amount) if pack is not None else None

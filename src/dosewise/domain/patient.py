@@ -77,7 +77,9 @@ class Patient:
         if self.age_years is not None and not AGE_RANGE_YEARS[0] <= self.age_years <= AGE_RANGE_YEARS[1]:
             raise InvalidInput(f"age {self.age_years} is not plausible")
         if self.weight_kg is not None and not WEIGHT_RANGE_KG[0] <= self.weight_kg <= WEIGHT_RANGE_KG[1]:
-            raise InvalidInput(f"weight {format_amount(self.weight_kg)} kg is not plausible", hint="weight in kg")
+            raise InvalidInput(
+                f"weight {format_amount(self.weight_kg)} kg is not plausible", hint="weight in kg"
+            )
         for name, value in (("CrCl", self.crcl_ml_min), ("eGFR", self.egfr)):
             if value is not None and not CLEARANCE_RANGE_ML_MIN[0] <= value <= CLEARANCE_RANGE_ML_MIN[1]:
                 raise InvalidInput(f"{name} {format_amount(value)} mL/min is not plausible")
@@ -113,7 +115,11 @@ def kidney_function(patient: Patient) -> KidneyFunction:
     if patient.creatinine is not None:
         missing = [
             name
-            for name, value in (("age", patient.age_years), ("weight_kg", patient.weight_kg), ("sex", patient.sex))
+            for name, value in (
+                ("age", patient.age_years),
+                ("weight_kg", patient.weight_kg),
+                ("sex", patient.sex),
+            )
             if value is None
         ]
         if missing:

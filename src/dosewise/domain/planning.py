@@ -157,7 +157,9 @@ def _to_steps(
     return tuple(steps)
 
 
-def _titration_targets(rules: DrugRules, options: TitrationOptions, multiplier: Fraction) -> list[tuple[Fraction, int]]:
+def _titration_targets(
+    rules: DrugRules, options: TitrationOptions, multiplier: Fraction
+) -> list[tuple[Fraction, int]]:
     """Daily targets, scaled by the kidney multiplier, with the days each lasts, up to the goal.
 
     The label ladder keeps the label's daily totals whatever the chosen frequency (so four doses a day never
@@ -169,9 +171,13 @@ def _titration_targets(rules: DrugRules, options: TitrationOptions, multiplier: 
     per_day = options.times_per_day or label.times_per_day
     interval = options.interval_days or label.min_interval_days
     label_targets = [(dose.amount * label.times_per_day * multiplier, days) for dose, days in label.steps]
-    custom = options.start_dose is not None or options.increment is not None or options.interval_days is not None
+    custom = (
+        options.start_dose is not None or options.increment is not None or options.interval_days is not None
+    )
     if custom:
-        first = options.start_dose.amount * per_day if options.start_dose else label_targets[0][0] / multiplier
+        first = (
+            options.start_dose.amount * per_day if options.start_dose else label_targets[0][0] / multiplier
+        )
         targets = [(first * multiplier, interval)]
     else:
         targets = label_targets
@@ -207,14 +213,19 @@ def _realise_titration_step(
     return None
 
 
-def plan_titration(rules: DrugRules, options: TitrationOptions, patient: Patient | None, kb_version: str) -> Plan:
+def plan_titration(
+    rules: DrugRules, options: TitrationOptions, patient: Patient | None, kb_version: str
+) -> Plan:
     """The label schedule (or the clinician's start, step, interval and target), adjusted for kidney
     function and age, ending at the target or the ceiling, whichever is lower."""
     if rules.titration is None or rules.limits is None:
         raise PlanRefused(f"no titration rules for {rules.name}")
     limits = rules.limits
-    for what, value in (("start dose", options.start_dose), ("increment", options.increment),
-                        ("target", options.target_daily)):
+    for what, value in (
+        ("start dose", options.start_dose),
+        ("increment", options.increment),
+        ("target", options.target_daily),
+    ):
         if value is not None:
             _check_unit(value, rules, what)
             if value.amount <= 0:
@@ -279,9 +290,12 @@ def plan_titration(rules: DrugRules, options: TitrationOptions, patient: Patient
             f"every step scaled by {format_amount_fraction(multiplier)} and rounded down to a makeable dose"
         )
     if assessment.avoid_codes:
-        notes.append("OVERRIDDEN: " + "; ".join(
-            f"{o.code} ({o.reason})" for o in options.overrides if o.code in assessment.avoid_codes
-        ))
+        notes.append(
+            "OVERRIDDEN: "
+            + "; ".join(
+                f"{o.code} ({o.reason})" for o in options.overrides if o.code in assessment.avoid_codes
+            )
+        )
     return Plan(
         drug=rules.id,
         route=rules.route,
@@ -392,7 +406,9 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
     if options.target_daily is not None and options.target_daily.amount > 0:
         target_amount = options.target_daily.amount
         if not any(maker.makes(target_amount / n) for n in range(1, options.current_times_per_day + 1)):
-            raise PlanRefused(f"the target {options.target_daily} a day cannot be made with the chosen products")
+            raise PlanRefused(
+                f"the target {options.target_daily} a day cannot be made with the chosen products"
+            )
     sequence = _taper_dailies(rules, options, maker)
     reductions = [entry for entry in sequence if entry[0] > 0]
     stop = bool(sequence) and sequence[-1][0] == 0

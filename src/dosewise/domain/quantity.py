@@ -19,8 +19,8 @@ __all__ = [
     "Quantity",
     "Unit",
     "format_amount",
-    "mg",
     "mcg",
+    "mg",
     "ml",
     "parse_amount",
     "parse_concentration",
@@ -234,7 +234,9 @@ class Concentration:
 
     def __post_init__(self) -> None:
         if not self.mass.unit.is_mass or self.volume.unit is not Unit.ML:
-            raise UnitMismatch(f"a concentration is mass per mL, not {self.mass.unit.value}/{self.volume.unit}")
+            raise UnitMismatch(
+                f"a concentration is mass per mL, not {self.mass.unit.value}/{self.volume.unit}"
+            )
         if self.volume.amount <= 0 or self.mass.amount <= 0:
             raise InvalidInput("a concentration must be positive")
 

@@ -16,9 +16,9 @@ from dosewise.domain.findings import Finding, finding
 from dosewise.domain.rules import Ingredient, InteractionRule, KnowledgeBase, Severity
 
 __all__ = [
+    "SEDATIVE_CLASSES",
     "Interaction",
     "Resolution",
-    "SEDATIVE_CLASSES",
     "duplicate_therapy",
     "find_interactions",
     "resolve",
@@ -70,7 +70,7 @@ def _normalise(text: str) -> str:
 
 
 def _strip_dose(text: str) -> str:
-    """"baclofen 10 mg tablets" -> "baclofen": a dose or form written after the name does not hide it."""
+    """ "baclofen 10 mg tablets" -> "baclofen": a dose or form written after the name does not hide it."""
     return re.split(r"\s+\d", text, maxsplit=1)[0].strip()
 
 
@@ -115,7 +115,13 @@ def search_ingredients(query: str, kb: KnowledgeBase) -> tuple[Ingredient, ...]:
     exact = resolve(query, kb)
     found = [exact.ingredient] if exact.ingredient else []
     for ingredient in kb.ingredients:
-        haystack = [ingredient.id, ingredient.name, *ingredient.brands, *ingredient.misspellings, *ingredient.classes]
+        haystack = [
+            ingredient.id,
+            ingredient.name,
+            *ingredient.brands,
+            *ingredient.misspellings,
+            *ingredient.classes,
+        ]
         haystack += [code for code in (ingredient.rxcui, ingredient.atc) if code]
         if any(key in _normalise(term) for term in haystack) and ingredient not in found:
             found.append(ingredient)

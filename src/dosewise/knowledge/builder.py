@@ -79,7 +79,9 @@ class _Builder:
         for entry in entries:
             if entry.source not in self.sources:
                 raise KnowledgeError(f"{where}: conflict cites unknown source '{entry.source}'")
-            out.append(Conflict(self.sources[entry.source], entry.statement, entry.confidence, entry.resolution))
+            out.append(
+                Conflict(self.sources[entry.source], entry.statement, entry.confidence, entry.resolution)
+            )
         return tuple(out)
 
     def product(self, entry: schema.ProductEntry) -> Product:

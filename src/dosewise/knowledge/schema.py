@@ -390,7 +390,12 @@ class TriageRuleEntry(Sourced):
     id: str
     level: Literal["expected", "soon", "urgent", "emergency"]
     reason: Literal[
-        "withdrawal", "overdose", "encephalopathy", "breathing_depression", "low_blood_pressure", "side_effect"
+        "withdrawal",
+        "overdose",
+        "encephalopathy",
+        "breathing_depression",
+        "low_blood_pressure",
+        "side_effect",
     ]
     any_symptoms: list[str] = Field(min_length=1)
     min_matched: int = Field(default=1, ge=1)

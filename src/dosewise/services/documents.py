@@ -31,13 +31,34 @@ __all__ = [
 
 PLAN_FORMAT = "dosewise.plan/1"
 _PLAN_KEYS = {
-    "format", "drug", "route", "kb_version", "kind", "timezone", "then", "products", "steps",
-    "findings", "overrides", "notes", "summary", "dispense",
+    "format",
+    "drug",
+    "route",
+    "kb_version",
+    "kind",
+    "timezone",
+    "then",
+    "products",
+    "steps",
+    "findings",
+    "overrides",
+    "notes",
+    "summary",
+    "dispense",
 }
 _STEP_KEYS = {"start", "days", "dose", "times_per_day", "times", "daily", "take", "end", "label"}
 _PATIENT_KEYS = {
-    "age", "sex", "weight_kg", "serum_creatinine", "creatinine", "crcl_ml_min", "egfr", "dialysis",
-    "timezone", "medications", "name",
+    "age",
+    "sex",
+    "weight_kg",
+    "serum_creatinine",
+    "creatinine",
+    "crcl_ml_min",
+    "egfr",
+    "dialysis",
+    "timezone",
+    "medications",
+    "name",
 }
 
 
@@ -52,7 +73,7 @@ def quantity_from_json(value: object, where: str, *, allowed: tuple[Unit, ...] |
         return parse_quantity(f"{raw} {value['unit']}", allowed=allowed)
     if isinstance(value, str):
         return parse_quantity(value, allowed=allowed)
-    raise InvalidInput(f"{where}: '{value}' has no unit", hint="write e.g. \"10 mg\"")
+    raise InvalidInput(f"{where}: '{value}' has no unit", hint='write e.g. "10 mg"')
 
 
 def _date(value: object, where: str) -> date:
@@ -245,7 +266,7 @@ def patient_from_document(document: Mapping[str, Any]) -> Patient:
     if raw_scr is not None:
         if not isinstance(raw_scr, Mapping) or "value" not in raw_scr or "unit" not in raw_scr:
             raise InvalidInput(
-                "patient: serum_creatinine is {value = ..., unit = \"mg/dL\" or \"umol/L\"}",
+                'patient: serum_creatinine is {value = ..., unit = "mg/dL" or "umol/L"}',
                 hint="a creatinine without its unit is refused: 1.2 mg/dL and 106 umol/L are the same value",
             )
         unit_text = str(raw_scr["unit"]).replace("µ", "u").replace("μ", "u").strip()

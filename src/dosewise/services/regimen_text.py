@@ -24,7 +24,9 @@ def _frequency(text: str) -> int:
     joined = " ".join(words)
     if joined in _ABBREVIATIONS:
         return _ABBREVIATIONS[joined]
-    match = re.fullmatch(r"(\d+|once|twice|one|two|three|four|five|six)( times?)?( a| per)? ?(day|daily)", joined)
+    match = re.fullmatch(
+        r"(\d+|once|twice|one|two|three|four|five|six)( times?)?( a| per)? ?(day|daily)", joined
+    )
     if match:
         token = match.group(1)
         return int(token) if token.isdigit() else _WORDS[token]

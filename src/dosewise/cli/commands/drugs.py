@@ -22,16 +22,27 @@ def _run(args: argparse.Namespace) -> int:
 
     kb = load_kb(args)
     found = lookup(kb=kb, query=args.query)
-    payload = {"kb_version": kb.version, "query": args.query, "drugs": [ingredient_to_json(i, kb) for i in found]}
+    payload = {
+        "kb_version": kb.version,
+        "query": args.query,
+        "drugs": [ingredient_to_json(i, kb) for i in found],
+    }
     lines = [f"{len(found)} match(es) in knowledge base {kb.version}:"]
     for ingredient in found:
         codes = []
         if ingredient.rxcui:
-            codes.append(f"RxCUI {ingredient.rxcui}" + ("" if ingredient.rxcui_status == "verified" else " (unverified)"))
+            codes.append(
+                f"RxCUI {ingredient.rxcui}"
+                + ("" if ingredient.rxcui_status == "verified" else " (unverified)")
+            )
         if ingredient.atc:
-            codes.append(f"ATC {ingredient.atc}" + ("" if ingredient.atc_status == "verified" else " (unverified)"))
+            codes.append(
+                f"ATC {ingredient.atc}" + ("" if ingredient.atc_status == "verified" else " (unverified)")
+            )
         brands = f"; brands: {', '.join(ingredient.brands)}" if ingredient.brands else ""
         rules = " [dosing rules]" if ingredient.id in kb.drugs else ""
-        lines.append(f"  {ingredient.name}{rules}: {', '.join(ingredient.classes)}; {'; '.join(codes) or 'no codes'}{brands}")
+        lines.append(
+            f"  {ingredient.name}{rules}: {', '.join(ingredient.classes)}; {'; '.join(codes) or 'no codes'}{brands}"
+        )
     emit(args.json, payload, "\n".join(lines))
     return 0

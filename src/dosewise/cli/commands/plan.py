@@ -26,13 +26,22 @@ def _shared(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("drug", help="drug with dosing rules (baclofen, tizanidine)")
     add_patient_option(parser)
     parser.add_argument("--start", metavar="DATE", help="first day (YYYY-MM-DD; default today)")
-    parser.add_argument("--times", metavar="HH:MM,...", help="clock times for the doses (default spaced through the day)")
-    parser.add_argument("--products", metavar="ID,...", help="product ids to dispense from (default: common tablets)")
     parser.add_argument(
-        "--scored-confirmed", metavar="ID,...", help="tablet products confirmed scored in hand (allows halves)"
+        "--times", metavar="HH:MM,...", help="clock times for the doses (default spaced through the day)"
     )
     parser.add_argument(
-        "--override", action="append", metavar="CODE:REASON", help="a clinician's recorded decision to cross a limit"
+        "--products", metavar="ID,...", help="product ids to dispense from (default: common tablets)"
+    )
+    parser.add_argument(
+        "--scored-confirmed",
+        metavar="ID,...",
+        help="tablet products confirmed scored in hand (allows halves)",
+    )
+    parser.add_argument(
+        "--override",
+        action="append",
+        metavar="CODE:REASON",
+        help="a clinician's recorded decision to cross a limit",
     )
     parser.add_argument("--by", default="", help="who made the plan (recorded with overrides)")
 
@@ -42,7 +51,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     kinds = plan.add_subparsers(dest="plan_kind", metavar="KIND")
     kinds.required = True
 
-    titrate = kinds.add_parser("titrate", parents=parents, help="raise slowly to a target (label schedule by default)")
+    titrate = kinds.add_parser(
+        "titrate", parents=parents, help="raise slowly to a target (label schedule by default)"
+    )
     _shared(titrate)
     titrate.add_argument("--target-daily", metavar='"60 mg"', help="daily dose to reach")
     titrate.add_argument("--start-dose", metavar='"5 mg"', help="first dose per administration")
@@ -53,7 +64,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
     taper = kinds.add_parser("taper", parents=parents, help="reduce gradually to a lower dose or to a stop")
     _shared(taper)
-    taper.add_argument("--from", dest="current", required=True, metavar='"20 mg 4 times a day"', help="current regimen")
+    taper.add_argument(
+        "--from", dest="current", required=True, metavar='"20 mg 4 times a day"', help="current regimen"
+    )
     taper.add_argument("--to-daily", metavar='"0 mg"', help="daily dose to end at (default 0: stop)")
     mode = taper.add_mutually_exclusive_group()
     mode.add_argument("--weeks", type=int, metavar="N", help="spread the taper over N weeks")
