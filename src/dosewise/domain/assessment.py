@@ -45,7 +45,7 @@ def band_for(value: Fraction, bands: tuple[RenalBand, ...]) -> RenalBand | None:
 
 
 def _num(value: Fraction) -> str:
-    return f"{float(value):.0f}" if value.denominator != 1 else format_amount(value)
+    return f"{float(value):.1f}" if value.denominator != 1 else format_amount(value)
 
 
 def assess(rules: DrugRules, patient: Patient | None, kb_version: str) -> Assessment:

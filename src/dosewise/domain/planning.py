@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from datetime import date, time
 from fractions import Fraction
 
-from dosewise.domain.assessment import Assessment, assess, format_amount_fraction
+from dosewise.domain.assessment import (
+    OVERRIDE_BEERS_AVOID,
+    OVERRIDE_BELOW_LABEL_AGE,
+    OVERRIDE_RENAL_AVOID,
+    Assessment,
+    assess,
+    format_amount_fraction,
+)
 from dosewise.domain.dispensing import can_make, choose_products, makeable_grid
 from dosewise.domain.errors import InvalidInput, PlanRefused
 from dosewise.domain.patient import Patient
@@ -24,16 +31,40 @@ from dosewise.domain.rules import DrugRules
 __all__ = [
     "OVERRIDE_ABOVE_LABEL_MAX",
     "OVERRIDE_ABOVE_RENAL_CEILING",
+    "OVERRIDE_CODES",
     "OVERRIDE_RAPID_WITHDRAWAL",
     "TaperOptions",
     "TitrationOptions",
     "plan_taper",
     "plan_titration",
+    "validate_overrides",
 ]
 
 OVERRIDE_ABOVE_LABEL_MAX = "above_label_max"
 OVERRIDE_ABOVE_RENAL_CEILING = "above_renal_ceiling"
 OVERRIDE_RAPID_WITHDRAWAL = "rapid_withdrawal"
+
+# Every limit a clinician may cross on purpose, with a recorded reason. Anything else is a typing error.
+OVERRIDE_CODES = frozenset(
+    {
+        OVERRIDE_RENAL_AVOID,
+        OVERRIDE_BEERS_AVOID,
+        OVERRIDE_BELOW_LABEL_AGE,
+        OVERRIDE_ABOVE_LABEL_MAX,
+        OVERRIDE_ABOVE_RENAL_CEILING,
+        OVERRIDE_RAPID_WITHDRAWAL,
+    }
+)
+
+
+def validate_overrides(overrides: Iterable[Override]) -> None:
+    for override in overrides:
+        if override.code not in OVERRIDE_CODES:
+            raise InvalidInput(
+                f"unknown override '{override.code}'", hint=f"known overrides: {', '.join(sorted(OVERRIDE_CODES))}"
+            )
+        if not override.reason.strip():
+            raise InvalidInput(f"override '{override.code}' needs a reason")
 
 
 @dataclass(frozen=True)
@@ -221,6 +252,7 @@ def plan_titration(
     if rules.titration is None or rules.limits is None:
         raise PlanRefused(f"no titration rules for {rules.name}")
     limits = rules.limits
+    validate_overrides(options.overrides)
     for what, value in (
         ("start dose", options.start_dose),
         ("increment", options.increment),
@@ -381,6 +413,7 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
     if rules.taper is None or rules.limits is None:
         raise PlanRefused(f"no taper rules for {rules.name}")
     taper = rules.taper
+    validate_overrides(options.overrides)
     _check_unit(options.current_dose, rules, "current dose")
     if options.current_dose.amount <= 0:
         raise InvalidInput("the current dose must be above zero")

@@ -16,6 +16,7 @@ from dosewise.domain.dispensing import TakeInstruction, dispense_totals, take_fo
 from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.findings import Finding
 from dosewise.domain.patient import Medication, Patient, SerumCreatinine
+from dosewise.domain.planning import validate_overrides
 from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantity
 from dosewise.domain.regimen import Override, Plan, Step, administrations, default_times, parse_clock_time
 from dosewise.domain.rules import DrugRules, KnowledgeBase, Severity
@@ -150,9 +151,7 @@ def plan_from_document(document: Mapping[str, Any], kb: KnowledgeBase) -> Plan:
         Override(str(o.get("code", "")), str(o.get("reason", "")), str(o.get("by", "")))
         for o in document.get("overrides", [])
     )
-    for override in overrides:
-        if not override.code or not override.reason.strip():
-            raise InvalidInput("an override needs a 'code' and a non-empty 'reason'")
+    validate_overrides(overrides)
     then = document.get("then", "continue")
     if then not in ("continue", "stop"):
         raise InvalidInput("plan: 'then' is 'continue' or 'stop'")
