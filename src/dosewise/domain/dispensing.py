@@ -49,10 +49,12 @@ class TakePart:
         return self.product.strength * self.count
 
     def describe(self) -> str:
+        """Plain words: "1 tablet of 5 mg", "half a tablet of 10 mg", "7.5 mL of the 5 mg/5 mL oral solution"."""
         if self.volume is not None:
-            return f"{self.volume} of {self.product.label}"
+            form = self.product.form.replace("_", " ")
+            return f"{self.volume} of the {self.product.concentration} {form}"
         assert self.count is not None
-        return f"{pieces_words(self.count, self.product.unit_word)} of {self.product.label}"
+        return f"{pieces_words(self.count, self.product.unit_word)} of {self.product.strength}"
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {"product": self.product.id, "label": self.product.label}

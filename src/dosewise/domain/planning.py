@@ -61,7 +61,8 @@ def validate_overrides(overrides: Iterable[Override]) -> None:
     for override in overrides:
         if override.code not in OVERRIDE_CODES:
             raise InvalidInput(
-                f"unknown override '{override.code}'", hint=f"known overrides: {', '.join(sorted(OVERRIDE_CODES))}"
+                f"unknown override '{override.code}'",
+                hint=f"known overrides: {', '.join(sorted(OVERRIDE_CODES))}",
             )
         if not override.reason.strip():
             raise InvalidInput(f"override '{override.code}' needs a reason")
@@ -386,24 +387,17 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: _Maker) -> li
 def _realise_taper_step(
     wanted: Fraction, current: Fraction, current_dose: Fraction, per_day: int, maker: _Maker
 ) -> tuple[Fraction, int] | None:
-    """The smallest makeable daily amount at or above ``wanted`` and below ``current``, with no single dose
-    above the current one; failing that, the largest below ``current`` that keeps half of it."""
-    candidates: list[tuple[Fraction, int, int]] = []
+    """The smallest makeable daily amount at or above ``wanted`` and below ``current``, keeping the current
+    number of doses a day when it can (fewer only when it cannot) and never a single dose above the current
+    one; failing that, the largest amount below ``current`` that keeps at least half of it."""
     for count in range(per_day, 0, -1):
         dose = maker.smallest_at_least(wanted / count, current / count)
         if dose is not None and dose <= current_dose and dose * count < current:
-            candidates.append((dose * count, per_day - count, count))
-    if candidates:
-        daily, _, count = min(candidates)
-        return daily / count, count
-    fallback: list[tuple[Fraction, int, int]] = []
+            return dose, count
     for count in range(per_day, 0, -1):
         dose = maker.largest_at_most(min(current_dose, (current - maker.grid) / count))
         if dose is not None and dose * count < current and dose * count * 2 >= current:
-            fallback.append((dose * count, -(per_day - count), count))
-    if fallback:
-        daily, _, count = max(fallback)
-        return daily / count, count
+            return dose, count
     return None
 
 
