@@ -104,6 +104,7 @@ class MissedDoseAdvice:
     late_recent: int
     urgency: Urgency
     urgency_reason: str
+    reason: str
     patient_text: str
     clinician_text: str
     source: str
@@ -326,6 +327,7 @@ def advise(
         horizon = min(now_utc, schedule.instants[last] + schedule.interval(last))
     missed_for = max(horizon - run[0].slot.at_utc, timedelta(0)) if run else timedelta(0)
     urgency, urgency_reason = _urgency(plan, rule, run, missed_for, recent)
+    reason = _reason(action, status, last is None, fraction)
     doubles = _close_pairs(schedule, credits, fraction)
     patient_text = _patient_text(
         action,
@@ -357,6 +359,7 @@ def advise(
         late_recent=sum(1 for r in recent if r.late),
         urgency=urgency,
         urgency_reason=urgency_reason,
+        reason=reason,
         patient_text=patient_text,
         clinician_text=clinician_text,
         source=rule.provenance.cite(),
@@ -469,6 +472,23 @@ def _close_pairs(
         if _within_take_window(second - first, interval, fraction):
             pairs.append((first, second))
     return pairs
+
+
+_FRACTION_WORDS = {Fraction(1, 2): "half", Fraction(1, 3): "a third", Fraction(1, 4): "a quarter"}
+
+
+def _reason(action: Action, status: Status, none_due: bool, fraction: Fraction) -> str:
+    share = _FRACTION_WORDS.get(fraction, str(fraction))
+    if action == "take_now":
+        return f"less than {share} of the time to the next dose has passed since the missed dose was due"
+    if action == "skip":
+        if status == "skipped":
+            return "the dose was recorded as skipped"
+        return f"{share} or more of the time to the next dose has passed: taking it now would be too close"
+    return {
+        "not_started": "the plan has not started yet",
+        "ended": "the plan has ended: no more doses are planned",
+    }.get(status, "no planned dose is due yet" if none_due else "the most recent planned dose was taken")
 
 
 def _dose_words(slot: Administration) -> str:

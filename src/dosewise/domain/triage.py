@@ -101,6 +101,7 @@ class TriageResult:
     source_ids: tuple[str, ...]
     kb_version: str
     labels: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 def _normalise(text: str) -> str:
@@ -152,7 +153,9 @@ def _fires(rule: TriageRule, present: set[str], flags: frozenset[str]) -> Matche
     return MatchedRule(rule, hit, tuple(dict.fromkeys(used)))
 
 
-def triage(symptoms: Sequence[str], context: TriageContext, kb: KnowledgeBase) -> TriageResult:
+def triage(
+    symptoms: Sequence[str], context: TriageContext, kb: KnowledgeBase, *, notes: tuple[str, ...] = ()
+) -> TriageResult:
     """One level (expected, soon, urgent, emergency), its reason and every rule that matched."""
     texts = [s for s in symptoms if s.strip()]
     if not texts:
@@ -196,6 +199,7 @@ def triage(symptoms: Sequence[str], context: TriageContext, kb: KnowledgeBase) -
         source_ids=tuple(unique),
         kb_version=kb.version,
         labels={s: labels[s] for s in present},
+        notes=notes,
     )
 
 

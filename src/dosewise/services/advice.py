@@ -1,0 +1,263 @@
+"""Use cases for day-to-day advice: a missed dose, symptoms to triage, an intrathecal pump refill.
+
+Each function is keyword-only, takes the knowledge base and plain domain objects, and returns the domain's
+result. The triage context flags are computed here from the plan, the recorded doses, ``now`` and the
+patient, with the windows documented at the top of the knowledge base's triage.toml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dosewise.domain.errors import InvalidInput, KnowledgeError
+from dosewise.domain.missed import MissedDoseAdvice, advise
+from dosewise.domain.patient import Patient, kidney_function
+from dosewise.domain.pump import RefillPlan, plan_refill
+from dosewise.domain.quantity import Concentration, Quantity
+from dosewise.domain.regimen import Plan
+from dosewise.domain.rules import KnowledgeBase
+from dosewise.domain.screening import SEDATIVE_CLASSES, resolve
+from dosewise.domain.triage import TriageContext, TriageResult, triage
+
+__all__ = [
+    "CHANGE_WINDOW",
+    "KIDNEY_IMPAIRED_BELOW",
+    "advise_missed",
+    "parse_moment",
+    "plan_pump_refill",
+    "plan_zone",
+    "triage_context",
+    "triage_symptoms",
+    "zone",
+]
+
+# triage.toml: dose_stopped and recent_increase look back 72 h (3 days); kidney_impaired is CrCl or eGFR
+# below 60 mL/min, or dialysis. (missed_doses uses the 48 h window in dosewise.domain.missed.)
+CHANGE_WINDOW = timedelta(hours=72)
+KIDNEY_IMPAIRED_BELOW = 60
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(
+            f"unknown time zone '{name}'", hint="use an IANA name such as Europe/Paris"
+        ) from exc
+
+
+def parse_moment(text: str, tz: ZoneInfo, what: str = "time") -> tuple[datetime, bool]:
+    """An ISO 8601 date and time; one without an offset is read in ``tz`` (then ``True`` is returned).
+
+    A local time that does not exist (clocks spring forward) or exists twice (clocks fall back) is refused
+    rather than guessed: give the offset, e.g. 2026-10-25T02:30+01:00.
+    """
+    raw = text.strip()
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{what} '{text}' is not an ISO 8601 date and time (e.g. 2026-03-10T14:30)"
+        ) from exc
+    if "T" not in raw.upper() and " " not in raw:
+        raise InvalidInput(f"{what} '{text}' has no time of day", hint="e.g. 2026-03-10T14:30")
+    if parsed.tzinfo is not None:
+        return parsed, False
+    first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != parsed:
+        raise InvalidInput(
+            f"{what} {raw} does not exist in {tz.key} (the clocks changed)", hint="give the UTC offset"
+        )
+    if first.utcoffset() != second.utcoffset():
+        raise InvalidInput(
+            f"{what} {raw} happens twice in {tz.key} (the clocks changed)", hint="give the UTC offset"
+        )
+    return first, True
+
+
+def plan_zone(plan: Plan) -> ZoneInfo:
+    """The plan's clock times are local to its own zone."""
+    return zone(plan.timezone)
+
+
+def advise_missed(
+    *,
+    kb: KnowledgeBase,
+    plan: Plan,
+    now: datetime,
+    taken: Sequence[datetime] = (),
+    skipped: Sequence[datetime] = (),
+    since: datetime | None = None,
+) -> MissedDoseAdvice:
+    """Take now or skip the most recent missed dose of ``plan``, with its urgency."""
+    rules = kb.drug(plan.drug)
+    if rules.missed_dose is None:
+        raise KnowledgeError(f"the knowledge base has no missed-dose rule for {rules.name}")
+    return advise(
+        plan,
+        plan_zone(plan),
+        now=now,
+        taken=taken,
+        skipped=skipped,
+        history_from=since,
+        rule=rules.missed_dose,
+        kb_version=kb.version,
+        withdrawal_signs=rules.withdrawal_signs,
+    )
+
+
+def _start_instant(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def _plan_flags(kb: KnowledgeBase, plan: Plan, now: datetime, context: TriageContext) -> TriageContext:
+    """dose_stopped and recent_increase from the plan's steps around ``now``."""
+    tz = plan_zone(plan)
+    now_utc = now.astimezone(UTC)
+    rules = kb.drug(plan.drug)
+    steep = rules.taper.max_single_reduction if rules.taper else None
+    for index, step in enumerate(plan.steps):
+        since = now_utc - _start_instant(step.start, tz)
+        if not timedelta(0) <= since <= CHANGE_WINDOW:
+            continue
+        when = f"step {index + 1} started {step.start.isoformat()}"
+        previous = plan.steps[index - 1].daily if index else None
+        if step.dose.is_zero and previous is not None and not previous.is_zero:
+            context = context.with_flag("dose_stopped", f"{when}: stopped from {previous} a day")
+        elif previous is None or previous.is_zero:
+            context = context.with_flag("recent_increase", f"{when}: started at {step.daily} a day")
+        elif step.daily > previous:
+            context = context.with_flag(
+                "recent_increase", f"{when}: raised from {previous} to {step.daily} a day"
+            )
+        elif steep is not None and (previous - step.daily).ratio(previous) >= steep:
+            context = context.with_flag(
+                "dose_stopped",
+                f"{when}: fell from {previous} to {step.daily} a day (at least {steep} at once)",
+            )
+    if plan.then == "stop" and timedelta(0) <= now_utc - _start_instant(plan.end, tz) <= CHANGE_WINDOW:
+        context = context.with_flag(
+            "dose_stopped", f"the plan stopped after {plan.steps[-1].last_day.isoformat()}"
+        )
+    return context
+
+
+def _patient_flags(
+    kb: KnowledgeBase, drug: str, patient: Patient, context: TriageContext, notes: list[str]
+) -> TriageContext:
+    kidney = kidney_function(patient)
+    value = kidney.for_bands
+    if kidney.dialysis:
+        context = context.with_flag("kidney_impaired", "on dialysis")
+    elif value is not None and value < KIDNEY_IMPAIRED_BELOW:
+        context = context.with_flag("kidney_impaired", f"CrCl/eGFR {round(value)} mL/min")
+    elderly = kb.drug(drug).elderly
+    egfr = kidney.for_egfr_rules
+    if (
+        elderly is not None
+        and elderly.beers_egfr_below is not None
+        and patient.age_years is not None
+        and patient.age_years >= elderly.age_from_years
+        and ((egfr is not None and egfr < elderly.beers_egfr_below) or kidney.dialysis)
+    ):
+        context = context.with_flag("older_low_egfr", f"age {patient.age_years} with reduced kidney function")
+    for medication in patient.medications:
+        name = medication.name
+        if any(word in name.lower() for word in ("intrathecal", "pump")):
+            context = context.with_flag("pump", f"medication list: {name}")
+            continue
+        found = resolve(name, kb)
+        if found.ingredient is None:
+            notes.append(f"'{name}' on the medication list was not recognised and was not screened.")
+            continue
+        sedative = sorted(set(found.ingredient.classes) & SEDATIVE_CLASSES)
+        if sedative:
+            context = context.with_flag(
+                "sedative_comedication", f"{found.ingredient.name} ({', '.join(sedative)})"
+            )
+    return context
+
+
+def triage_context(
+    *,
+    kb: KnowledgeBase,
+    plan: Plan | None = None,
+    now: datetime | None = None,
+    taken: Sequence[datetime] = (),
+    skipped: Sequence[datetime] = (),
+    patient: Patient | None = None,
+    pump: bool = False,
+    notes: list[str] | None = None,
+) -> TriageContext:
+    """The context flags for triage, each with why it is set."""
+    notes = [] if notes is None else notes
+    context = TriageContext()
+    if pump:
+        context = context.with_flag("pump", "stated")
+    if plan is not None:
+        if now is None:
+            raise InvalidInput("a plan needs 'now' to tell which doses were due", hint="give --now")
+        if plan.route == "intrathecal":
+            context = context.with_flag("pump", "intrathecal plan")
+        context = _plan_flags(kb, plan, now, context)
+        if taken or skipped:
+            advice = advise_missed(kb=kb, plan=plan, now=now, taken=taken, skipped=skipped)
+            # A dose still inside its take window is not missed yet.
+            missed = advice.missed_recent - (1 if advice.action == "take_now" else 0)
+            if missed > 0 or advice.late_recent > 0:
+                context = context.with_flag(
+                    "missed_doses", f"{missed} missed and {advice.late_recent} late in the last 48 h"
+                )
+        else:
+            notes.append("No doses were recorded as taken, so missed doses were not assessed.")
+    if patient is not None:
+        context = _patient_flags(kb, plan.drug if plan else "baclofen", patient, context, notes)
+    return context
+
+
+def triage_symptoms(
+    *,
+    kb: KnowledgeBase,
+    symptoms: Sequence[str],
+    plan: Plan | None = None,
+    now: datetime | None = None,
+    taken: Sequence[datetime] = (),
+    skipped: Sequence[datetime] = (),
+    patient: Patient | None = None,
+    pump: bool = False,
+) -> TriageResult:
+    """Triage symptoms with the context computed from the plan, recorded doses and the patient."""
+    notes: list[str] = []
+    context = triage_context(
+        kb=kb, plan=plan, now=now, taken=taken, skipped=skipped, patient=patient, pump=pump, notes=notes
+    )
+    return triage(symptoms, context, kb, notes=tuple(notes))
+
+
+def plan_pump_refill(
+    *,
+    kb: KnowledgeBase,
+    reservoir: Quantity,
+    concentration: Concentration,
+    daily_dose: Quantity,
+    today: date,
+    alarm: Quantity | None = None,
+    fill: Quantity | None = None,
+    origin: str | None = None,
+) -> RefillPlan:
+    """Days to the low-reservoir alarm and the refill date, from the knowledge base's pump rules."""
+    if kb.pump is None:
+        raise KnowledgeError(f"knowledge base {kb.version} has no intrathecal pump rules")
+    return plan_refill(
+        reservoir=reservoir,
+        concentration=concentration,
+        daily_dose=daily_dose,
+        today=today,
+        rules=kb.pump,
+        kb_version=kb.version,
+        alarm=alarm,
+        fill=fill,
+        origin=origin,
+    )
