@@ -166,7 +166,11 @@ class Medication:
 
 @dataclass(frozen=True)
 class PlanVersion:
-    """One immutable version of a patient's schedule; the newest version is the one in force."""
+    """One immutable version of a patient's schedule; the newest version is the one in force.
+
+    ``document`` holds the whole timeline (the earlier steps as they were, then the change from
+    ``effective_from``), so that days before the change keep the doses that were planned for them.
+    """
 
     id: int
     patient_id: int
@@ -178,6 +182,7 @@ class PlanVersion:
     created_by: int
     created_by_name: str
     created_at: datetime
+    effective_from: date
     prescriber: str | None = None
     resume_document: dict[str, Any] | None = None
     paused_on: date | None = None
@@ -282,7 +287,9 @@ class ThrottleRepository(Protocol):
 
 
 class PatientRepository(Protocol):
-    def add(self, *, public_id: str, user_id: int, display_name: str, timezone: str, at: datetime) -> Profile: ...
+    def add(
+        self, *, public_id: str, user_id: int, display_name: str, timezone: str, at: datetime
+    ) -> Profile: ...
     def get(self, patient_id: int) -> Profile | None: ...
     def by_public_id(self, public_id: str) -> Profile | None: ...
     def by_user(self, user_id: int) -> Profile | None: ...

@@ -54,7 +54,9 @@ class SqlUsers:
         self.session = session
 
     def add(self, *, email: str, display_name: str, role: Role, password_hash: str, at: datetime) -> User:
-        row = UserRow(email=email, display_name=display_name, role=role, password_hash=password_hash, created_at=at)
+        row = UserRow(
+            email=email, display_name=display_name, role=role, password_hash=password_hash, created_at=at
+        )
         self.session.add(row)
         self.session.flush()
         return _user(row)

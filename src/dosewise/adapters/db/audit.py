@@ -33,7 +33,9 @@ class AuditRow(Base):
 
 
 def _event(row: AuditRow) -> AuditEvent:
-    return AuditEvent(row.id, row.at, row.actor_id, row.actor_name, row.patient_id, row.action, row.summary, row.detail)
+    return AuditEvent(
+        row.id, row.at, row.actor_id, row.actor_name, row.patient_id, row.action, row.summary, row.detail
+    )
 
 
 class SqlAudit:
@@ -56,7 +58,10 @@ class SqlAudit:
 
     def for_patient(self, patient_id: int, limit: int = 200) -> Sequence[AuditEvent]:
         rows = self.session.scalars(
-            select(AuditRow).where(AuditRow.patient_id == patient_id).order_by(AuditRow.id.desc()).limit(limit)
+            select(AuditRow)
+            .where(AuditRow.patient_id == patient_id)
+            .order_by(AuditRow.id.desc())
+            .limit(limit)
         )
         return [_event(row) for row in rows]
 

@@ -113,7 +113,10 @@ class SqlDiary:
         query = select(SymptomRow).where(SymptomRow.patient_id == patient_id)
         if since is not None:
             query = query.where(SymptomRow.recorded_at >= since)
-        return [_symptom(row) for row in self.session.scalars(query.order_by(SymptomRow.recorded_at, SymptomRow.id))]
+        return [
+            _symptom(row)
+            for row in self.session.scalars(query.order_by(SymptomRow.recorded_at, SymptomRow.id))
+        ]
 
     def add_checkin(self, entry: CheckIn) -> CheckIn:
         row = CheckInRow(

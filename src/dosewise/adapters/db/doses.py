@@ -153,6 +153,9 @@ class SqlStock:
         )
         rows = self.session.scalars(select(StockCountRow).join(newest, newest.c.id == StockCountRow.id))
         return sorted(
-            (StockCount(r.id, r.patient_id, r.product_id, r.amount, r.counted_at, r.recorded_by) for r in rows),
+            (
+                StockCount(r.id, r.patient_id, r.product_id, r.amount, r.counted_at, r.recorded_by)
+                for r in rows
+            ),
             key=lambda count: count.product_id,
         )

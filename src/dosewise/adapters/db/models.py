@@ -30,4 +30,11 @@ __all__ = [
 metadata = Base.metadata
 
 # History that is never edited or deleted: a correction is a new row (database triggers refuse the rest).
-APPEND_ONLY_TABLES = ("plan_versions", "dose_events", "stock_counts", "symptom_entries", "checkins", "audit_events")
+APPEND_ONLY_TABLES = (
+    "plan_versions",
+    "dose_events",
+    "stock_counts",
+    "symptom_entries",
+    "checkins",
+    "audit_events",
+)

@@ -29,6 +29,7 @@ class PlanVersionRow(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_by_name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    effective_from: Mapped[date] = mapped_column(Date())
     prescriber: Mapped[str | None] = mapped_column(String(120))
     resume_document: Mapped[dict[str, Any] | None] = mapped_column(JSON())
     paused_on: Mapped[date | None] = mapped_column(Date())
@@ -46,6 +47,7 @@ def _version(row: PlanVersionRow) -> PlanVersion:
         created_by=row.created_by,
         created_by_name=row.created_by_name,
         created_at=row.created_at,
+        effective_from=row.effective_from,
         prescriber=row.prescriber,
         resume_document=row.resume_document,
         paused_on=row.paused_on,
@@ -67,6 +69,7 @@ class SqlPlans:
             created_by=version.created_by,
             created_by_name=version.created_by_name,
             created_at=version.created_at,
+            effective_from=version.effective_from,
             prescriber=version.prescriber,
             resume_document=version.resume_document,
             paused_on=version.paused_on,
@@ -86,7 +89,9 @@ class SqlPlans:
 
     def history(self, patient_id: int) -> Sequence[PlanVersion]:
         rows = self.session.scalars(
-            select(PlanVersionRow).where(PlanVersionRow.patient_id == patient_id).order_by(PlanVersionRow.number.desc())
+            select(PlanVersionRow)
+            .where(PlanVersionRow.patient_id == patient_id)
+            .order_by(PlanVersionRow.number.desc())
         )
         return [_version(row) for row in rows]
 

@@ -89,7 +89,11 @@ class SqlPatients:
 
     def add(self, *, public_id: str, user_id: int, display_name: str, timezone: str, at: datetime) -> Profile:
         row = PatientRow(
-            public_id=public_id, user_id=user_id, display_name=display_name, timezone=timezone, updated_at=at,
+            public_id=public_id,
+            user_id=user_id,
+            display_name=display_name,
+            timezone=timezone,
+            updated_at=at,
             dialysis=False,
         )
         self.session.add(row)
@@ -113,8 +117,17 @@ class SqlPatients:
         if row is None:
             raise LookupError(profile.id)
         for name in (
-            "display_name", "date_of_birth", "sex", "weight_kg", "creatinine_value", "creatinine_unit",
-            "creatinine_date", "egfr", "dialysis", "timezone", "updated_at",
+            "display_name",
+            "date_of_birth",
+            "sex",
+            "weight_kg",
+            "creatinine_value",
+            "creatinine_unit",
+            "creatinine_date",
+            "egfr",
+            "dialysis",
+            "timezone",
+            "updated_at",
         ):
             setattr(row, name, getattr(profile, name))
 
@@ -126,8 +139,15 @@ class SqlPatients:
 def _grant(row: GrantRow, name: str | None) -> Grant:
     access: Access = row.access  # type: ignore[assignment]
     return Grant(
-        row.id, row.patient_id, row.grantee_email, access, row.granted_at, row.granted_by, row.revoked_at,
-        row.revoked_by, name,
+        row.id,
+        row.patient_id,
+        row.grantee_email,
+        access,
+        row.granted_at,
+        row.granted_by,
+        row.revoked_at,
+        row.revoked_by,
+        name,
     )
 
 
@@ -136,7 +156,9 @@ class SqlGrants:
         self.session = session
 
     def add(self, *, patient_id: int, grantee_email: str, access: Access, at: datetime, by: int) -> Grant:
-        row = GrantRow(patient_id=patient_id, grantee_email=grantee_email, access=access, granted_at=at, granted_by=by)
+        row = GrantRow(
+            patient_id=patient_id, grantee_email=grantee_email, access=access, granted_at=at, granted_by=by
+        )
         self.session.add(row)
         self.session.flush()
         return _grant(row, None)
@@ -161,7 +183,9 @@ class SqlGrants:
     def active_for(self, *, patient_id: int, email: str) -> Grant | None:
         row = self.session.scalar(
             select(GrantRow).where(
-                GrantRow.patient_id == patient_id, GrantRow.grantee_email == email, GrantRow.revoked_at.is_(None)
+                GrantRow.patient_id == patient_id,
+                GrantRow.grantee_email == email,
+                GrantRow.revoked_at.is_(None),
             )
         )
         return _grant(row, None) if row else None
@@ -178,8 +202,16 @@ class SqlGrants:
 
 def _medication(row: MedicationRow) -> Medication:
     return Medication(
-        row.id, row.patient_id, row.name, row.ingredient_id, row.dose_text, row.times_per_day, row.added_at,
-        row.added_by, row.removed_at, row.removed_by,
+        row.id,
+        row.patient_id,
+        row.name,
+        row.ingredient_id,
+        row.dose_text,
+        row.times_per_day,
+        row.added_at,
+        row.added_by,
+        row.removed_at,
+        row.removed_by,
     )
 
 
@@ -199,8 +231,13 @@ class SqlMedications:
         by: int,
     ) -> Medication:
         row = MedicationRow(
-            patient_id=patient_id, name=name, ingredient_id=ingredient_id, dose_text=dose_text,
-            times_per_day=times_per_day, added_at=at, added_by=by,
+            patient_id=patient_id,
+            name=name,
+            ingredient_id=ingredient_id,
+            dose_text=dose_text,
+            times_per_day=times_per_day,
+            added_at=at,
+            added_by=by,
         )
         self.session.add(row)
         self.session.flush()

@@ -1,0 +1,409 @@
+"""The diary: symptoms triaged against the record (missed doses, dose changes, kidneys, sedatives), a daily
+check-in, and planned-against-taken doses side by side. Entries are append-only; a correction supersedes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dosewise.domain.errors import InvalidInput
+from dosewise.domain.quantity import Quantity
+from dosewise.domain.regimen import Plan, administrations
+from dosewise.domain.rules import KnowledgeBase
+from dosewise.domain.triage import LEVELS, TriageResult
+from dosewise.services.advice import triage_symptoms
+from dosewise.services.audit import record
+from dosewise.services.plans_service import plan_of
+from dosewise.services.ports import Actor, CheckIn, Clock, Conflict, Store, SymptomEntry, UnitOfWork
+from dosewise.services.records import to_patient
+from dosewise.services.sharing import Access, authorise
+from dosewise.services.today import current_events, plan_timezone, recorded_times
+
+__all__ = [
+    "ALERT_WINDOW",
+    "Alert",
+    "ChartDay",
+    "DiaryView",
+    "correct_checkin",
+    "correct_symptom",
+    "current_alert",
+    "diary_view",
+    "record_checkin",
+    "record_symptoms",
+]
+
+# An urgent or emergency triage stays on every page of the record for two days (or until corrected).
+ALERT_WINDOW = timedelta(hours=48)
+_SEVERITIES = ("mild", "moderate", "severe")
+
+
+@dataclass(frozen=True)
+class Alert:
+    level: str
+    patient_text: str
+    entry: SymptomEntry
+
+
+@dataclass(frozen=True)
+class ChartDay:
+    day: date
+    planned: Quantity | None
+    taken: Quantity | None
+    checkin: CheckIn | None
+
+
+@dataclass(frozen=True)
+class DiaryView:
+    access: Access
+    today: date
+    symptoms: tuple[tuple[SymptomEntry, bool], ...]  # (entry, superseded), newest first
+    checkins: tuple[tuple[CheckIn, bool], ...]
+    chart: tuple[ChartDay, ...]
+    alert: Alert | None
+    symptom_choices: tuple[tuple[str, str], ...]
+    dose_unit: str
+
+
+def _standing(entries: Sequence[Any]) -> list[Any]:
+    superseded = {e.supersedes_id for e in entries if e.supersedes_id is not None}
+    return [e for e in entries if e.id not in superseded and e.status != "entered_in_error"]
+
+
+def _alert_from(uow: UnitOfWork, patient_id: int, now: datetime) -> Alert | None:
+    entries = _standing(uow.diary.symptoms(patient_id, since=now - ALERT_WINDOW - timedelta(days=30)))
+    recent = [
+        e
+        for e in entries
+        if now - e.recorded_at <= ALERT_WINDOW and e.triage_level in ("urgent", "emergency")
+    ]
+    if not recent:
+        return None
+    top = max(recent, key=lambda e: (LEVELS.index(e.triage_level), e.recorded_at))
+    return Alert(top.triage_level, str(top.triage.get("patient_text", "")), top)
+
+
+def current_alert(*, store: Store, clock: Clock, actor: Actor, public_id: str) -> Alert | None:
+    """The urgent or emergency triage that every page of the record shows until it is two days old."""
+    with store.read() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission="view")
+        return _alert_from(uow, access.profile.id, clock())
+
+
+def _triage_json(result: TriageResult, severity: str, raised: bool) -> dict[str, Any]:
+    return {
+        "level": result.level,
+        "reason": result.reason,
+        "symptoms": [result.labels.get(s, s) for s in result.symptoms],
+        "unrecognised": list(result.unrecognised),
+        "patient_text": result.patient_text,
+        "clinician_text": result.clinician_text,
+        "context": [{"flag": flag, "why": why} for flag, why in result.context.why],
+        "rules": [m.rule.id for m in result.rules],
+        "sources": list(result.sources),
+        "source_ids": list(result.source_ids),
+        "kb_version": result.kb_version,
+        "notes": list(result.notes),
+        "severity": severity,
+        "raised_for_severity": raised,
+    }
+
+
+def _plan(uow: UnitOfWork, kb: KnowledgeBase, patient_id: int) -> Plan | None:
+    version = uow.plans.latest(patient_id)
+    return plan_of(version, kb) if version else None
+
+
+def record_symptoms(
+    *,
+    store: Store,
+    kb: KnowledgeBase,
+    clock: Clock,
+    actor: Actor,
+    public_id: str,
+    symptoms: Sequence[str],
+    text: str = "",
+    severity: str = "moderate",
+) -> SymptomEntry:
+    """Triage what the person reports, with context from the record, and keep the result with the entry."""
+    if severity not in _SEVERITIES:
+        raise InvalidInput("severity is mild, moderate or severe")
+    labels = {s.id: s.label for s in kb.symptoms}
+    inputs = [labels.get(s, s) for s in symptoms if s.strip()] + ([text.strip()] if text.strip() else [])
+    if not inputs:
+        raise InvalidInput("choose or describe at least one symptom")
+    if len(text) > 2000:
+        raise InvalidInput("the description is too long (up to 2000 characters)")
+    now = clock()
+    with store.write() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission="log")
+        plan = _plan(uow, kb, access.profile.id)
+        tz = ZoneInfo(plan_timezone(plan, access.profile.timezone))
+        today = now.astimezone(tz).date()
+        events = uow.doses.between(access.profile.id, today - timedelta(days=7), today)
+        taken, skipped = recorded_times(events, now)
+        patient = to_patient(access.profile, today, uow.medications.current(access.profile.id))
+        result = triage_symptoms(
+            kb=kb,
+            symptoms=inputs,
+            plan=plan,
+            now=now if plan else None,
+            taken=taken,
+            skipped=skipped,
+            patient=patient,
+        )
+        level, raised = result.level, False
+        if severity == "severe" and level == "expected":
+            # dosewise policy: a side effect the person calls severe is never "expected"; tell the clinician.
+            level, raised = "soon", True
+        triage = _triage_json(result, severity, raised)
+        if raised:
+            triage["patient_text"] = (
+                "You said this is severe. Tell your clinician today or tomorrow; do not change the dose on your "
+                "own. If it gets worse or you think it is an emergency, call your emergency number."
+            )
+        triage["level"] = level
+        entry = uow.diary.add_symptom(
+            SymptomEntry(
+                id=0,
+                patient_id=access.profile.id,
+                recorded_at=now,
+                recorded_by=actor.user_id,
+                recorded_by_name=actor.display_name,
+                text="; ".join(inputs),
+                severity=severity,  # type: ignore[arg-type]
+                triage_level=level,
+                triage=triage,
+                kb_version=kb.version,
+            )
+        )
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            patient_id=access.profile.id,
+            action="diary.symptoms",
+            summary=f"recorded symptoms ({severity}): {entry.text} -> {level}",
+            detail={"entry": entry.id, "level": level},
+        )
+        uow.commit()
+        return entry
+
+
+def _score(value: object, what: str, top: int) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 0 <= int(text) <= top:
+        raise InvalidInput(f"{what} is a whole number from 0 to {top}")
+    return int(text)
+
+
+def record_checkin(
+    *,
+    store: Store,
+    clock: Clock,
+    actor: Actor,
+    public_id: str,
+    spasticity: object,
+    spasm_frequency: object,
+    sleep_quality: object,
+    drowsiness: object,
+    day: str = "",
+) -> CheckIn:
+    """One check-in a day; a second one for the same day supersedes the first (which stays in history)."""
+    scores = (
+        _score(spasticity, "spasticity", 10),
+        _score(spasm_frequency, "spasm frequency", 4),
+        _score(sleep_quality, "sleep", 10),
+        _score(drowsiness, "drowsiness", 10),
+    )
+    now = clock()
+    with store.write() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission="log")
+        today = now.astimezone(ZoneInfo(access.profile.timezone)).date()
+        try:
+            when = date.fromisoformat(day.strip()) if day.strip() else today
+        except ValueError as exc:
+            raise InvalidInput(f"'{day}' is not a date (YYYY-MM-DD)") from exc
+        if when > today or when < today - timedelta(days=7):
+            raise InvalidInput("a check-in is for today or one of the seven days before")
+        earlier = _standing(uow.diary.checkins(access.profile.id, when, when))
+        entry = uow.diary.add_checkin(
+            CheckIn(
+                id=0,
+                patient_id=access.profile.id,
+                day=when,
+                spasticity=scores[0],
+                spasm_frequency=scores[1],
+                sleep_quality=scores[2],
+                drowsiness=scores[3],
+                recorded_at=now,
+                recorded_by=actor.user_id,
+                supersedes_id=earlier[-1].id if earlier else None,
+            )
+        )
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            patient_id=access.profile.id,
+            action="diary.checkin",
+            summary=f"check-in for {when.isoformat()}: spasticity {scores[0]}/10, spasms {scores[1]}/4, "
+            f"sleep {scores[2]}/10, drowsiness {scores[3]}/10",
+            detail={"entry": entry.id, "supersedes": entry.supersedes_id},
+        )
+        uow.commit()
+        return entry
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise InvalidInput("say why the entry was wrong")
+    return reason.strip()[:500]
+
+
+def correct_symptom(
+    *, store: Store, clock: Clock, actor: Actor, public_id: str, entry_id: int, reason: str
+) -> SymptomEntry:
+    why = _reason(reason)
+    now = clock()
+    with store.write() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission="log")
+        original = uow.diary.get_symptom(entry_id)
+        if original is None or original.patient_id != access.profile.id:
+            raise InvalidInput("no such diary entry")
+        if original not in _standing(uow.diary.symptoms(access.profile.id, since=original.recorded_at)):
+            raise Conflict("this entry was already corrected")
+        entry = uow.diary.add_symptom(
+            SymptomEntry(
+                id=0,
+                patient_id=access.profile.id,
+                recorded_at=now,
+                recorded_by=actor.user_id,
+                recorded_by_name=actor.display_name,
+                text=original.text,
+                severity=original.severity,
+                triage_level=original.triage_level,
+                triage={"correction": why},
+                kb_version=original.kb_version,
+                status="entered_in_error",
+                supersedes_id=original.id,
+            )
+        )
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            patient_id=access.profile.id,
+            action="diary.entered_in_error",
+            summary=f"marked the symptom entry '{original.text}' as entered in error ({why})",
+            detail={"entry": entry.id, "supersedes": original.id},
+        )
+        uow.commit()
+        return entry
+
+
+def correct_checkin(
+    *, store: Store, clock: Clock, actor: Actor, public_id: str, entry_id: int, reason: str
+) -> CheckIn:
+    why = _reason(reason)
+    now = clock()
+    with store.write() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission="log")
+        original = uow.diary.get_checkin(entry_id)
+        if original is None or original.patient_id != access.profile.id:
+            raise InvalidInput("no such check-in")
+        if original not in _standing(uow.diary.checkins(access.profile.id, original.day, original.day)):
+            raise Conflict("this check-in was already corrected or replaced")
+        entry = uow.diary.add_checkin(
+            CheckIn(
+                id=0,
+                patient_id=access.profile.id,
+                day=original.day,
+                spasticity=original.spasticity,
+                spasm_frequency=original.spasm_frequency,
+                sleep_quality=original.sleep_quality,
+                drowsiness=original.drowsiness,
+                recorded_at=now,
+                recorded_by=actor.user_id,
+                status="entered_in_error",
+                supersedes_id=original.id,
+            )
+        )
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            patient_id=access.profile.id,
+            action="diary.entered_in_error",
+            summary=f"marked the check-in for {original.day.isoformat()} as entered in error ({why})",
+            detail={"entry": entry.id, "supersedes": original.id},
+        )
+        uow.commit()
+        return entry
+
+
+def _chart(
+    plan: Plan | None,
+    tz: ZoneInfo,
+    first: date,
+    today: date,
+    events: Sequence[Any],
+    checkins: Sequence[CheckIn],
+) -> tuple[ChartDay, ...]:
+    planned: dict[date, Fraction] = {}
+    unit = None
+    if plan is not None:
+        unit = plan.dose_unit
+        for dose in administrations(plan, tz, start=first, end=today + timedelta(days=1)):
+            planned[dose.slot_date] = planned.get(dose.slot_date, Fraction(0)) + dose.dose.amount
+    taken: dict[date, Fraction] = {}
+    for event in current_events(events).values():
+        if event.status == "taken":
+            unit = unit or event.dose.unit
+            taken[event.slot_date] = taken.get(event.slot_date, Fraction(0)) + event.dose.amount
+    by_day = {c.day: c for c in _standing(checkins)}
+    days = []
+    day = first
+    while day <= today:
+        days.append(
+            ChartDay(
+                day,
+                Quantity(planned[day], unit) if day in planned and unit else None,
+                Quantity(taken.get(day, Fraction(0)), unit) if unit else None,
+                by_day.get(day),
+            )
+        )
+        day += timedelta(days=1)
+    return tuple(days)
+
+
+def diary_view(
+    *, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, public_id: str, days: int = 28
+) -> DiaryView:
+    now = clock()
+    with store.read() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission="view")
+        plan = _plan(uow, kb, access.profile.id)
+        tz = ZoneInfo(plan_timezone(plan, access.profile.timezone))
+        today = now.astimezone(tz).date()
+        first = today - timedelta(days=days - 1)
+        symptoms = uow.diary.symptoms(access.profile.id, since=now - timedelta(days=days))
+        checkins = uow.diary.checkins(access.profile.id, first, today)
+        events = uow.doses.between(access.profile.id, first, today)
+        alert = _alert_from(uow, access.profile.id, now)
+    superseded_symptoms = {e.supersedes_id for e in symptoms if e.supersedes_id}
+    superseded_checkins = {c.supersedes_id for c in checkins if c.supersedes_id}
+    return DiaryView(
+        access=access,
+        today=today,
+        symptoms=tuple((e, e.id in superseded_symptoms) for e in reversed(symptoms)),
+        checkins=tuple((c, c.id in superseded_checkins) for c in reversed(checkins)),
+        chart=_chart(plan, tz, first, today, events, checkins),
+        alert=alert,
+        symptom_choices=tuple((s.id, s.label) for s in kb.symptoms),
+        dose_unit=plan.dose_unit.value if plan else "mg",
+    )

@@ -1,0 +1,414 @@
+"""Today: the doses due with exactly what to take, logging that never records a dose twice, missed-dose
+advice in place, and the run-out forecast. History is append-only: a correction marks the old entry
+entered-in-error by adding a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from dosewise.domain.dispensing import TakeInstruction, take_for_dose
+from dosewise.domain.errors import DosewiseError, InvalidInput
+from dosewise.domain.missed import MissedDoseAdvice
+from dosewise.domain.quantity import times_per_day_words
+from dosewise.domain.regimen import Administration, Plan, administrations
+from dosewise.domain.rules import KnowledgeBase
+from dosewise.services.advice import advise_missed
+from dosewise.services.audit import record
+from dosewise.services.plans_service import plan_of
+from dosewise.services.ports import Actor, Clock, Conflict, DoseEvent, PlanVersion, Store, UnitOfWork
+from dosewise.services.sharing import Access, authorise
+from dosewise.services.today_stock import StockForecast, forecast_stock
+
+__all__ = [
+    "DoseSlot",
+    "LogResult",
+    "TodayView",
+    "correct_dose",
+    "current_events",
+    "dose_history",
+    "log_dose",
+    "plan_timezone",
+    "recorded_times",
+    "today_view",
+]
+
+SlotStatus = Literal["taken", "skipped", "due", "upcoming", "missed"]
+_EARLIER_DAYS = 2  # unrecorded slots shown from the two days before today (the 48 h the advice looks at)
+_ADVICE_DAYS = 7
+_LATE_LIMIT = timedelta(hours=36)  # "took it at another time" reaches back at most this far from the slot
+
+
+@dataclass(frozen=True)
+class DoseSlot:
+    administration: Administration
+    take: TakeInstruction | None
+    take_text: str
+    status: SlotStatus
+    event: DoseEvent | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.administration.slot_date.isoformat()}#{self.administration.slot_index}"
+
+
+@dataclass(frozen=True)
+class TodayView:
+    access: Access
+    today: date
+    now: datetime
+    timezone: str
+    version: PlanVersion | None
+    plan: Plan | None
+    drug_name: str
+    slots: tuple[DoseSlot, ...]
+    earlier: tuple[DoseSlot, ...]
+    advice: MissedDoseAdvice | None
+    stock: tuple[StockForecast, ...]
+    daily_text: str
+
+    @property
+    def paused(self) -> bool:
+        return self.version is not None and self.version.status == "paused"
+
+
+@dataclass(frozen=True)
+class LogResult:
+    event: DoseEvent
+    created: bool  # False when the same request (or the same answer for the slot) was already recorded
+
+
+def current_events(events: Sequence[DoseEvent]) -> dict[tuple[date, int], DoseEvent]:
+    """The entry that stands for each slot: the newest one that nothing supersedes and is not an error."""
+    superseded = {e.supersedes_id for e in events if e.supersedes_id is not None}
+    standing: dict[tuple[date, int], DoseEvent] = {}
+    for event in events:
+        if event.id in superseded or event.status == "entered_in_error":
+            continue
+        standing[(event.slot_date, event.slot_index)] = event
+    return standing
+
+
+def _take(
+    kb: KnowledgeBase, plan: Plan, administration: Administration
+) -> tuple[TakeInstruction | None, str]:
+    try:
+        take = take_for_dose(administration.dose, kb.drug(plan.drug), plan.products)
+    except DosewiseError as error:
+        return None, f"{administration.dose}: {error.message}"
+    return take, take.describe()
+
+
+def _slots(
+    kb: KnowledgeBase,
+    plan: Plan,
+    tz: ZoneInfo,
+    first: date,
+    end: date,
+    now: datetime,
+    standing: dict[tuple[date, int], DoseEvent],
+) -> list[DoseSlot]:
+    planned = list(administrations(plan, tz, start=first, end=end))
+    due_index = max((i for i, a in enumerate(planned) if a.at <= now), default=None)
+    slots = []
+    for index, administration in enumerate(planned):
+        event = standing.get((administration.slot_date, administration.slot_index))
+        status: SlotStatus
+        if event is not None:
+            status = "taken" if event.status == "taken" else "skipped"
+        elif administration.at > now:
+            status = "upcoming"
+        elif index == due_index:
+            status = "due"
+        else:
+            status = "missed"
+        take, text = _take(kb, plan, administration)
+        slots.append(DoseSlot(administration, take, text, status, event))
+    return slots
+
+
+def recorded_times(events: Sequence[DoseEvent], now: datetime) -> tuple[list[datetime], list[datetime]]:
+    """When standing doses were taken, and the planned times of standing skips (for advice and triage)."""
+    standing = current_events(events).values()
+    taken = [
+        e.taken_at for e in standing if e.status == "taken" and e.taken_at is not None and e.taken_at <= now
+    ]
+    skipped = [e.scheduled_at for e in standing if e.status == "skipped"]
+    return taken, skipped
+
+
+def _advice(
+    kb: KnowledgeBase, plan: Plan, now: datetime, events: Sequence[DoseEvent]
+) -> MissedDoseAdvice | None:
+    if kb.drug(plan.drug).missed_dose is None:
+        return None
+    taken, skipped = recorded_times(events, now)
+    return advise_missed(kb=kb, plan=plan, now=now, taken=taken, skipped=skipped)
+
+
+def plan_timezone(plan: Plan | None, fallback: str) -> str:
+    """A plan's clock times are local to the zone it was made in; without a plan, the profile's zone."""
+    return plan.timezone if plan is not None else fallback
+
+
+def _load(uow: UnitOfWork, kb: KnowledgeBase, patient_id: int) -> tuple[PlanVersion | None, Plan | None]:
+    version = uow.plans.latest(patient_id)
+    return version, (plan_of(version, kb) if version else None)
+
+
+def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, public_id: str) -> TodayView:
+    now_utc = clock()
+    with store.read() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission="view")
+        version, plan = _load(uow, kb, access.profile.id)
+        zone_name = plan_timezone(plan, access.profile.timezone)
+        tz = ZoneInfo(zone_name)
+        now = now_utc.astimezone(tz)
+        today = now.date()
+        events = uow.doses.between(access.profile.id, today - timedelta(days=_ADVICE_DAYS), today)
+        counts = uow.stock.latest(access.profile.id) if plan else ()
+    if plan is None:
+        return TodayView(access, today, now, zone_name, None, None, "", (), (), None, (), "")
+    standing = current_events(events)
+    window = _slots(
+        kb, plan, tz, today - timedelta(days=_EARLIER_DAYS), today + timedelta(days=1), now, standing
+    )
+    slots = tuple(s for s in window if s.administration.slot_date == today)
+    earlier = tuple(
+        s
+        for s in window
+        if s.administration.slot_date < today
+        and s.status in ("missed", "due")
+        and now - s.administration.at <= timedelta(hours=48)
+    )
+    advice = _advice(kb, plan, now_utc, events)
+    stock = forecast_stock(
+        plan=plan, rules=kb.drug(plan.drug), counts=counts, now=now_utc, timezone=zone_name
+    )
+    step = plan.step_on(today)
+    daily_text = (
+        f"{step.dose} {times_per_day_words(step.times_per_day)} ({step.daily} a day)"
+        if step and not step.dose.is_zero
+        else ""
+    )
+    return TodayView(
+        access,
+        today,
+        now,
+        zone_name,
+        version,
+        plan,
+        kb.drug(plan.drug).name,
+        slots,
+        earlier,
+        advice,
+        stock,
+        daily_text,
+    )
+
+
+def _taken_at(text: str, slot: Administration, tz: ZoneInfo, now: datetime) -> datetime:
+    """A local "HH:MM" (on the slot's day, or the next day if that is earlier than the slot) or ISO time."""
+    raw = text.strip()
+    try:
+        if "T" in raw or " " in raw:
+            moment = datetime.fromisoformat(raw)
+            moment = moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+        else:
+            clock = time.fromisoformat(raw)
+            moment = datetime.combine(slot.slot_date, clock, tzinfo=tz)
+            if moment < slot.at - timedelta(hours=12):
+                moment += timedelta(days=1)  # "00:30" for a 20:00 slot is the night after
+    except ValueError as exc:
+        raise InvalidInput(f"'{text}' is not a time such as 07:30") from exc
+    if moment > now:
+        raise InvalidInput("a dose cannot be recorded as taken in the future")
+    if abs(moment - slot.at) > _LATE_LIMIT:
+        raise InvalidInput(
+            f"{moment.strftime('%d %b %H:%M')} is too far from the planned time "
+            f"{slot.at.strftime('%d %b %H:%M')} to count for that dose",
+        )
+    return moment
+
+
+def log_dose(
+    *,
+    store: Store,
+    kb: KnowledgeBase,
+    clock: Clock,
+    actor: Actor,
+    public_id: str,
+    slot_date: date,
+    slot_index: int,
+    status: str,
+    idempotency_key: str,
+    taken_at: str = "",
+    note: str = "",
+) -> LogResult:
+    """Record a planned dose as taken (now or at another time) or skipped, exactly once.
+
+    The same idempotency key always returns the first result; a second answer for a slot that already
+    has one returns that one (or a conflict if it differs): correct the first entry instead.
+    """
+    if status not in ("taken", "skipped"):
+        raise InvalidInput("a dose is recorded as 'taken' or 'skipped'")
+    key = idempotency_key.strip()
+    if not 8 <= len(key) <= 64:
+        raise InvalidInput("a dose needs an idempotency key (8 to 64 characters)")
+    now_utc = clock()
+    with store.write() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission="log")
+        uow.patients.lock(access.profile.id)
+        repeat = uow.doses.by_key(access.profile.id, key)
+        if repeat is not None:
+            if (repeat.slot_date, repeat.slot_index) != (slot_date, slot_index):
+                raise Conflict("this idempotency key was already used for another dose")
+            return LogResult(repeat, created=False)
+        version, plan = _load(uow, kb, access.profile.id)
+        if plan is None or version is None:
+            raise InvalidInput("there is no plan, so there is no dose to record")
+        tz = ZoneInfo(plan.timezone)
+        now = now_utc.astimezone(tz)
+        slot = next(
+            (
+                a
+                for a in administrations(plan, tz, start=slot_date, end=slot_date + timedelta(days=1))
+                if a.slot_index == slot_index
+            ),
+            None,
+        )
+        if slot is None:
+            raise InvalidInput(f"no dose is planned for {slot_date.isoformat()} slot {slot_index + 1}")
+        when = _taken_at(taken_at, slot, tz, now) if status == "taken" and taken_at.strip() else now
+        if slot.at - now > timedelta(hours=12) or (
+            status == "taken" and slot.at - when > timedelta(hours=12)
+        ):
+            raise InvalidInput("that dose is not due yet")
+        standing = current_events(uow.doses.between(access.profile.id, slot_date, slot_date)).get(
+            (slot_date, slot_index)
+        )
+        if standing is not None:
+            if standing.status == status:
+                return LogResult(standing, created=False)
+            raise Conflict(
+                f"this dose is already recorded as {standing.status} by {standing.recorded_by_name}",
+                hint="mark that entry as entered in error first, then record the right one",
+            )
+        event = uow.doses.add(
+            DoseEvent(
+                id=0,
+                patient_id=access.profile.id,
+                plan_version_id=version.id,
+                slot_date=slot_date,
+                slot_index=slot_index,
+                scheduled_at=slot.at,
+                dose=slot.dose,
+                status=status,  # type: ignore[arg-type]
+                taken_at=when if status == "taken" else None,
+                recorded_by=actor.user_id,
+                recorded_by_name=actor.display_name,
+                recorded_at=now_utc,
+                idempotency_key=key,
+                note=note.strip()[:500],
+            )
+        )
+        record(
+            uow,
+            at=now_utc,
+            actor=actor,
+            patient_id=access.profile.id,
+            action=f"dose.{status}",
+            summary=f"{status} {slot.dose} planned {slot.at.strftime('%Y-%m-%d %H:%M')}"
+            + (f", taken {when.strftime('%Y-%m-%d %H:%M')}" if status == "taken" else ""),
+            detail={"event": event.id, "slot": f"{slot_date.isoformat()}#{slot_index}"},
+        )
+        uow.commit()
+        return LogResult(event, created=True)
+
+
+def correct_dose(
+    *,
+    store: Store,
+    clock: Clock,
+    actor: Actor,
+    public_id: str,
+    event_id: int,
+    reason: str,
+    idempotency_key: str,
+) -> LogResult:
+    """Mark an entry entered-in-error by adding an entry that supersedes it (nothing is edited)."""
+    if not reason.strip():
+        raise InvalidInput("say why the entry was wrong")
+    now = clock()
+    with store.write() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission="log")
+        uow.patients.lock(access.profile.id)
+        repeat = uow.doses.by_key(access.profile.id, idempotency_key)
+        if repeat is not None:
+            return LogResult(repeat, created=False)
+        original = uow.doses.get(event_id)
+        if original is None or original.patient_id != access.profile.id:
+            raise InvalidInput("no such dose entry")
+        if original.status == "entered_in_error" or event_id in uow.doses.superseded_ids(access.profile.id):
+            raise Conflict("this entry was already corrected")
+        event = uow.doses.add(
+            DoseEvent(
+                id=0,
+                patient_id=access.profile.id,
+                plan_version_id=original.plan_version_id,
+                slot_date=original.slot_date,
+                slot_index=original.slot_index,
+                scheduled_at=original.scheduled_at,
+                dose=original.dose,
+                status="entered_in_error",
+                taken_at=None,
+                recorded_by=actor.user_id,
+                recorded_by_name=actor.display_name,
+                recorded_at=now,
+                idempotency_key=idempotency_key,
+                note=reason.strip()[:500],
+                supersedes_id=original.id,
+            )
+        )
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            patient_id=access.profile.id,
+            action="dose.entered_in_error",
+            summary=f"marked the {original.status} entry for {original.scheduled_at.strftime('%Y-%m-%d %H:%M')} "
+            f"as entered in error ({reason.strip()})",
+            detail={"event": event.id, "supersedes": original.id},
+        )
+        uow.commit()
+        return LogResult(event, created=True)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    event: DoseEvent
+    superseded: bool
+
+
+def dose_history(
+    *,
+    store: Store,
+    clock: Clock,
+    actor: Actor,
+    public_id: str,
+    days: int = 14,
+    kb: KnowledgeBase | None = None,
+) -> tuple[Access, tuple[HistoryEntry, ...]]:
+    """Every entry, including corrected ones (shown struck through), newest slot first."""
+    with store.read() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission="view")
+        _, plan = _load(uow, kb, access.profile.id) if kb is not None else (None, None)
+        today = clock().astimezone(ZoneInfo(plan_timezone(plan, access.profile.timezone))).date()
+        events = uow.doses.between(access.profile.id, today - timedelta(days=days), today + timedelta(days=1))
+    superseded = {e.supersedes_id for e in events if e.supersedes_id is not None}
+    entries = tuple(HistoryEntry(e, e.id in superseded) for e in events)
+    return access, tuple(sorted(entries, key=lambda h: (h.event.scheduled_at, h.event.id), reverse=True))
