@@ -1,0 +1,259 @@
+"""Intrathecal pump refill planner: exact arithmetic, refusals, warnings and monotonic days."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dosewise.domain.errors import InvalidInput
+from dosewise.domain.pump import RefillPlan, plan_refill
+from dosewise.domain.quantity import Concentration, Quantity, mcg, mg, ml, parse_concentration
+from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+
+KB = load_knowledge_base(DEFAULT_VERSION)
+RULES = KB.pump
+assert RULES is not None
+TODAY = date(2026, 11, 1)
+
+
+def refill(
+    *,
+    reservoir: Quantity | None = None,
+    concentration: str = "2000 mcg/mL",
+    daily: Quantity | None = None,
+    alarm: Quantity | None = None,
+    fill: Quantity | None = None,
+    origin: str | None = None,
+) -> RefillPlan:
+    assert RULES is not None
+    return plan_refill(
+        reservoir=reservoir or ml(40),
+        concentration=parse_concentration(concentration),
+        daily_dose=daily or mcg(500),
+        today=TODAY,
+        rules=RULES,
+        kb_version=KB.version,
+        alarm=alarm,
+        fill=fill,
+        origin=origin,
+    )
+
+
+def codes(plan: RefillPlan) -> set[str]:
+    return {w.code for w in plan.warnings}
+
+
+# ------------------------------------------------------------------ the arithmetic
+
+
+def test_the_reference_example_gives_152_days_to_the_alarm() -> None:
+    """40 mL of 2000 mcg/mL at 500 mcg a day: 0.25 mL a day, 152 days to a 2 mL alarm, 160 to empty."""
+    plan = refill()
+    assert plan.daily_volume == ml("0.25")
+    assert plan.days_to_alarm == 152
+    assert plan.days_to_empty == 160
+    assert plan.alarm_date == TODAY + timedelta(days=152)
+
+
+def test_the_refill_date_keeps_the_safety_buffer_before_the_alarm() -> None:
+    """The refill date is the alarm day minus the knowledge base's 7-day buffer."""
+    plan = refill()
+    assert plan.buffer_days == 7
+    assert plan.refill_date == TODAY + timedelta(days=152 - 7)
+
+
+def test_the_arithmetic_is_exact() -> None:
+    """333 mcg a day of 2000 mcg/mL gives exactly 76000/333 days to the alarm, not a float."""
+    plan = refill(daily=mcg(333))
+    assert plan.days_to_alarm == Fraction(76000, 333)
+    assert isinstance(plan.daily_volume.amount, Fraction)
+    assert plan.whole_days_to_alarm == 228
+
+
+def test_a_partial_fill_is_planned_from_its_own_volume() -> None:
+    """A 20 mL fill in a 40 mL reservoir gives (20 - 2) / 0.25 = 72 days."""
+    assert refill(fill=ml(20)).days_to_alarm == 72
+
+
+def test_the_days_with_the_safer_4_ml_alarm_are_reported() -> None:
+    """The 4 mL alarm from the 2004 study gives (40 - 4) / 0.25 = 144 days."""
+    plan = refill()
+    assert plan.safer_alarm == ml(4)
+    assert plan.days_to_safer_alarm == 144
+
+
+def test_the_plan_names_its_sources_and_version() -> None:
+    """The refill plan cites the pump rules and the 8.4 arithmetic and names the kb version."""
+    plan = refill()
+    assert "itb_refill_math" in plan.source_ids
+    assert plan.kb_version == KB.version
+
+
+# ------------------------------------------------------------------ refusals
+
+
+def test_a_dose_in_mg_is_refused() -> None:
+    """Intrathecal doses are mcg a day; 0.5 mg is refused, never converted silently."""
+    with pytest.raises(InvalidInput, match="mcg"):
+        refill(daily=mg("0.5"))
+
+
+def test_a_concentration_in_mg_per_ml_is_refused() -> None:
+    """A concentration written in mg/mL is refused."""
+    with pytest.raises(InvalidInput, match="mcg/mL"):
+        refill(concentration="2 mg/mL")
+
+
+def test_a_zero_dose_is_refused() -> None:
+    """A daily dose of zero has no refill interval and is refused."""
+    with pytest.raises(InvalidInput, match="more than zero"):
+        refill(daily=mcg(0))
+
+
+def test_a_fill_larger_than_the_reservoir_is_refused() -> None:
+    """45 mL cannot be in a 40 mL reservoir; planning on it would put the refill late."""
+    with pytest.raises(InvalidInput, match="does not fit"):
+        refill(fill=ml(45))
+
+
+def test_a_fill_at_or_below_the_alarm_is_refused() -> None:
+    """A fill at the alarm volume means the alarm is due now: refused with a hint to refill."""
+    with pytest.raises(InvalidInput, match="alarm is due now"):
+        refill(fill=ml(2))
+
+
+def test_an_unknown_origin_is_refused() -> None:
+    """Origin is spinal or cerebral."""
+    with pytest.raises(InvalidInput, match="origin"):
+        refill(origin="cardiac")
+
+
+def test_a_reservoir_given_as_a_mass_is_refused() -> None:
+    """The reservoir size is a volume in mL."""
+    with pytest.raises(InvalidInput, match="mL"):
+        refill(reservoir=mg(40))
+
+
+# ------------------------------------------------------------------ warnings
+
+
+def test_a_dose_above_1000_mcg_a_day_is_warned() -> None:
+    """1200 mcg a day is above the 1000 mcg a day where experience is limited."""
+    plan = refill(daily=mcg(1200))
+    assert "pump.above_max_daily" in codes(plan)
+    assert "pump.above_max_daily" not in codes(refill(daily=mcg(1000)))
+
+
+def test_a_dose_outside_every_usual_maintenance_range_is_warned() -> None:
+    """50 mcg a day is below both the spinal and cerebral usual ranges."""
+    assert "pump.outside_usual_maintenance" in codes(refill(daily=mcg(50)))
+    assert "pump.outside_usual_maintenance" not in codes(refill(daily=mcg(500)))
+
+
+def test_the_origin_picks_its_own_maintenance_range() -> None:
+    """200 mcg a day is usual for cerebral origin (90-703) but not for spinal (300-800)."""
+    assert "pump.outside_usual_maintenance" not in codes(refill(daily=mcg(200), origin="cerebral"))
+    assert "pump.outside_usual_maintenance" in codes(refill(daily=mcg(200), origin="spinal"))
+
+
+def test_a_concentration_that_is_not_marketed_is_warned() -> None:
+    """1500 mcg/mL is not one of the marketed concentrations."""
+    assert "pump.unmarketed_concentration" in codes(refill(concentration="1500 mcg/mL"))
+    assert "pump.unmarketed_concentration" not in codes(refill(concentration="1000 mcg/mL"))
+
+
+def test_a_reservoir_that_is_not_20_or_40_ml_is_warned() -> None:
+    """A 30 mL reservoir is not a SynchroMed II size."""
+    assert "pump.unusual_reservoir" in codes(refill(reservoir=ml(30)))
+    assert "pump.unusual_reservoir" not in codes(refill(reservoir=ml(20)))
+
+
+def test_an_alarm_below_the_manufacturers_2_ml_is_warned() -> None:
+    """An alarm at 1 mL is below the manufacturer's recommended 2 mL."""
+    assert "pump.alarm_below_manufacturer" in codes(refill(alarm=ml(1)))
+    assert "pump.alarm_below_manufacturer" not in codes(refill(alarm=ml(2)))
+
+
+def test_the_4_ml_study_is_noted_until_the_alarm_is_4_ml() -> None:
+    """With the 2 mL alarm the 4 mL study is mentioned; with a 4 mL alarm it is not."""
+    assert "pump.consider_safer_alarm" in codes(refill())
+    assert "pump.consider_safer_alarm" not in codes(refill(alarm=ml(4)))
+
+
+def test_an_interval_shorter_than_the_buffer_means_refill_now() -> None:
+    """5 mL at 2000 mcg/mL and 1000 mcg a day reaches the alarm in 6 days: refill today, loudly."""
+    plan = refill(fill=ml(5), daily=mcg(1000))
+    assert plan.refill_date == TODAY
+    assert "pump.refill_due_now" in codes(plan)
+
+
+def test_the_notes_say_to_cap_at_stability_and_eri() -> None:
+    """The notes mention boluses in the daily total and the missing stability limit."""
+    text = " ".join(refill().notes)
+    assert "boluses" in text
+    assert "stability" in text
+
+
+# ------------------------------------------------------------------ properties
+
+VOLUMES = st.fractions(min_value=Fraction(21, 10), max_value=Fraction(40)).map(
+    lambda f: f.limit_denominator(100)
+)
+DOSES = st.integers(min_value=20, max_value=1500)
+CONCENTRATIONS = st.sampled_from(["500 mcg/mL", "1000 mcg/mL", "2000 mcg/mL"])
+
+
+@given(first=VOLUMES, second=VOLUMES, dose=DOSES, concentration=CONCENTRATIONS)
+@settings(max_examples=150, deadline=None)
+def test_more_volume_never_gives_fewer_days(
+    first: Fraction, second: Fraction, dose: int, concentration: str
+) -> None:
+    """Days to the alarm and to empty rise with the fill, and the refill date never moves earlier."""
+    low, high = sorted((first, second))
+    a = refill(fill=ml(low), daily=mcg(dose), concentration=concentration)
+    b = refill(fill=ml(high), daily=mcg(dose), concentration=concentration)
+    assert a.days_to_alarm <= b.days_to_alarm
+    assert a.days_to_empty <= b.days_to_empty
+    assert a.refill_date <= b.refill_date
+    if low < high:
+        assert a.days_to_alarm < b.days_to_alarm
+
+
+@given(fill=VOLUMES, low=DOSES, high=DOSES, concentration=CONCENTRATIONS)
+@settings(max_examples=150, deadline=None)
+def test_a_higher_dose_never_gives_more_days(fill: Fraction, low: int, high: int, concentration: str) -> None:
+    """Days to the alarm fall as the daily dose rises."""
+    low, high = sorted((low, high))
+    a = refill(fill=ml(fill), daily=mcg(low), concentration=concentration)
+    b = refill(fill=ml(fill), daily=mcg(high), concentration=concentration)
+    assert a.days_to_alarm >= b.days_to_alarm
+
+
+@given(fill=VOLUMES, dose=DOSES, concentration=CONCENTRATIONS)
+@settings(max_examples=150, deadline=None)
+def test_the_refill_is_never_planned_after_the_alarm_or_before_today(
+    fill: Fraction, dose: int, concentration: str
+) -> None:
+    """The refill date lies between today and the alarm day minus the buffer (or today when that has passed)."""
+    plan = refill(fill=ml(fill), daily=mcg(dose), concentration=concentration)
+    assert TODAY <= plan.refill_date <= plan.alarm_date
+    assert plan.days_to_alarm < plan.days_to_empty
+    assert plan.refill_date == max(TODAY, plan.alarm_date - timedelta(days=plan.buffer_days))
+
+
+def test_the_daily_volume_is_the_dose_over_the_concentration() -> None:
+    """Concentration.per_ml divides the dose exactly: 500 mcg at 500 mcg/mL is 1 mL a day."""
+    plan = plan_refill(
+        reservoir=ml(20),
+        concentration=Concentration(mcg(500), ml(1)),
+        daily_dose=mcg(500),
+        today=TODAY,
+        rules=RULES,
+        kb_version=KB.version,
+    )
+    assert plan.daily_volume == ml(1)
+    assert plan.days_to_alarm == 18
