@@ -107,7 +107,9 @@ def _midnight(day: date, tz: tzinfo) -> datetime:
 
 
 def _hours(at: datetime, origin: datetime) -> float:
-    return (at - origin).total_seconds() / 3600.0
+    # Through UTC: subtracting two datetimes that share a tzinfo object ignores their offsets (wall time),
+    # which would lose or gain an hour across a daylight-saving change.
+    return (at.astimezone(UTC) - origin.astimezone(UTC)).total_seconds() / 3600.0
 
 
 def _days(first: date, last_exclusive: date, origin: datetime, tz: tzinfo) -> tuple[DayWindow, ...]:
