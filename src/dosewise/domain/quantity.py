@@ -74,7 +74,9 @@ _UNIT_ALIASES: dict[str, Unit] = {
 _MASS_IN_MCG = {Unit.MG: Fraction(1000), Unit.MCG: Fraction(1)}
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+|\d+/\d+)"
-_QUANTITY_RE = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s].*?)\s*$")
+# A unit never starts with "." or "/": otherwise "2.5" would read as 2 with the unit ".5", and "1/2 mg"
+# as 1 with the unit "/2 mg", instead of a bare number and half a milligram.
+_QUANTITY_RE = re.compile(rf"^\s*({_NUMBER})\s*([^\d\s./].*?)\s*$")
 
 
 def parse_amount(text: str) -> Fraction:
