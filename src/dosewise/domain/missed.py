@@ -47,7 +47,6 @@ __all__ = [
     "MissedDoseAdvice",
     "SlotRecord",
     "advise",
-    "credit_doses",
 ]
 
 # The window of the triage context flag ``missed_doses`` ("a missed or late dose in the last 48 h of the
@@ -71,12 +70,6 @@ class Credit:
     taken_at: datetime
     slot: Administration | None
     kind: CreditKind
-
-    @property
-    def offset(self) -> timedelta | None:
-        if self.slot is None:
-            return None
-        return self.taken_at.astimezone(UTC) - self.slot.at_utc
 
 
 @dataclass(frozen=True)
@@ -163,13 +156,6 @@ class _Schedule:
         return position - 1 if position else None
 
 
-def credit_doses(
-    schedule: Sequence[Administration], taken: Sequence[datetime], fraction: Fraction, plan: Plan
-) -> tuple[Credit, ...]:
-    """Credit each recorded dose to one slot by the matching rule in the module docstring."""
-    return tuple(_credit(_Schedule(plan, list(schedule)), taken, fraction)[0])
-
-
 def _credit(
     schedule: _Schedule, taken: Sequence[datetime], fraction: Fraction, closed: frozenset[int] = frozenset()
 ) -> tuple[list[Credit], dict[int, datetime]]:
@@ -191,12 +177,16 @@ def _credit(
             continue
         credited[chosen] = moment
         slot = schedule.slots[chosen]
-        late = moment > slot.at_utc and not _within_take_window(
-            moment - slot.at_utc, schedule.interval(chosen), fraction
-        )
+        late = _is_late(schedule, chosen, moment, fraction)
         kind = "early" if moment < slot.at_utc else ("late" if late else "in_window")
         credits.append(Credit(moment, slot, kind))
     return credits, credited
+
+
+def _is_late(schedule: _Schedule, index: int, moment: datetime, fraction: Fraction) -> bool:
+    """Taken after the slot's take window closed."""
+    elapsed = moment - schedule.instants[index]
+    return elapsed > timedelta(0) and not _within_take_window(elapsed, schedule.interval(index), fraction)
 
 
 def _preference(
@@ -290,7 +280,8 @@ def advise(
                 "are assumed taken. Record the doses you took to count earlier misses."
             )
     records = _judge(schedule, last, history_from, credited, closed, fraction)
-    run = _current_run(records)
+    runs = _runs(records)
+    run = runs[-1] if runs and records[-1].status != "taken" else []
     recent = [r for r in records if now_utc - r.slot.at_utc <= RECENT_WINDOW]
     next_index = _next_open(schedule, now_utc, credited, closed)
     next_dose = schedule.slots[next_index] if next_index is not None else None
@@ -392,22 +383,10 @@ def _judge(
         slot = schedule.slots[index]
         if index in credited:
             moment = credited[index]
-            late = moment > slot.at_utc and not _within_take_window(
-                moment - slot.at_utc, schedule.interval(index), fraction
-            )
-            records.append(SlotRecord(slot, "taken", moment, late))
+            records.append(SlotRecord(slot, "taken", moment, _is_late(schedule, index, moment, fraction)))
         else:
             records.append(SlotRecord(slot, "skipped" if index in closed else "missed"))
     return records
-
-
-def _current_run(records: list[SlotRecord]) -> list[SlotRecord]:
-    run: list[SlotRecord] = []
-    for record in reversed(records):
-        if record.status == "taken":
-            break
-        run.append(record)
-    return list(reversed(run))
 
 
 def _runs(records: list[SlotRecord]) -> list[list[SlotRecord]]:
