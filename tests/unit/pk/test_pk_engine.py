@@ -119,7 +119,9 @@ def test_steady_state_matches_the_accumulation_formula(simon) -> None:
     result = simulate(model, schedule_from_plan(plan, UTC), resolution_h=0.05)
     ka, k, v, tau = model.ka_per_h, model.micro["k_per_h"], model.v_l, 8.0
     a = 10.0 / v * ka / (ka - k) * 1000.0
-    trough = a * (math.exp(-k * tau) / (1 - math.exp(-k * tau)) - math.exp(-ka * tau) / (1 - math.exp(-ka * tau)))
+    trough = a * (
+        math.exp(-k * tau) / (1 - math.exp(-k * tau)) - math.exp(-ka * tau) / (1 - math.exp(-ka * tau))
+    )
     first_trough = a * (math.exp(-k * tau) - math.exp(-ka * tau))
     steady = result.steady
     assert steady is not None
@@ -131,7 +133,8 @@ def test_steady_state_matches_the_accumulation_formula(simon) -> None:
         rel=1e-9,
     )
     assert result.days[-1].auc_ng_h_ml == pytest.approx(steady.auc_24h_ng_h_ml, rel=1e-3)
-    assert steady.reached_on is not None and steady.reached_on <= date(2026, 1, 7)
+    assert steady.reached_on is not None
+    assert steady.reached_on <= date(2026, 1, 7)
 
 
 def test_time_to_steady_state_is_about_three_and_a_third_half_lives(simon) -> None:
@@ -188,4 +191,4 @@ def test_a_dose_time_without_a_zone_is_refused() -> None:
     from dosewise.domain.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="time zone"):
-        DoseEvent(datetime(2026, 1, 5, 8, 0), mg(10))  # noqa: DTZ001
+        DoseEvent(datetime(2026, 1, 5, 8, 0), mg(10))
