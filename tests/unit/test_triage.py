@@ -39,10 +39,13 @@ def rule_ids(result: TriageResult) -> list[str]:
     return [m.rule.id for m in result.rules]
 
 
-def plan(steps: list[dict[str, Any]], then: str = "continue") -> Any:
+def plan(
+    steps: list[dict[str, Any]], then: str = "continue", kind: str = "custom", drug: str = "baclofen"
+) -> Any:
     document = {
         "format": "dosewise.plan/1",
-        "drug": "baclofen",
+        "drug": drug,
+        "kind": kind,
         "kb_version": DEFAULT_VERSION,
         "timezone": "Europe/Paris",
         "then": then,
@@ -380,6 +383,48 @@ def test_a_fall_of_half_or_more_sets_dose_stopped() -> None:
         ]
     )
     assert "dose_stopped" in triage_context(kb=KB, plan=p, now=at("2026-03-10T12:00")).flags
+
+
+def test_a_fall_of_less_than_half_is_not_a_stop() -> None:
+    """A step from 20 mg to 15 mg three times a day (a quarter) does not set dose_stopped."""
+    p = plan(
+        [
+            {"start": "2026-03-01", "days": 9, "dose": "20 mg", **TID},
+            {"start": "2026-03-10", "days": 9, "dose": "15 mg", **TID},
+        ]
+    )
+    assert "dose_stopped" not in triage_context(kb=KB, plan=p, now=at("2026-03-10T12:00")).flags
+
+
+def test_a_step_to_zero_sets_dose_stopped() -> None:
+    """A zero-dose step that began yesterday sets dose_stopped."""
+    p = plan(
+        [
+            {"start": "2026-03-01", "days": 9, "dose": "5 mg", **TID},
+            {"start": "2026-03-10", "days": 9, "dose": "0 mg", "times_per_day": 3},
+        ]
+    )
+    context = triage_context(kb=KB, plan=p, now=at("2026-03-11T12:00"))
+    assert "dose_stopped" in context.flags
+    assert "recent_increase" not in context.flags
+
+
+def test_the_first_step_of_a_taper_is_not_an_increase() -> None:
+    """A taper starting yesterday does not set recent_increase; a titration starting yesterday does."""
+    steps = [{"start": "2026-03-10", "days": 9, "dose": "10 mg", **TID}]
+    now = at("2026-03-11T12:00")
+    assert "recent_increase" not in triage_context(kb=KB, plan=plan(steps, kind="taper"), now=now).flags
+    assert "recent_increase" in triage_context(kb=KB, plan=plan(steps, kind="titration"), now=now).flags
+
+
+def test_a_drug_without_a_missed_dose_rule_is_triaged_with_a_note() -> None:
+    """A tizanidine plan has no missed-dose rule: triage still answers and notes missed doses were not assessed."""
+    p = plan([{"start": "2026-03-01", "days": 30, "dose": "2 mg", **TID}], drug="tizanidine")
+    result = triage_symptoms(
+        kb=KB, symptoms=["drowsy"], plan=p, now=at("2026-03-10T21:00"), taken=[at("2026-03-10T08:00")]
+    )
+    assert "missed_doses" not in result.context.flags
+    assert any("No missed-dose rule" in note for note in result.notes)
 
 
 def test_missed_doses_come_from_the_plan_and_recorded_doses() -> None:

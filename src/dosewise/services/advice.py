@@ -124,10 +124,15 @@ def _plan_flags(kb: KnowledgeBase, plan: Plan, now: datetime, context: TriageCon
             continue
         when = f"step {index + 1} started {step.start.isoformat()}"
         previous = plan.steps[index - 1].daily if index else None
-        if step.dose.is_zero and previous is not None and not previous.is_zero:
-            context = context.with_flag("dose_stopped", f"{when}: stopped from {previous} a day")
-        elif previous is None or previous.is_zero:
-            context = context.with_flag("recent_increase", f"{when}: started at {step.daily} a day")
+        if previous is None:
+            # A taper's first step lowers an earlier regimen the plan does not hold: not an increase.
+            if plan.kind != "taper" and not step.dose.is_zero:
+                context = context.with_flag("recent_increase", f"{when}: started at {step.daily} a day")
+        elif step.dose.is_zero:
+            if not previous.is_zero:
+                context = context.with_flag("dose_stopped", f"{when}: stopped from {previous} a day")
+        elif previous.is_zero:
+            context = context.with_flag("recent_increase", f"{when}: restarted at {step.daily} a day")
         elif step.daily > previous:
             context = context.with_flag(
                 "recent_increase", f"{when}: raised from {previous} to {step.daily} a day"
@@ -202,7 +207,9 @@ def triage_context(
         if plan.route == "intrathecal":
             context = context.with_flag("pump", "intrathecal plan")
         context = _plan_flags(kb, plan, now, context)
-        if taken or skipped:
+        if kb.drug(plan.drug).missed_dose is None:
+            notes.append(f"No missed-dose rule for {plan.drug}, so missed doses were not assessed.")
+        elif taken or skipped:
             advice = advise_missed(kb=kb, plan=plan, now=now, taken=taken, skipped=skipped)
             # A dose still inside its take window is not missed yet.
             missed = advice.missed_recent - (1 if advice.action == "take_now" else 0)
