@@ -113,6 +113,19 @@ def test_missed_accepts_several_taken_times_after_one_flag(
     assert out["action"] == "take_now"
 
 
+def test_missed_notes_a_patient_zone_that_differs_from_the_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A patient file in another zone is noted; the plan's zone still governs the schedule."""
+    patient = tmp_path / "patient.json"
+    patient.write_text(json.dumps({"timezone": "America/New_York"}), encoding="utf-8")
+    _, out = run_json(
+        capsys, "missed", write_plan(tmp_path), "--now", "2026-03-10T15:00", "--patient", str(patient)
+    )
+    assert any("America/New_York" in note for note in out["assumptions"])
+    assert out["now"] == "2026-03-10T15:00:00+01:00"
+
+
 def test_missed_refuses_a_local_time_that_does_not_exist(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
