@@ -2,8 +2,9 @@
 
 A step is a dose per administration given at fixed local clock times for a number of days. Expansion is
 done per calendar day in the patient's zone, so a daylight-saving change neither drops nor doubles a dose:
-a clock time that does not exist that day (spring forward) is given at the equivalent instant after the
-jump, and a repeated time (fall back) is given once, at its first occurrence.
+a clock time that does not exist that day (spring forward) is given at the moment the clock jumps, and a
+repeated time (fall back) is given once, at its first occurrence. The doses of a day always stay at
+distinct instants, in clock order.
 """
 
 from __future__ import annotations
@@ -177,10 +178,24 @@ class Administration:
 
 
 def _instant(day: date, clock: time, tz: tzinfo) -> datetime:
-    """The real instant for a local clock time, normalised through UTC so gaps and folds resolve once."""
+    """The real instant for a local clock time: a repeated time is its first occurrence; a time that does
+    not exist is the moment the clock jumps. (Shifting it by the jump instead would land it on a later dose
+    of the same day: 01:30 and 02:30 in London on the spring day would both be 01:30 UTC.)"""
     naive = datetime.combine(day, clock)
-    aware = naive.replace(tzinfo=tz, fold=0)
-    return aware.astimezone(UTC).astimezone(tz)
+    after_jump = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if after_jump.astimezone(tz).replace(tzinfo=None) == naive:
+        return after_jump.astimezone(tz)
+    # In a gap the two readings of the time (offset before / after the jump) straddle the jump: find it.
+    before_jump = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    offset_before = before_jump.astimezone(tz).utcoffset()
+    low, high = int(before_jump.timestamp()), int(after_jump.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, UTC).astimezone(tz).utcoffset() == offset_before:
+            low = middle
+        else:
+            high = middle
+    return datetime.fromtimestamp(high, UTC).astimezone(tz)
 
 
 def administrations(
@@ -214,5 +229,11 @@ def administrations(
 def _day_doses(step: Step, index: int, day: date, tz: tzinfo) -> Iterator[Administration]:
     if step.dose.is_zero:
         return
+    previous: datetime | None = None
     for slot, clock in enumerate(step.times):
-        yield Administration(day, slot, clock, _instant(day, clock, tz), step.dose, index)
+        at = _instant(day, clock, tz).astimezone(UTC)
+        if previous is not None and at <= previous:
+            # Two clock times fell into the same daylight-saving gap: keep them apart and in order.
+            at = previous + timedelta(minutes=1)
+        previous = at
+        yield Administration(day, slot, clock, at.astimezone(tz), step.dose, index)
