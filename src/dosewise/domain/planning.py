@@ -116,6 +116,15 @@ def _check_unit(quantity: Quantity, rules: DrugRules, what: str) -> Quantity:
     return quantity
 
 
+def _amount_text(amount: Fraction, unit: Unit) -> str:
+    """A limit in a refusal may be a repeating decimal (a dose scaled by a third): shown to one decimal
+    rather than failing to format; never used as a dose."""
+    try:
+        return str(Quantity(amount, unit))
+    except InvalidInput:
+        return f"{float(amount):.1f} {unit.value}"
+
+
 def _floor_to(amount: Fraction, grid: Fraction) -> Fraction:
     return math.floor(amount / grid) * grid
 
@@ -310,7 +319,7 @@ def plan_titration(
         )
         if realised is None:
             raise PlanRefused(
-                f"no dose the chosen products can make fits {Quantity(bounded, maker.unit)} a day",
+                f"no dose the chosen products can make fits {_amount_text(bounded, maker.unit)} a day",
                 hint="choose products with a smaller strength (a liquid, or scored tablets)",
             )
         dose, count = realised
@@ -373,9 +382,12 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: _Maker) -> li
         choice = _realise_taper_step(wanted, current, current_dose, per_day, maker)
         if choice is None:
             if target > 0:
-                raise PlanRefused(f"no makeable dose lies between {target} and {current} a day")
+                raise PlanRefused(
+                    f"no makeable dose lies between {_amount_text(target, maker.unit)} and "
+                    f"{_amount_text(current, maker.unit)} a day"
+                )
             raise PlanRefused(
-                f"cannot step down from {Quantity(current, maker.unit)} a day with the chosen products",
+                f"cannot step down from {_amount_text(current, maker.unit)} a day with the chosen products",
                 hint="choose products with a smaller strength",
             )
         current_dose, per_day = choice
