@@ -182,9 +182,17 @@ def test_two_doses_close_together_are_reported_as_a_possible_double() -> None:
 def test_a_third_dose_with_both_neighbouring_slots_filled_is_an_extra_dose() -> None:
     """When both neighbouring slots already hold a dose, another dose is reported as extra."""
     advice = ask(
-        make_plan(), "2026-03-10T09:00", ("2026-03-10T08:00", "2026-03-10T08:05", "2026-03-10T08:10")
+        make_plan(), "2026-03-10T13:00", ("2026-03-10T08:00", "2026-03-10T12:30", "2026-03-10T12:40")
     )
     assert [c.kind for c in advice.credits] == ["in_window", "early", "extra"]
+
+
+def test_a_second_dose_soon_after_a_filled_slot_is_extra_not_the_next_dose_early() -> None:
+    """08:05 after an 08:00 dose is an extra (possible double), not the 14:00 dose taken six hours early."""
+    advice = ask(make_plan(), "2026-03-10T09:00", ("2026-03-10T08:00", "2026-03-10T08:05"))
+    assert [c.kind for c in advice.credits] == ["in_window", "extra"]
+    assert advice.next_dose is not None
+    assert advice.next_dose.at == at("2026-03-10T14:00")
 
 
 def test_a_skipped_slot_is_not_offered_again() -> None:
@@ -469,3 +477,12 @@ def test_dst_days_keep_the_dose_count_and_all_taken_means_nothing_missed(
     assert advice.consecutive_missed == 0
     assert advice.missed_recent == 0
     assert len(advice.slots) == len(history)
+
+
+def test_an_extra_dose_far_from_any_slot_is_not_credited_to_a_later_slot() -> None:
+    """An extra dose hours after a filled once-a-day slot is an extra, so the next day's dose is still due."""
+    plan = make_plan(times=("08:00",))
+    advice = ask(plan, "2026-03-02T09:00", taken=("2026-03-01T08:00", "2026-03-01T14:00", "2026-03-02T08:05"))
+    assert advice.next_dose is not None
+    assert advice.next_dose.at == at("2026-03-03T08:00")
+    assert any(credit.kind == "extra" for credit in advice.credits)

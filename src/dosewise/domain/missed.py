@@ -168,9 +168,17 @@ def _credit(
         preferred, other = _preference(schedule, moment, before, after, fraction)
         chosen = None
         for candidate in (preferred, other):
-            if candidate is not None and candidate not in credited and candidate not in closed:
-                chosen = candidate
-                break
+            if candidate is None or candidate in credited or candidate in closed:
+                continue
+            # A fallback to the next slot counts only inside that slot's own take window: an extra dose
+            # hours earlier must not cancel a later dose (a skipped dose is a withdrawal risk).
+            too_early = moment < schedule.instants[candidate] and not _early_enough(
+                schedule, candidate, moment, fraction
+            )
+            if candidate == other and too_early:
+                continue
+            chosen = candidate
+            break
         if chosen is None:
             kind: CreditKind = "extra" if preferred is not None else "outside_plan"
             credits.append(Credit(moment, None, kind))
@@ -181,6 +189,13 @@ def _credit(
         kind = "early" if moment < slot.at_utc else ("late" if late else "in_window")
         credits.append(Credit(moment, slot, kind))
     return credits, credited
+
+
+def _early_enough(schedule: _Schedule, index: int, moment: datetime, fraction: Fraction) -> bool:
+    """Taken before the slot but within its take window (the same fraction of the interval before it)."""
+    lead = schedule.instants[index] - moment
+    gap = schedule.instants[index] - schedule.instants[index - 1] if index > 0 else schedule.interval(index)
+    return _within_take_window(lead, gap, fraction)
 
 
 def _is_late(schedule: _Schedule, index: int, moment: datetime, fraction: Fraction) -> bool:
