@@ -461,8 +461,11 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
     else:
         step_days = options.step_days or taper.step_days
         lengths = [step_days] * count
-    if sum(lengths) < taper.min_days and not rapid:
-        stretched = math.ceil(taper.min_days / count)
+    # A plan document does not record the regimen before it, so a checker sees a stopping taper begin at
+    # the first fall inside the plan: the steps after the first one must reach the minimum by themselves.
+    counted = lengths[1:] if stop and len(lengths) > 1 else lengths
+    if sum(counted) < taper.min_days and not rapid:
+        stretched = math.ceil(taper.min_days / len(counted))
         lengths = [max(length, stretched) for length in lengths]
     if not reductions:
         raise PlanRefused("the current dose is already at or below the final step; nothing to taper")
