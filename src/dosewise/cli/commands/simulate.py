@@ -210,18 +210,22 @@ def _run_population(args: argparse.Namespace, kb: Any, patient: Any) -> int:
     if args.population < 1:
         raise InvalidInput("--population needs at least one subject")
     plan, _ = _plan(args, kb)
-    client = None
-    cluster = None
+    client: Any = None
+    cluster: Any = None
     if args.dask:
         try:
-            from distributed import Client, LocalCluster
+            import importlib
+
+            distributed: Any = importlib.import_module("distributed")
         except ImportError as exc:
             raise InvalidInput("--dask needs the optional dask extra: pip install 'dosewise[dask]'") from exc
         if args.dask == "local":
-            cluster = LocalCluster(n_workers=max(1, args.workers), processes=False, dashboard_address=None)
-            client = Client(cluster)
+            cluster = distributed.LocalCluster(
+                n_workers=max(1, args.workers), processes=False, dashboard_address=None
+            )
+            client = distributed.Client(cluster)
         else:
-            client = Client(args.dask)
+            client = distributed.Client(args.dask)
     hours = plan.end.toordinal() - plan.start.toordinal()
     samples = hours * 24 / args.resolution
     show = (
@@ -249,7 +253,7 @@ def _run_population(args: argparse.Namespace, kb: Any, patient: Any) -> int:
             client.close()
         if cluster is not None:
             cluster.close()
-    payload = {
+    payload: dict[str, Any] = {
         "format": "dosewise.population/1",
         "kb_version": population.kb_version,
         "drug": population.drug,
@@ -258,9 +262,9 @@ def _run_population(args: argparse.Namespace, kb: Any, patient: Any) -> int:
     if args.plot:
         from dosewise.exports.plots import population_figure, save_figure
 
-        pop = payload["population"]
+        pop: dict[str, Any] = payload["population"]
         band = kb.drug(args.drug).therapeutic_band_ng_ml
-        percentiles = pop["percentiles_ng_ml"]
+        percentiles: dict[str, list[Any]] = pop["percentiles_ng_ml"]
         save_figure(
             population_figure(
                 pop["t_h"],
