@@ -311,9 +311,15 @@ def plan_titration(
     multiplier = assessment.multiplier
     targets = _titration_targets(rules, options, multiplier)
     maker = _maker(rules, options.products, options.confirmed_scored)
-    raw: list[tuple[Fraction, int, int]] = []
-    for daily, days in targets:
-        bounded = min(daily, ceiling.amount)
+    label = rules.titration
+    custom_rise = options.increment.amount * per_day if options.increment else Fraction(0)
+
+    def allowed_rise(count: int) -> Fraction:
+        # As check_escalation judges it: the label's increment a dose at this (or the label's) frequency,
+        # or the clinician's own increment if larger.
+        return max(label.increment_per_dose.amount * max(count, label.times_per_day), custom_rise)
+
+    def realise(bounded: Fraction) -> tuple[Fraction, int]:
         realised = _realise_titration_step(
             bounded, per_day, maker, limits.max_single_dose.amount, limits.max_times_per_day
         )
@@ -322,10 +328,40 @@ def plan_titration(
                 f"no dose the chosen products can make fits {_amount_text(bounded, maker.unit)} a day",
                 hint="choose products with a smaller strength (a liquid, or scored tablets)",
             )
-        dose, count = realised
-        if raw and dose * count < raw[-1][0] * raw[-1][1]:
-            dose, count = raw[-1][0], raw[-1][1]
+        return realised
+
+    # Each target is rounded down to a makeable dose on its own, so a rounded-down step followed by an exact
+    # one could rise faster than the label allows (10 -> 30 mg a day at two doses a day). Every rise is kept
+    # within the allowed rise, and steps are added after the ladder until the goal is reached or no further
+    # rise is makeable.
+    goal = min(targets[-1][0], ceiling.amount)
+    schedule = list(targets)
+    raw: list[tuple[Fraction, int, int]] = []
+    index = 0
+    while index < len(schedule):
+        daily, days = schedule[index]
+        extension = index >= len(targets)
+        index += 1
+        bounded = min(daily, ceiling.amount)
+        previous = raw[-1][0] * raw[-1][1] if raw else None
+        if previous is None:
+            dose, count = realise(bounded)
+        else:
+            dose, count = realise(min(bounded, previous + allowed_rise(limits.max_times_per_day)))
+            if dose * count - previous > allowed_rise(count):
+                dose, count = realise(min(bounded, previous + allowed_rise(label.times_per_day)))
+            if dose * count <= previous:
+                if extension:
+                    notes.append(
+                        f"stops at {Quantity(previous, maker.unit)} a day, below "
+                        f"{_amount_text(goal, maker.unit)} a day: the chosen products make no higher dose "
+                        "within the label's step at this number of doses a day"
+                    )
+                    break
+                dose, count = raw[-1][0], raw[-1][1]
         raw.append((dose, count, days))
+        if index == len(schedule) and dose * count < goal:
+            schedule.append((goal, options.interval_days or label.min_interval_days))
     steps = _to_steps(_merge(raw), options.start, maker.unit, options.times)
     if multiplier != 1:
         notes.append(
