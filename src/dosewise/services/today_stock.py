@@ -52,6 +52,10 @@ def _amount_text(amount: Fraction, unit_word: str, liquid: bool) -> str:
     return f"{whole} {unit_word}{'' if amount == 1 else 's'}"
 
 
+def _when(day: date) -> str:
+    return day.strftime("%A %d %B").replace(" 0", " ")
+
+
 def _parts(take: TakeInstruction) -> dict[str, Fraction]:
     used: dict[str, Fraction] = {}
     for part in take.parts:
@@ -73,6 +77,7 @@ def forecast_stock(
     remaining = {pid: c.amount for pid, c in by_product.items()}
     runs_out: dict[str, date] = {}
     used_products: set[str] = set()
+    last_use: dict[str, date] = {}
     for dose in administrations(plan, tz, start=first, end=horizon):
         parts = takes.get(dose.dose)
         if parts is None:
@@ -84,6 +89,7 @@ def forecast_stock(
         for product_id, amount in parts.items():
             if dose.slot_date >= today:
                 used_products.add(product_id)
+                last_use[product_id] = dose.slot_date
             count = by_product.get(product_id)
             if count is None or product_id in runs_out or dose.at <= count.counted_at:
                 continue
@@ -131,7 +137,13 @@ def forecast_stock(
             continue
         day = runs_out.get(product_id)
         if day is None:
-            message = f"Enough {label} for at least {HORIZON_DAYS} days."
+            if last_use[product_id] < horizon - timedelta(days=1):
+                message = (
+                    f"Your stock of {label} covers every planned dose that uses it "
+                    f"(the last on {_when(last_use[product_id])})."
+                )
+            else:
+                message = f"Your stock of {label} lasts at least {HORIZON_DAYS} days."
             forecasts.append(
                 StockForecast(
                     product_id, label, word, count.amount, count.counted_at, None, None, "ok", message
@@ -140,7 +152,7 @@ def forecast_stock(
             continue
         days_left = (day - today).days
         level: Level = "urgent" if days_left <= URGENT_DAYS else "warn" if days_left <= WARN_DAYS else "ok"
-        when = day.strftime("%A %d %B").replace(" 0", " ")
+        when = _when(day)
         if days_left <= 0:
             message = f"Your stock of {label} runs out today. Get more now: never stop {rules.name} suddenly."
         else:

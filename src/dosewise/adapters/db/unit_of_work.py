@@ -15,12 +15,26 @@ from dosewise.adapters.db.doses import SqlDoses, SqlStock
 from dosewise.adapters.db.engine import write_engine
 from dosewise.adapters.db.plans import SqlPlans
 from dosewise.adapters.db.records import SqlGrants, SqlMedications, SqlPatients
+from dosewise.services import ports
 
 __all__ = ["SqlStore", "SqlUnitOfWork"]
 
 
 class SqlUnitOfWork:
     """One session, one transaction; leaving without ``commit`` rolls everything back."""
+
+    # Declared as the ports' types: a Protocol's attributes are invariant.
+    users: ports.UserRepository
+    sessions: ports.SessionRepository
+    throttle: ports.ThrottleRepository
+    patients: ports.PatientRepository
+    grants: ports.GrantRepository
+    medications: ports.MedicationRepository
+    plans: ports.PlanRepository
+    doses: ports.DoseRepository
+    stock: ports.StockRepository
+    diary: ports.DiaryRepository
+    audit: ports.AuditRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory

@@ -1,0 +1,107 @@
+"""Composition root of the web app: settings -> engine (migrated) -> store, knowledge base, password hasher.
+
+``dosewise.web`` receives a ``WebContext`` and never sees the adapters; the CLI's ``serve`` and ``demo``
+commands and the tests build the context here.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dosewise.bootstrap.settings import Settings
+from dosewise.domain.rules import KnowledgeBase
+from dosewise.services.ports import Clock, PasswordHasher, Store
+
+__all__ = ["Argon2Hasher", "WebContext", "build_web_context", "secret_key", "system_clock"]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Argon2Hasher:
+    """argon2id through argon2-cffi (its recommended parameters unless told otherwise)."""
+
+    def __init__(self, **parameters: Any) -> None:
+        from argon2 import PasswordHasher as _Argon2
+
+        self._hasher = _Argon2(**parameters)
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+        try:
+            return bool(self._hasher.verify(password_hash, password))
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        try:
+            return bool(self._hasher.check_needs_rehash(password_hash))
+        except Exception:
+            return True
+
+
+@dataclass
+class WebContext:
+    """Everything the web app needs, built once at start-up."""
+
+    settings: Settings
+    store: Store
+    kb: KnowledgeBase
+    hasher: PasswordHasher
+    secret_key: str
+    clock: Clock = system_clock
+    database_backend: str = "sqlite"
+    close: Callable[[], None] = field(default=lambda: None)
+
+
+def secret_key(settings: Settings) -> str:
+    """DOSEWISE_SECRET_KEY, or a key generated once and kept (mode 0600) in the data directory."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def build_web_context(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
+    kb: KnowledgeBase | None = None,
+    engine_options: dict[str, Any] | None = None,
+) -> WebContext:
+    """Create (and migrate) the database on first start, load the knowledge base, wire the services."""
+    from dosewise.adapters.db import SqlStore, database_url, make_engine, migrate
+    from dosewise.bootstrap import knowledge_base
+
+    url = database_url(settings.database_url, Path(settings.data_dir))
+    engine = make_engine(url, **(engine_options or {}))
+    migrate(engine)
+    return WebContext(
+        settings=settings,
+        store=SqlStore(engine),
+        kb=kb or knowledge_base(settings),
+        hasher=hasher or Argon2Hasher(),
+        secret_key=secret_key(settings),
+        clock=clock or system_clock,
+        database_backend=engine.dialect.name,
+        close=engine.dispose,
+    )

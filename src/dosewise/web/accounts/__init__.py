@@ -1,0 +1,1 @@
+"""Accounts: register, sign in and out, the home page listing the records a person may open."""

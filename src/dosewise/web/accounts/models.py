@@ -1,0 +1,48 @@
+"""JSON shapes of the accounts API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["LoginIn", "MeOut", "PatientLink", "RegisterIn", "SessionOut", "UserOut"]
+
+
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+    display_name: str = Field(max_length=120)
+    role: Literal["patient", "caregiver", "clinician"]
+    timezone: str = Field(default="UTC", max_length=64, description="IANA zone, e.g. Europe/London")
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=256)
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    role: str
+
+
+class PatientLink(BaseModel):
+    patient_id: str = Field(description="the record's public id, used in every /patients/{patient_id} route")
+    display_name: str
+    relation: Literal["self", "caregiver", "clinician"]
+
+
+class SessionOut(BaseModel):
+    user: UserOut
+    csrf_token: str = Field(description="send as X-CSRF-Token on every unsafe request")
+    patients: list[PatientLink]
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    patients: list[PatientLink]

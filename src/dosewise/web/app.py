@@ -1,0 +1,124 @@
+"""The web application: one FastAPI app object serving the pages and the JSON API under /api/v1.
+
+``create_app(context)`` takes a ``WebContext`` built by ``dosewise.bootstrap.web``; ``app_from_environment``
+is the factory ``dosewise serve`` hands to uvicorn (settings are read once, there).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dosewise import __version__
+from dosewise.bootstrap.web import WebContext
+from dosewise.web.errors import install_error_handlers
+
+__all__ = ["app_from_environment", "create_app"]
+
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+_HEADERS = [
+    (b"content-security-policy", _CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class SecurityHeaders:
+    """Headers on every response; health data is never cached (static files may be)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(_HEADERS)
+                headers.append((b"cache-control", b"public, max-age=3600" if static else b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(context: WebContext) -> FastAPI:
+    from dosewise.web.accounts import api as accounts_api
+    from dosewise.web.accounts import views as accounts_views
+    from dosewise.web.audit import api as audit_api
+    from dosewise.web.audit import views as audit_views
+    from dosewise.web.diary import api as diary_api
+    from dosewise.web.diary import views as diary_views
+    from dosewise.web.plans import api as plans_api
+    from dosewise.web.plans import views as plans_views
+    from dosewise.web.record import api as record_api
+    from dosewise.web.record import views as record_views
+    from dosewise.web.sharing import api as sharing_api
+    from dosewise.web.sharing import views as sharing_views
+    from dosewise.web.today import api as today_api
+    from dosewise.web.today import views as today_views
+
+    app = FastAPI(
+        title="dosewise",
+        version=__version__,
+        summary="Plans, checks and tracks baclofen titrations and tapers.",
+        description=(
+            "Every action the pages offer, as JSON. Sign in with `POST /api/v1/session` (sets an HttpOnly "
+            "session cookie and returns `csrf_token`); send that token as `X-CSRF-Token` on every unsafe "
+            'request. Errors are `{"error": {"code", "message", "hint"}}`. A record you may not see '
+            "answers 404, exactly like one that does not exist."
+        ),
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.ctx = context
+    install_error_handlers(app)
+    for module in (
+        accounts_views,
+        record_views,
+        today_views,
+        plans_views,
+        diary_views,
+        sharing_views,
+        audit_views,
+        accounts_api,
+        record_api,
+        today_api,
+        plans_api,
+        diary_api,
+        sharing_api,
+        audit_api,
+    ):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def health() -> PlainTextResponse:
+        """The bare endpoint: same app and middleware, no session and no database."""
+        return PlainTextResponse("ok")
+
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def app_from_environment(**overrides: Any) -> FastAPI:
+    """uvicorn factory: settings from the environment, read once, here."""
+    from dosewise.bootstrap import load_settings
+    from dosewise.bootstrap.web import build_web_context
+
+    return create_app(build_web_context(load_settings(), **overrides))

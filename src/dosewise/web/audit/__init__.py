@@ -1,0 +1,1 @@
+"""The audit trail page and API."""

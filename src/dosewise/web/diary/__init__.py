@@ -1,0 +1,1 @@
+"""Diary: symptoms with triage, daily check-in, and the planned-against-taken chart."""

@@ -1,0 +1,133 @@
+"""The one place where refusals become responses: JSON for /api/v1, a message in place for pages.
+
+A form that is refused goes back to the page it came from with the message (and what was typed, never a
+password); a live preview gets the message as a fragment; a page that may not be seen is a plain 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from dosewise.domain.errors import DosewiseError, InvalidInput, KnowledgeError, PlanRefused, UnmakeableDose
+from dosewise.services.ports import (
+    AccessDenied,
+    AuthenticationFailed,
+    AuthenticationRequired,
+    Conflict,
+    LoginThrottled,
+)
+from dosewise.web.security import CsrfRejected, is_api, is_partial, set_flash
+
+__all__ = ["ERROR_RESPONSES", "ErrorBody", "install_error_handlers", "status_for"]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    hint: str | None = None
+    alternatives: list[str] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+_DESCRIPTIONS = {
+    401: "Not signed in, or the e-mail or password is not right (`authentication_required`, `authentication_failed`).",
+    403: "The CSRF token is missing or wrong (`csrf_rejected`).",
+    404: "No such record, or no access to it: the two are indistinguishable (`not_found`).",
+    409: "Contradicts what is recorded, e.g. a dose already logged differently (`conflict`).",
+    422: "Input refused without guessing: unknown unit, implausible value, unmakeable dose, a plan above a "
+    "limit (`invalid_input`, `unit_mismatch`, `unknown_drug`, `unmakeable_dose`, `plan_refused`).",
+    429: "Too many failed sign-ins; see Retry-After (`login_throttled`).",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text} for code, text in _DESCRIPTIONS.items()
+}
+
+
+def status_for(error: DosewiseError) -> int:
+    if isinstance(error, AccessDenied):
+        return 404
+    if isinstance(error, AuthenticationRequired | AuthenticationFailed):
+        return 401
+    if isinstance(error, CsrfRejected):
+        return 403
+    if isinstance(error, Conflict):
+        return 409
+    if isinstance(error, LoginThrottled):
+        return 429
+    if isinstance(error, InvalidInput | UnmakeableDose | PlanRefused):
+        return 422
+    if isinstance(error, KnowledgeError):
+        return 500
+    return 400
+
+
+def _body(error: DosewiseError) -> dict[str, Any]:
+    detail: dict[str, Any] = {"code": error.code, "message": error.message, "hint": error.hint}
+    if isinstance(error, UnmakeableDose):
+        detail["alternatives"] = list(error.alternatives)
+    return {"error": detail}
+
+
+def _back(request: Request) -> str:
+    """The same-origin page the form was on (never an outside address)."""
+    referer = request.headers.get("referer", "")
+    parts = urlsplit(referer)
+    if referer and parts.netloc == request.url.netloc and parts.path.startswith("/"):
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"
+
+
+async def _form_echo(request: Request) -> dict[str, Any]:
+    try:
+        form = await request.form()
+    except Exception:
+        return {}
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+async def handle(request: Request, error: DosewiseError) -> Response:
+    status = status_for(error)
+    headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, LoginThrottled) else None
+    if is_api(request):
+        return JSONResponse(_body(error), status_code=status, headers=headers)
+    from dosewise.web.templating import render
+
+    if is_partial(request):
+        return render(request, "_error.html", status_code=status, error=error)
+    if isinstance(error, AuthenticationRequired):
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    if isinstance(error, AccessDenied) and request.method == "GET":
+        return render(request, "error.html", status_code=404, error=error)
+    if request.method in ("GET", "HEAD"):
+        return render(request, "error.html", status_code=status, error=error)
+    response = RedirectResponse(_back(request), status_code=303, headers=headers)
+    set_flash(request, response, "error", error.message, error.hint, await _form_echo(request))
+    return response
+
+
+async def _dosewise_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DosewiseError)
+    return await handle(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for item in exc.errors()[:5]:
+        where = ".".join(str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path"))
+        problems.append(f"{where or 'input'}: {item.get('msg', 'invalid')}")
+    return await handle(request, InvalidInput("; ".join(problems) or "the request is not valid"))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DosewiseError, _dosewise_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

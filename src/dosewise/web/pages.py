@@ -1,0 +1,62 @@
+"""Shared by every page of a patient's record: the navigation, the relation, and the urgent banner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import RedirectResponse, Response
+
+from dosewise.services.diary import current_alert
+from dosewise.services.sharing import Access
+from dosewise.web.security import context, is_partial, set_flash, visitor
+from dosewise.web.templating import render
+
+__all__ = ["SECTIONS", "done", "patient_page"]
+
+# (section, label, needs) - a link shows only when the relation allows what the page is for.
+SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("today", "Today", "view"),
+    ("diary", "Diary", "view"),
+    ("plan", "Plan", "view"),
+    ("medications", "Medicines", "view"),
+    ("profile", "Profile", "view"),
+    ("history", "History", "view"),
+    ("sharing", "Sharing", "manage_access"),
+    ("audit", "Audit trail", "view"),
+)
+_NO_ALERT = object()
+
+
+def patient_page(
+    request: Request, template: str, *, access: Access, section: str, alert: Any = _NO_ALERT, **data: Any
+) -> Response:
+    ctx = context(request)
+    actor = visitor(request).actor
+    assert actor is not None
+    if alert is _NO_ALERT:
+        alert = current_alert(
+            store=ctx.store, clock=ctx.clock, actor=actor, public_id=access.profile.public_id
+        )
+    sections = [(key, label) for key, label, needs in SECTIONS if needs in access.permissions]
+    return render(
+        request,
+        template,
+        access=access,
+        patient=access.profile,
+        pid=access.profile.public_id,
+        section=section,
+        sections=sections,
+        alert=alert,
+        **data,
+    )
+
+
+def done(request: Request, target: str, message: str, partial: Any = None) -> Response:
+    """After a successful form: the updated fragment for a live request, else back to the page (303)."""
+    if is_partial(request) and partial is not None:
+        result: Response = partial()
+        return result
+    response = RedirectResponse(target, status_code=303)
+    set_flash(request, response, "ok", message)
+    return response

@@ -1,0 +1,1 @@
+"""Plans: the planner with live findings, the schedule in force, and its versioned changes."""

@@ -1,0 +1,111 @@
+"""JSON shapes of the plans API, and the conversions from service views."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dosewise.domain.regimen import Plan
+from dosewise.domain.rules import KnowledgeBase
+from dosewise.services.documents import plan_to_document
+from dosewise.services.plans_service import PlanOverview, TaperRequest, TitrationRequest
+from dosewise.services.ports import PlanVersion
+
+__all__ = [
+    "AdjustmentIn",
+    "TaperIn",
+    "TitrationIn",
+    "overview_json",
+    "preview_json",
+    "version_json",
+]
+
+
+class TitrationIn(BaseModel):
+    """The planner's inputs as text (empty means the label's default), as on the page."""
+
+    model_config = ConfigDict(extra="forbid")
+    drug: str = "baclofen"
+    start: str = Field(default="", description="YYYY-MM-DD; default today in the patient's zone")
+    start_dose: str = Field(default="", description="per dose, e.g. '5 mg'")
+    increment: str = Field(default="", description="increase per dose at each step, e.g. '5 mg'")
+    interval_days: str = ""
+    target_daily: str = Field(default="", description="daily dose to reach, e.g. '60 mg'")
+    times_per_day: str = ""
+    times: str = Field(default="", description="clock times, e.g. '08:00,14:00,20:00'")
+    products: list[str] = Field(default_factory=list, description="product ids to dispense from")
+    override_code: str = Field(default="", description="clinicians only: a limit to cross, with a reason")
+    override_reason: str = ""
+
+    def request(self) -> TitrationRequest:
+        data = self.model_dump()
+        data["products"] = tuple(data["products"])
+        return TitrationRequest(**data)
+
+
+class NewPlanIn(TitrationIn):
+    reason: str = Field(max_length=1000, description="why this plan (recorded with the version)")
+    prescriber: str = Field(default="", max_length=120, description="required when a patient enters a plan")
+
+
+class TaperIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: str = ""
+    target_daily: str = Field(default="", description="daily dose to end at; empty or '0 mg' stops")
+    step_daily: str = ""
+    percent: str = ""
+    step_days: str = ""
+    weeks: str = ""
+    override_code: str = ""
+    override_reason: str = ""
+
+    def request(self) -> TaperRequest:
+        return TaperRequest(**self.model_dump())
+
+
+class NewTaperIn(TaperIn):
+    reason: str = Field(max_length=1000)
+
+
+class AdjustmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    adjustment: Literal["pause", "resume", "slow_down", "step_back"]
+    reason: str = Field(max_length=1000)
+
+
+def version_json(version: PlanVersion) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "status": version.status,
+        "action": version.action,
+        "reason": version.reason,
+        "effective_from": version.effective_from.isoformat(),
+        "created_by": version.created_by_name,
+        "created_at": version.created_at.isoformat(),
+        "prescriber": version.prescriber,
+        "paused_on": version.paused_on.isoformat() if version.paused_on else None,
+    }
+
+
+def preview_json(plan: Plan, kb: KnowledgeBase) -> dict[str, Any]:
+    return plan_to_document(plan, kb.drug(plan.drug))
+
+
+def overview_json(overview: PlanOverview) -> dict[str, Any]:
+    if overview.version is None:
+        return {"plan": None, "history": []}
+    current = overview.current
+    return {
+        "plan": overview.document,
+        "version": version_json(overview.version),
+        "today": overview.today.isoformat(),
+        "current_step": None
+        if current is None
+        else {
+            "start": current.start.isoformat(),
+            "dose": current.dose.to_json(),
+            "times_per_day": current.times_per_day,
+        },
+        "history": [version_json(v) for v in overview.history],
+    }

@@ -1,0 +1,1 @@
+"""Sharing: the patient grants and revokes caregiver or clinician access per person."""

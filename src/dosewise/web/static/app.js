@@ -1,0 +1,93 @@
+// dosewise: small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+  var PARTIAL = { "X-Dosewise-Partial": "1" };
+
+  function announce(text) {
+    var live = document.getElementById("live");
+    if (live) { live.textContent = ""; window.setTimeout(function () { live.textContent = text; }, 50); }
+  }
+
+  function post(url, form) {
+    return fetch(url, { method: "POST", body: new FormData(form), headers: PARTIAL, credentials: "same-origin" })
+      .then(function (response) { return response.text().then(function (html) { return { ok: response.ok, html: html }; }); });
+  }
+
+  // Live preview: a form with data-live posts itself (debounced) and shows the fragment that comes back.
+  document.querySelectorAll("form[data-live]").forEach(function (form) {
+    var target = document.querySelector(form.getAttribute("data-live-target"));
+    var timer = null;
+    function refresh() {
+      post(form.getAttribute("data-live"), form).then(function (result) {
+        target.innerHTML = result.html;
+      });
+    }
+    form.addEventListener("input", function () { window.clearTimeout(timer); timer = window.setTimeout(refresh, 400); });
+    form.addEventListener("change", function () { window.clearTimeout(timer); timer = window.setTimeout(refresh, 150); });
+  });
+
+  // Swap: add or remove without a page load; the fragment replaces the target (the interaction panel).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-swap")) { return; }
+    var target = document.querySelector(form.getAttribute("data-swap"));
+    if (!target) { return; }
+    event.preventDefault();
+    post(form.getAttribute("action"), form).then(function (result) {
+      if (result.ok) {
+        target.innerHTML = result.html;
+        if (form.hasAttribute("data-reset")) { form.reset(); }
+        announce("Medicine list and interactions updated.");
+      } else {
+        var box = document.createElement("div");
+        box.innerHTML = result.html;
+        form.parentNode.insertBefore(box, form);
+      }
+    });
+  });
+
+  // One submission per dose form (the server is idempotent anyway; this just avoids a second click).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.hasAttribute && form.hasAttribute("data-once") && !event.defaultPrevented) {
+      window.setTimeout(function () {
+        form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+      }, 0);
+    }
+  });
+
+  // Medicine search: suggestions from the knowledge base as you type.
+  document.querySelectorAll("input[data-suggest]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var matches = document.getElementById("drug-matches");
+    var timer = null;
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        var query = input.value.trim();
+        if (query.length < 2) { list.innerHTML = ""; if (matches) { matches.textContent = ""; } return; }
+        fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(query), { headers: PARTIAL, credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.text() : ""; })
+          .then(function (html) {
+            list.innerHTML = html;
+            if (matches) {
+              var names = Array.prototype.map.call(list.querySelectorAll("option"), function (o) { return o.textContent.trim(); });
+              matches.textContent = names.length ? "Matches: " + names.slice(0, 5).join("; ") : "Not in the knowledge base: it will be listed as not screened.";
+            }
+          });
+      }, 250);
+    });
+  });
+
+  // Registration: fill in the browser's time zone.
+  document.querySelectorAll("form[data-timezone] input[name=timezone]").forEach(function (input) {
+    try {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone && (!input.value || input.value === "UTC")) { input.value = zone; }
+    } catch (e) { /* keep UTC */ }
+  });
+
+  // Move focus to a message after a form round trip, so keyboard and screen-reader users hear it.
+  var flash = document.querySelector("[data-focus]");
+  if (flash) { flash.focus(); }
+})();
