@@ -7,6 +7,7 @@ __all__ = [
     "InvalidInput",
     "KnowledgeError",
     "PlanRefused",
+    "SimulationRefused",
     "UnitMismatch",
     "UnknownDrug",
     "UnmakeableDose",
@@ -62,3 +63,9 @@ class KnowledgeError(DosewiseError):
     """The knowledge base is missing, malformed or lacks a rule the request needs."""
 
     code = "knowledge_error"
+
+
+class SimulationRefused(DosewiseError):
+    """The model has no sourced basis for this request (dialysis, missing variability, degenerate rates)."""
+
+    code = "simulation_refused"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Literal
 
-from dosewise.domain.errors import DosewiseError, InvalidInput
+from dosewise.domain.errors import InvalidInput, SimulationRefused
 
 __all__ = [
     "ML_PER_MIN_TO_L_PER_H",
@@ -27,12 +27,6 @@ __all__ = [
 
 # 1 mL/min = 60 mL/h = 0.06 L/h (unit arithmetic, not a clinical number).
 ML_PER_MIN_TO_L_PER_H = 0.06
-
-
-class SimulationRefused(DosewiseError):
-    """The model has no sourced basis for this request (dialysis, missing variability, degenerate rates)."""
-
-    code = "simulation_refused"
 
 
 @dataclass(frozen=True)
