@@ -354,12 +354,13 @@ def check_makeable(ctx: CheckContext) -> list[Finding]:
     products = choose_products(ctx.rules, ctx.plan.products)
     out: list[Finding] = []
     for index, step in enumerate(ctx.plan.steps):
-        if step.dose.is_zero or can_make(step.dose, ctx.rules, ctx.plan.products):
+        confirmed = ctx.plan.confirmed_scored
+        if step.dose.is_zero or can_make(step.dose, ctx.rules, ctx.plan.products, confirmed):
             continue
         others = [
             p.label
             for p in ctx.rules.products
-            if p not in products and can_make(step.dose, ctx.rules, (p.id,))
+            if p not in products and can_make(step.dose, ctx.rules, (p.id,), confirmed)
         ]
         out.append(
             finding(

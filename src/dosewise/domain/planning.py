@@ -383,6 +383,7 @@ def plan_titration(
         kind="titration",
         then="continue",
         products=tuple(p.id for p in choose_products(rules, options.products)),
+        confirmed_scored=options.confirmed_scored,
         overrides=options.overrides,
         notes=tuple(notes),
     )
@@ -519,6 +520,7 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
         kind="taper",
         then="stop" if stop else "continue",
         products=tuple(p.id for p in choose_products(rules, options.products)),
+        confirmed_scored=options.confirmed_scored,
         overrides=options.overrides,
         notes=tuple(notes),
     )

@@ -120,6 +120,8 @@ class Plan:
     kind: Literal["titration", "taper", "maintenance", "custom"] = "custom"
     then: Literal["continue", "stop"] = "continue"
     products: tuple[str, ...] = ()
+    # Tablets whose score a pharmacist confirmed on the product in hand (scored "varies"): halves allowed.
+    confirmed_scored: tuple[str, ...] = ()
     overrides: tuple[Override, ...] = ()
     findings: tuple[Finding, ...] = ()
     notes: tuple[str, ...] = field(default=())

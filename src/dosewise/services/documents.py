@@ -40,6 +40,7 @@ _PLAN_KEYS = {
     "timezone",
     "then",
     "products",
+    "confirmed_scored",
     "steps",
     "findings",
     "overrides",
@@ -159,7 +160,8 @@ def plan_from_document(document: Mapping[str, Any], kb: KnowledgeBase) -> Plan:
     if kind not in ("titration", "taper", "maintenance", "custom"):
         raise InvalidInput("plan: unknown 'kind'")
     products = tuple(str(p) for p in document.get("products", []))
-    for product_id in products:
+    confirmed_scored = tuple(str(p) for p in document.get("confirmed_scored", []))
+    for product_id in (*products, *confirmed_scored):
         try:
             rules.product(product_id)
         except KeyError as exc:
@@ -173,6 +175,7 @@ def plan_from_document(document: Mapping[str, Any], kb: KnowledgeBase) -> Plan:
         kind=cast(Literal["titration", "taper", "maintenance", "custom"], kind),
         then=cast(Literal["continue", "stop"], then),
         products=products,
+        confirmed_scored=confirmed_scored,
         overrides=overrides,
         findings=tuple(_finding_from_json(f) for f in document.get("findings", [])),
         notes=tuple(str(n) for n in document.get("notes", [])),
@@ -211,7 +214,7 @@ def plan_to_document(plan: Plan, rules: DrugRules) -> dict[str, Any]:
         }
         if not step.dose.is_zero:
             try:
-                take = take_for_dose(step.dose, rules, plan.products)
+                take = take_for_dose(step.dose, rules, plan.products, confirmed_scored=plan.confirmed_scored)
                 entry["take"] = take_to_json(take)
                 entry["label"] = take.describe(step.times_per_day)
             except DosewiseError as exc:
@@ -222,11 +225,13 @@ def plan_to_document(plan: Plan, rules: DrugRules) -> dict[str, Any]:
             entry["label"] = "no dose"
         steps.append(entry)
     try:
-        lines = dispense_totals(administrations(plan, UTC), rules, plan.products)
+        lines = dispense_totals(
+            administrations(plan, UTC), rules, plan.products, confirmed_scored=plan.confirmed_scored
+        )
         dispense = [line.to_json() for line in lines]
     except DosewiseError:
         dispense = []
-    return {
+    document: dict[str, Any] = {
         "format": PLAN_FORMAT,
         "drug": plan.drug,
         "route": plan.route,
@@ -241,6 +246,9 @@ def plan_to_document(plan: Plan, rules: DrugRules) -> dict[str, Any]:
         "notes": list(plan.notes),
         "dispense": dispense,
     }
+    if plan.confirmed_scored:  # optional: documents without halves stay exactly as before
+        document["confirmed_scored"] = list(plan.confirmed_scored)
+    return document
 
 
 def _fraction(value: object, where: str) -> Fraction:
