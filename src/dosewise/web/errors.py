@@ -105,9 +105,7 @@ async def handle(request: Request, error: DosewiseError) -> Response:
         return render(request, "_error.html", status_code=status, error=error)
     if isinstance(error, AuthenticationRequired):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    if isinstance(error, AccessDenied) and request.method == "GET":
-        return render(request, "error.html", status_code=404, error=error)
-    if request.method in ("GET", "HEAD"):
+    if isinstance(error, AccessDenied | CsrfRejected) or request.method in ("GET", "HEAD"):
         return render(request, "error.html", status_code=status, error=error)
     response = RedirectResponse(_back(request), status_code=303, headers=headers)
     set_flash(request, response, "error", error.message, error.hint, await _form_echo(request))

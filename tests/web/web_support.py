@@ -1,0 +1,101 @@
+"""Helpers for the web tests: a movable clock, a signed-in person, and shortcuts through the JSON API."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+# Cheap argon2id parameters: the algorithm is the real one, the cost is a test's.
+FAST_ARGON2 = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+PASSWORD = "correct horse battery"
+
+
+class MovableClock:
+    """ "Now" for the app, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Person:
+    """A signed-in browser: its client, who it is, and the CSRF token of its session."""
+
+    client: TestClient
+    email: str
+    name: str
+    role: str
+    csrf: str
+    patient_id: str | None
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"X-CSRF-Token": self.csrf, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def form(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return self.client.post(path, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+def give_access(owner: Person, other: Person, access: str) -> None:
+    response = owner.api(
+        "POST", f"/api/v1/patients/{owner.patient_id}/grants", json={"email": other.email, "access": access}
+    )
+    assert response.status_code == 201, response.text
+
+
+def set_profile(person: Person, **fields: Any) -> Any:
+    data = {
+        "date_of_birth": "1970-03-01",
+        "sex": "female",
+        "weight_kg": "70",
+        "creatinine_value": "0.8",
+        "creatinine_unit": "mg/dL",
+        "creatinine_date": "2026-11-01",
+        "timezone": "Europe/London",
+        **fields,
+    }
+    return person.api("PUT", f"/api/v1/patients/{person.patient_id}/profile", json=data)
+
+
+def start_titration(
+    person: Person,
+    pid: str | None = None,
+    start: str = "2026-11-10",
+    prescriber: str = "Dr Who",
+    **fields: Any,
+) -> Any:
+    body = {"start": start, "reason": "spasticity", "prescriber": prescriber, **fields}
+    return person.api("POST", f"/api/v1/patients/{pid or person.patient_id}/plan", json=body)
+
+
+def app_routes(app: Any) -> list[tuple[str, str]]:
+    """Every (method, path) the app answers, including routers that FastAPI includes lazily."""
+    from fastapi.routing import APIRoute
+
+    found: list[tuple[str, str]] = []
+
+    def walk(routes: Any, prefix: str) -> None:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                found.extend((method, prefix + route.path) for method in sorted(route.methods - {"HEAD"}))
+            elif hasattr(route, "original_router"):
+                walk(route.original_router.routes, prefix + route.include_context.prefix)
+
+    walk(app.routes, "")
+    return found
