@@ -38,7 +38,9 @@ def test_registering_through_the_page_signs_in_and_opens_the_profile(app: Any) -
     assert response.status_code == 303
     assert "/profile?welcome=1" in response.headers["location"]
     cookie = response.headers["set-cookie"]
-    assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert SESSION_COOKIE in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
 
 
 def test_passwords_are_stored_as_argon2id_hashes(web_context: Any, patient: Any) -> None:

@@ -15,7 +15,7 @@ PASSWORD = "correct horse battery"
 
 
 class MovableClock:
-    """ "Now" for the app, moved by the test."""
+    """The app's "now", moved by the test; people passed to ``advance`` sign in again afterwards."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -23,8 +23,10 @@ class MovableClock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, **delta: float) -> None:
+    def advance(self, *people: Any, **delta: float) -> None:
         self.now += timedelta(**delta)
+        for person in people:
+            person.sign_in()
 
 
 @dataclass
@@ -41,6 +43,14 @@ class Person:
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"X-CSRF-Token": self.csrf, **kwargs.pop("headers", {})}
         return self.client.request(method, path, headers=headers, **kwargs)
+
+    def sign_in(self) -> Person:
+        """Sign in again (a session lasts 12 hours; tests that move days ahead need a fresh one)."""
+        self.client.cookies.clear()
+        response = self.client.post("/api/v1/session", json={"email": self.email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        self.csrf = response.json()["csrf_token"]
+        return self
 
     def form(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         return self.client.post(path, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
