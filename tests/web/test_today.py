@@ -90,6 +90,15 @@ def test_a_dose_taken_after_midnight_counts_for_the_evening_slot(on_plan: Any, c
     assert (response.json()["slot_date"], response.json()["taken_at"]) == ("2026-11-10", "2026-11-11T00:30:00+00:00")
 
 
+def test_a_dose_recorded_hours_late_needs_the_time_it_was_taken(patient: Any) -> None:
+    """'Taken' for yesterday's dose without a time is refused rather than dated now."""
+    set_profile(patient)
+    start_titration(patient, start="2026-11-09")
+    response = _log(patient, "key-no-time", slot=0, day="2026-11-09")
+    assert response.status_code == 422
+    assert "say when" in response.json()["error"]["message"]
+
+
 def test_a_dose_cannot_be_recorded_as_taken_in_the_future(on_plan: Any) -> None:
     """Taken at 11:00 when it is 09:30 is refused."""
     assert _log(on_plan, "key-future", taken_at="11:00").status_code == 422
@@ -123,7 +132,7 @@ def test_a_missed_dose_within_its_window_is_take_now(patient: Any) -> None:
     """At 09:30 the unrecorded 08:00 dose (plan started two days ago) is to be taken now, never doubled."""
     set_profile(patient)
     start_titration(patient, start="2026-11-08")
-    _log(patient, "key-y1", slot=2, day="2026-11-09")
+    assert _log(patient, "key-yest-1", slot=2, day="2026-11-09", taken_at="2026-11-09T20:05").status_code == 201
     advice = _today(patient)["missed_dose_advice"]
     assert advice["action"] == "take_now"
     assert advice["status"] == "missed"
@@ -135,7 +144,7 @@ def test_a_missed_dose_past_its_window_is_skip_and_never_double(patient: Any, cl
     """At 12:00 the 08:00 dose is past half the interval: skip it."""
     set_profile(patient)
     start_titration(patient, start="2026-11-08")
-    _log(patient, "key-y2", slot=2, day="2026-11-09")
+    assert _log(patient, "key-yest-2", slot=2, day="2026-11-09", taken_at="2026-11-09T20:05").status_code == 201
     clock.advance(patient, hours=2, minutes=30)
     advice = _today(patient)["missed_dose_advice"]
     assert advice["action"] == "skip"

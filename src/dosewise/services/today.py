@@ -41,6 +41,8 @@ SlotStatus = Literal["taken", "skipped", "due", "upcoming", "missed"]
 _EARLIER_DAYS = 2  # unrecorded slots shown from the two days before today (the 48 h the advice looks at)
 _ADVICE_DAYS = 7
 _LATE_LIMIT = timedelta(hours=36)  # "took it at another time" reaches back at most this far from the slot
+# "Taken" without a time means "just now"; hours after the planned time that guess would misplace the dose.
+_NOW_ONLY_WITHIN = timedelta(hours=4)
 
 
 @dataclass(frozen=True)
@@ -284,6 +286,11 @@ def log_dose(
         if slot is None:
             raise InvalidInput(f"no dose is planned for {slot_date.isoformat()} slot {slot_index + 1}")
         when = _taken_at(taken_at, slot, tz, now) if status == "taken" and taken_at.strip() else now
+        if status == "taken" and not taken_at.strip() and now - slot.at > _NOW_ONLY_WITHIN:
+            raise InvalidInput(
+                f"say when this dose was taken: it was planned for {slot.at.strftime('%a %d %b %H:%M')}",
+                hint="use 'took it at another time' with the time, or 'taken at the planned time'",
+            )
         if slot.at - now > timedelta(hours=12) or (
             status == "taken" and slot.at - when > timedelta(hours=12)
         ):

@@ -43,6 +43,7 @@ def log_dose(
     action: Annotated[str, Form()],
     idempotency_key: Annotated[str, Form()],
     taken_at: Annotated[str, Form()] = "",
+    planned_at: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
     status = "taken" if action in ("taken", "taken_at") else action
