@@ -13,9 +13,17 @@ def missing_doses(patient: Any) -> Any:
     """A patient whose titration began two days ago and who recorded only the first dose."""
     set_profile(patient)
     start_titration(patient, start="2026-11-08")
-    patient.api("POST", f"/api/v1/patients/{patient.patient_id}/doses",
-                json={"slot_date": "2026-11-08", "slot_index": 0, "status": "taken", "idempotency_key": "first-dose",
-                      "taken_at": "2026-11-08T08:10"})
+    patient.api(
+        "POST",
+        f"/api/v1/patients/{patient.patient_id}/doses",
+        json={
+            "slot_date": "2026-11-08",
+            "slot_index": 0,
+            "status": "taken",
+            "idempotency_key": "first-dose",
+            "taken_at": "2026-11-08T08:10",
+        },
+    )
     return patient
 
 
@@ -76,8 +84,11 @@ def test_a_side_effect_called_severe_is_never_just_expected(patient: Any) -> Non
 def test_a_corrected_urgent_entry_no_longer_raises_the_alert(missing_doses: Any) -> None:
     """Marking the entry entered-in-error removes the banner; the entry stays in the diary."""
     entry = _symptoms(missing_doses, symptoms=["hallucinations"]).json()
-    response = missing_doses.api("POST", f"/api/v1/patients/{missing_doses.patient_id}/symptoms/{entry['id']}/corrections",
-                                 json={"reason": "wrong patient"})
+    response = missing_doses.api(
+        "POST",
+        f"/api/v1/patients/{missing_doses.patient_id}/symptoms/{entry['id']}/corrections",
+        json={"reason": "wrong patient"},
+    )
     assert response.status_code == 201
     diary = missing_doses.api("GET", f"/api/v1/patients/{missing_doses.patient_id}/diary").json()
     assert diary["alert"] is None
@@ -88,15 +99,20 @@ def test_the_alert_fades_after_two_days(missing_doses: Any, clock: Any) -> None:
     """The banner stays for 48 hours, then the entry remains in the diary without it."""
     _symptoms(missing_doses, symptoms=["hallucinations"])
     clock.advance(missing_doses, hours=49)
-    assert missing_doses.api("GET", f"/api/v1/patients/{missing_doses.patient_id}/diary").json()["alert"] is None
+    assert (
+        missing_doses.api("GET", f"/api/v1/patients/{missing_doses.patient_id}/diary").json()["alert"] is None
+    )
 
 
 def test_a_daily_check_in_is_kept_and_a_second_one_replaces_it(patient: Any) -> None:
     """Two check-ins for one day: the second stands, the first is kept and marked replaced."""
     pid = patient.patient_id
     for score in (7, 5):
-        response = patient.api("POST", f"/api/v1/patients/{pid}/checkins",
-                               json={"spasticity": score, "spasm_frequency": 2, "sleep_quality": 6, "drowsiness": 3})
+        response = patient.api(
+            "POST",
+            f"/api/v1/patients/{pid}/checkins",
+            json={"spasticity": score, "spasm_frequency": 2, "sleep_quality": 6, "drowsiness": 3},
+        )
         assert response.status_code == 201
     checkins = patient.api("GET", f"/api/v1/patients/{pid}/diary").json()["checkins"]
     assert [(c["spasticity"], c["superseded"]) for c in checkins] == [(5, False), (7, True)]
@@ -104,16 +120,22 @@ def test_a_daily_check_in_is_kept_and_a_second_one_replaces_it(patient: Any) -> 
 
 def test_a_check_in_score_out_of_range_is_refused(patient: Any) -> None:
     """Spasticity 11 is outside 0-10 and refused."""
-    response = patient.api("POST", f"/api/v1/patients/{patient.patient_id}/checkins",
-                           json={"spasticity": 11, "spasm_frequency": 2, "sleep_quality": 6, "drowsiness": 3})
+    response = patient.api(
+        "POST",
+        f"/api/v1/patients/{patient.patient_id}/checkins",
+        json={"spasticity": 11, "spasm_frequency": 2, "sleep_quality": 6, "drowsiness": 3},
+    )
     assert response.status_code == 422
 
 
 def test_the_chart_puts_planned_and_taken_doses_beside_the_scores(missing_doses: Any) -> None:
     """The chart data has planned and taken daily totals per day, and the page draws them as an SVG."""
     pid = missing_doses.patient_id
-    missing_doses.api("POST", f"/api/v1/patients/{pid}/checkins",
-                      json={"spasticity": 6, "spasm_frequency": 2, "sleep_quality": 6, "drowsiness": 3})
+    missing_doses.api(
+        "POST",
+        f"/api/v1/patients/{pid}/checkins",
+        json={"spasticity": 6, "spasm_frequency": 2, "sleep_quality": 6, "drowsiness": 3},
+    )
     chart = {d["day"]: d for d in missing_doses.api("GET", f"/api/v1/patients/{pid}/diary").json()["chart"]}
     assert chart["2026-11-08"]["planned"] == {"value": "15", "unit": "mg"}
     assert chart["2026-11-08"]["taken"] == {"value": "5", "unit": "mg"}
@@ -126,7 +148,9 @@ def test_the_chart_puts_planned_and_taken_doses_beside_the_scores(missing_doses:
 
 def test_the_symptom_form_on_the_page_triages_and_shows_the_result(missing_doses: Any) -> None:
     """Submitting the diary form records the entry and the page shows the triage result."""
-    response = missing_doses.form(f"/p/{missing_doses.patient_id}/diary/symptoms",
-                                  {"symptoms": "hallucinations", "severity": "moderate", "text": ""})
+    response = missing_doses.form(
+        f"/p/{missing_doses.patient_id}/diary/symptoms",
+        {"symptoms": "hallucinations", "severity": "moderate", "text": ""},
+    )
     assert response.status_code == 200
     assert "Recorded: this needs urgent medical help today." in response.text

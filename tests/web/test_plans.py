@@ -23,8 +23,11 @@ def _plan(person: Any) -> dict[str, Any]:
 
 
 def _adjust(person: Any, adjustment: str, reason: str = "review") -> Any:
-    return person.api("POST", f"/api/v1/patients/{person.patient_id}/plan/adjustments",
-                      json={"adjustment": adjustment, "reason": reason})
+    return person.api(
+        "POST",
+        f"/api/v1/patients/{person.patient_id}/plan/adjustments",
+        json={"adjustment": adjustment, "reason": reason},
+    )
 
 
 def _daily(plan: dict[str, Any]) -> list[tuple[str, str]]:
@@ -33,7 +36,9 @@ def _daily(plan: dict[str, Any]) -> list[tuple[str, str]]:
 
 def test_a_preview_shows_the_plan_and_its_findings_without_saving_it(doctor: Any) -> None:
     """The planner's preview returns steps and findings; the record still has no plan."""
-    preview = doctor.api("POST", f"/api/v1/patients/{doctor.patient_id}/plan/preview", json={"start": "2026-11-10"})
+    preview = doctor.api(
+        "POST", f"/api/v1/patients/{doctor.patient_id}/plan/preview", json={"start": "2026-11-10"}
+    )
     assert preview.status_code == 200
     assert preview.json()["steps"][0]["dose"] == {"value": "5", "unit": "mg"}
     assert "findings" in preview.json()
@@ -42,8 +47,11 @@ def test_a_preview_shows_the_plan_and_its_findings_without_saving_it(doctor: Any
 
 def test_a_live_preview_fragment_shows_a_refusal_in_place(doctor: Any) -> None:
     """A target above the label maximum comes back as a message fragment, not a page."""
-    response = doctor.form(f"/p/{doctor.patient_id}/plan/preview", {"start": "2026-11-10", "target_daily": "120 mg"},
-                           headers={"X-Dosewise-Partial": "1"})
+    response = doctor.form(
+        f"/p/{doctor.patient_id}/plan/preview",
+        {"start": "2026-11-10", "target_daily": "120 mg"},
+        headers={"X-Dosewise-Partial": "1"},
+    )
     assert response.status_code == 422
     assert "above the labelled maximum" in response.text
     assert "<html" not in response.text
@@ -73,8 +81,12 @@ def test_a_plan_above_the_label_maximum_is_refused_unless_overridden_with_a_reas
     refused = start_titration(doctor, target_daily="100 mg")
     assert refused.status_code == 422
     assert refused.json()["error"]["code"] == "plan_refused"
-    accepted = start_titration(doctor, target_daily="100 mg", override_code="above_label_max",
-                               override_reason="specialist centre, monitored")
+    accepted = start_titration(
+        doctor,
+        target_daily="100 mg",
+        override_code="above_label_max",
+        override_reason="specialist centre, monitored",
+    )
     assert accepted.status_code == 201
     assert _plan(doctor)["plan"]["overrides"][0]["reason"] == "specialist centre, monitored"
 
@@ -82,7 +94,9 @@ def test_a_plan_above_the_label_maximum_is_refused_unless_overridden_with_a_reas
 def test_a_patient_cannot_override_a_limit(patient: Any) -> None:
     """Only a clinician can cross a limit."""
     set_profile(patient)
-    response = start_titration(patient, target_daily="100 mg", override_code="above_label_max", override_reason="x")
+    response = start_titration(
+        patient, target_daily="100 mg", override_code="above_label_max", override_reason="x"
+    )
     assert response.status_code == 422
 
 
@@ -116,7 +130,10 @@ def test_slowing_down_doubles_every_remaining_step(doctor: Any, clock: Any) -> N
     assert _adjust(doctor, "slow_down").status_code == 201
     steps = _plan(doctor)["plan"]["steps"]
     assert [(s["start"], s["days"], s["daily"]["value"]) for s in steps[:4]] == [
-        ("2026-11-10", 1, "15"), ("2026-11-11", 4, "15"), ("2026-11-15", 6, "30"), ("2026-11-21", 6, "45"),
+        ("2026-11-10", 1, "15"),
+        ("2026-11-11", 4, "15"),
+        ("2026-11-15", 6, "30"),
+        ("2026-11-21", 6, "45"),
     ]
 
 
@@ -126,7 +143,7 @@ def test_stepping_back_returns_to_the_previous_dose_before_trying_again(doctor: 
     clock.advance(doctor, days=6)
     assert _adjust(doctor, "step_back", "drowsy").status_code == 201
     steps = _daily(_plan(doctor))
-    assert steps[steps.index(("2026-11-16", "30"))+1] == ("2026-11-19", "45")
+    assert steps[steps.index(("2026-11-16", "30")) + 1] == ("2026-11-19", "45")
 
 
 def test_a_patient_may_pause_but_not_slow_down_step_back_or_taper(patient: Any) -> None:
@@ -145,8 +162,11 @@ def test_stopping_is_only_ever_a_taper_that_never_rises(doctor: Any, clock: Any)
     """A clinician's stop is a taper from the dose in force that ends with 'stop' and never goes up."""
     start_titration(doctor)
     clock.advance(doctor, days=10)
-    response = doctor.api("POST", f"/api/v1/patients/{doctor.patient_id}/plan/taper",
-                          json={"reason": "no benefit", "weeks": "4"})
+    response = doctor.api(
+        "POST",
+        f"/api/v1/patients/{doctor.patient_id}/plan/taper",
+        json={"reason": "no benefit", "weeks": "4"},
+    )
     assert response.status_code == 201, response.text
     plan = _plan(doctor)["plan"]
     assert plan["then"] == "stop"
@@ -166,7 +186,9 @@ def test_every_change_is_a_new_version_with_who_and_why(doctor: Any, clock: Any)
     _adjust(doctor, "resume", "better")
     history = _plan(doctor)["history"]
     assert [(h["number"], h["action"], h["reason"], h["created_by"]) for h in history] == [
-        (3, "resume", "better", "Dr Dee"), (2, "pause", "nausea", "Dr Dee"), (1, "titration", "spasticity", "Dr Dee"),
+        (3, "resume", "better", "Dr Dee"),
+        (2, "pause", "nausea", "Dr Dee"),
+        (1, "titration", "spasticity", "Dr Dee"),
     ]
 
 

@@ -12,7 +12,9 @@ def test_the_profile_shows_crcl_with_its_cockcroft_gault_formula(patient: Any) -
     body = set_profile(patient).json()
     assert body["age_years"] == 56
     assert body["kidney"]["crcl"] == "87 mL/min"
-    assert body["kidney"]["formula"].startswith("Cockcroft-Gault: (140 - 56) x 70 kg / (72 x 0.8 mg/dL) x 0.85")
+    assert body["kidney"]["formula"].startswith(
+        "Cockcroft-Gault: (140 - 56) x 70 kg / (72 x 0.8 mg/dL) x 0.85"
+    )
     page = patient.client.get(f"/p/{patient.patient_id}/profile").text
     assert "CrCl 87 mL/min" in page
     assert "Cockcroft-Gault" in page
@@ -85,14 +87,18 @@ def test_the_plan_drug_is_screened_even_when_not_written_on_the_list(patient: An
     """With a baclofen plan, an opioid on the list is screened against baclofen."""
     set_profile(patient)
     start_titration(patient)
-    body = patient.api("POST", f"/api/v1/patients/{patient.patient_id}/medications", json={"name": "tramadol"}).json()
+    body = patient.api(
+        "POST", f"/api/v1/patients/{patient.patient_id}/medications", json={"name": "tramadol"}
+    ).json()
     assert body["screened_from_plan"] == ["baclofen"]
     assert body["screening"]["interactions"][0]["rule"] == "baclofen-opioid"
 
 
 def test_an_unknown_medicine_is_kept_and_marked_not_screened(patient: Any) -> None:
     """A medicine the knowledge base does not know stays on the list, marked not screened."""
-    body = patient.api("POST", f"/api/v1/patients/{patient.patient_id}/medications", json={"name": "Zyxorin"}).json()
+    body = patient.api(
+        "POST", f"/api/v1/patients/{patient.patient_id}/medications", json={"name": "Zyxorin"}
+    ).json()
     assert body["medications"][0]["screened"] is False
     assert body["screening"]["not_screened"] == ["Zyxorin"]
     page = patient.client.get(f"/p/{patient.patient_id}/medications").text
@@ -123,5 +129,7 @@ def test_removing_a_medicine_removes_its_interaction(patient: Any) -> None:
 
 def test_a_medicine_dose_without_a_unit_is_refused(patient: Any) -> None:
     """'10' as a dose has no unit and is refused."""
-    response = patient.api("POST", f"/api/v1/patients/{patient.patient_id}/medications", json={"name": "x", "dose": "10"})
+    response = patient.api(
+        "POST", f"/api/v1/patients/{patient.patient_id}/medications", json={"name": "x", "dose": "10"}
+    )
     assert response.status_code == 422

@@ -21,7 +21,9 @@ def _today(person: Any) -> dict[str, Any]:
     return person.api("GET", f"/api/v1/patients/{person.patient_id}/today").json()
 
 
-def _log(person: Any, key: str, status: str = "taken", slot: int = 0, day: str = "2026-11-10", **extra: Any) -> Any:
+def _log(
+    person: Any, key: str, status: str = "taken", slot: int = 0, day: str = "2026-11-10", **extra: Any
+) -> Any:
     body = {"slot_date": day, "slot_index": slot, "status": status, "idempotency_key": key, **extra}
     return person.api("POST", f"/api/v1/patients/{person.patient_id}/doses", json=body)
 
@@ -35,8 +37,14 @@ def test_today_lists_each_dose_with_exactly_which_tablets_to_take(on_plan: Any) 
     doses = _today(on_plan)["doses"]
     assert [d["at"][11:16] for d in doses] == ["08:00", "14:00", "20:00"]
     assert [d["status"] for d in doses] == ["due", "upcoming", "upcoming"]
-    assert doses[0]["take"] == [{"product": "baclofen-tab-5mg", "label": doses[0]["take"][0]["label"], "count": "1",
-                                 "amount": {"value": "5", "unit": "mg"}}]
+    assert doses[0]["take"] == [
+        {
+            "product": "baclofen-tab-5mg",
+            "label": doses[0]["take"][0]["label"],
+            "count": "1",
+            "amount": {"value": "5", "unit": "mg"},
+        }
+    ]
     assert "1 tablet" in doses[0]["take_text"]
 
 
@@ -69,8 +77,13 @@ def test_a_form_submitted_twice_records_one_dose(on_plan: Any) -> None:
     """The Today page's form carries one key: posting it twice (a double tap, a resend) records once."""
     page = on_plan.client.get(f"/p/{on_plan.patient_id}/today").text
     key = page.split('name="idempotency_key" value="')[1].split('"')[0]
-    form = {"csrf_token": csrf_from(page), "slot_date": "2026-11-10", "slot_index": "0", "action": "taken",
-            "idempotency_key": key}
+    form = {
+        "csrf_token": csrf_from(page),
+        "slot_date": "2026-11-10",
+        "slot_index": "0",
+        "action": "taken",
+        "idempotency_key": key,
+    }
     for _ in range(2):
         assert on_plan.client.post(f"/p/{on_plan.patient_id}/doses", data=form).status_code == 200
     assert len(_history(on_plan)) == 1
@@ -87,7 +100,10 @@ def test_a_dose_taken_after_midnight_counts_for_the_evening_slot(on_plan: Any, c
     clock.advance(on_plan, hours=16)  # 01:30 on 11 November
     response = _log(on_plan, "key-late", slot=2, taken_at="00:30")
     assert response.status_code == 201
-    assert (response.json()["slot_date"], response.json()["taken_at"]) == ("2026-11-10", "2026-11-11T00:30:00+00:00")
+    assert (response.json()["slot_date"], response.json()["taken_at"]) == (
+        "2026-11-10",
+        "2026-11-11T00:30:00+00:00",
+    )
 
 
 def test_a_dose_recorded_hours_late_needs_the_time_it_was_taken(patient: Any) -> None:
@@ -107,8 +123,11 @@ def test_a_dose_cannot_be_recorded_as_taken_in_the_future(on_plan: Any) -> None:
 def test_a_correction_marks_the_old_entry_entered_in_error_and_keeps_it(on_plan: Any) -> None:
     """Nothing is deleted: the wrong entry stays, superseded, and the dose can be recorded again."""
     wrong = _log(on_plan, "key-wrong", status="skipped").json()
-    fixed = on_plan.api("POST", f"/api/v1/patients/{on_plan.patient_id}/doses/{wrong['id']}/corrections",
-                        json={"reason": "pressed the wrong button", "idempotency_key": "key-fix-1"})
+    fixed = on_plan.api(
+        "POST",
+        f"/api/v1/patients/{on_plan.patient_id}/doses/{wrong['id']}/corrections",
+        json={"reason": "pressed the wrong button", "idempotency_key": "key-fix-1"},
+    )
     assert fixed.status_code == 201
     assert _log(on_plan, "key-right").status_code == 201
     history = {e["id"]: e for e in _history(on_plan)}
@@ -121,8 +140,11 @@ def test_a_correction_marks_the_old_entry_entered_in_error_and_keeps_it(on_plan:
 def test_the_history_page_strikes_through_corrected_entries(on_plan: Any) -> None:
     """The history page shows the corrected entry, struck through and labelled."""
     wrong = _log(on_plan, "key-wrong").json()
-    on_plan.api("POST", f"/api/v1/patients/{on_plan.patient_id}/doses/{wrong['id']}/corrections",
-                json={"reason": "not taken", "idempotency_key": "key-fix-2"})
+    on_plan.api(
+        "POST",
+        f"/api/v1/patients/{on_plan.patient_id}/doses/{wrong['id']}/corrections",
+        json={"reason": "not taken", "idempotency_key": "key-fix-2"},
+    )
     page = on_plan.client.get(f"/p/{on_plan.patient_id}/history").text
     assert 'class="struck' in page
     assert "entered in error: not taken" in page
@@ -132,7 +154,9 @@ def test_a_missed_dose_within_its_window_is_take_now(patient: Any) -> None:
     """At 09:30 the unrecorded 08:00 dose (plan started two days ago) is to be taken now, never doubled."""
     set_profile(patient)
     start_titration(patient, start="2026-11-08")
-    assert _log(patient, "key-yest-1", slot=2, day="2026-11-09", taken_at="2026-11-09T20:05").status_code == 201
+    assert (
+        _log(patient, "key-yest-1", slot=2, day="2026-11-09", taken_at="2026-11-09T20:05").status_code == 201
+    )
     advice = _today(patient)["missed_dose_advice"]
     assert advice["action"] == "take_now"
     assert advice["status"] == "missed"
@@ -144,7 +168,9 @@ def test_a_missed_dose_past_its_window_is_skip_and_never_double(patient: Any, cl
     """At 12:00 the 08:00 dose is past half the interval: skip it."""
     set_profile(patient)
     start_titration(patient, start="2026-11-08")
-    assert _log(patient, "key-yest-2", slot=2, day="2026-11-09", taken_at="2026-11-09T20:05").status_code == 201
+    assert (
+        _log(patient, "key-yest-2", slot=2, day="2026-11-09", taken_at="2026-11-09T20:05").status_code == 201
+    )
     clock.advance(patient, hours=2, minutes=30)
     advice = _today(patient)["missed_dose_advice"]
     assert advice["action"] == "skip"
@@ -162,8 +188,11 @@ def test_unrecorded_doses_from_yesterday_can_still_be_recorded(patient: Any) -> 
 
 def test_the_run_out_forecast_warns_days_ahead(on_plan: Any) -> None:
     """Five 5 mg tablets at three a day run out on the third day: the forecast warns now."""
-    on_plan.api("POST", f"/api/v1/patients/{on_plan.patient_id}/stock",
-                json={"product_id": "baclofen-tab-5mg", "amount": "5"})
+    on_plan.api(
+        "POST",
+        f"/api/v1/patients/{on_plan.patient_id}/stock",
+        json={"product_id": "baclofen-tab-5mg", "amount": "5"},
+    )
     stock = {s["product_id"]: s for s in _today(on_plan)["stock"]}
     five = stock["baclofen-tab-5mg"]
     assert five["level"] == "urgent"
@@ -174,8 +203,11 @@ def test_the_run_out_forecast_warns_days_ahead(on_plan: Any) -> None:
 
 def test_the_today_page_renders_the_dose_forms_and_the_stock_warning(on_plan: Any) -> None:
     """The page has labelled Taken/Skipped buttons and the run-out warning as an alert."""
-    on_plan.api("POST", f"/api/v1/patients/{on_plan.patient_id}/stock",
-                json={"product_id": "baclofen-tab-5mg", "amount": "4"})
+    on_plan.api(
+        "POST",
+        f"/api/v1/patients/{on_plan.patient_id}/stock",
+        json={"product_id": "baclofen-tab-5mg", "amount": "4"},
+    )
     page = on_plan.client.get(f"/p/{on_plan.patient_id}/today").text
     assert 'aria-label="Taken: 5 mg at 08:00"' in page
     assert 'class="stock-urgent" role="alert"' in page

@@ -1,0 +1,330 @@
+"""The database layer on SQLite and PostgreSQL: migrations, exact types, append-only history, units of work
+and concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+import pytest
+import sqlalchemy
+from sqlalchemy import Engine, inspect, text
+
+from dosewise.adapters.db import SqlStore, migrate
+from dosewise.adapters.db.models import APPEND_ONLY_TABLES, metadata
+from dosewise.domain.quantity import mg
+from dosewise.services import accounts, diary, plans_service, records, today, today_stock
+from dosewise.services.ports import DoseEvent, SessionRecord
+
+NOW = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)
+
+
+class _Hasher:
+    """Not a password hasher: the database tests never check passwords."""
+
+    def hash(self, password: str) -> str:
+        return "plain:" + password
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == "plain:" + password
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return False
+
+
+def _patient(store: SqlStore, email: str = "p@example.org") -> tuple[Any, str]:
+    actor = accounts.register(
+        store=store,
+        hasher=_Hasher(),
+        clock=lambda: NOW,
+        email=email,
+        password="long enough password",
+        display_name="Pat",
+        role="patient",
+        timezone="Europe/London",
+    )
+    with store.read() as uow:
+        profile = uow.patients.by_user(actor.user_id)
+    return actor, profile.public_id
+
+
+def test_migrations_create_every_table_and_run_twice_harmlessly(engine: Engine) -> None:
+    """After migrating (twice), the database has exactly the tables the records declare."""
+    migrate(engine)
+    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    assert tables == set(metadata.tables)
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
+    """The default SQLite file uses write-ahead logging and enforces foreign keys."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+@pytest.fixture
+def full_record(store: SqlStore, kb: Any) -> SqlStore:
+    """A record with a row in every history table: plan, dose, stock count, symptom, check-in, audit."""
+    actor, public_id = _patient(store)
+    records.update_profile(
+        store=store,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        changes=records.ProfileChanges(timezone="Europe/London"),
+    )
+    plans_service.start_titration(
+        store=store,
+        kb=kb,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        request=plans_service.TitrationRequest(start="2026-11-10"),
+        reason="r",
+        prescriber="Dr",
+    )
+    today.log_dose(
+        store=store,
+        kb=kb,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        slot_date=date(2026, 11, 10),
+        slot_index=0,
+        status="taken",
+        idempotency_key="full-record",
+    )
+    today_stock.record_stock(
+        store=store,
+        kb=kb,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        drug="baclofen",
+        product_id="baclofen-tab-5mg",
+        amount="20",
+    )
+    diary.record_symptoms(
+        store=store, kb=kb, clock=lambda: NOW, actor=actor, public_id=public_id, symptoms=["dizziness"]
+    )
+    diary.record_checkin(
+        store=store,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        spasticity=5,
+        spasm_frequency=2,
+        sleep_quality=6,
+        drowsiness=3,
+    )
+    return store
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_history_tables_refuse_updates_and_deletes(engine: Engine, full_record: SqlStore, table: str) -> None:
+    """Every history table, holding rows, refuses UPDATE and DELETE in the database itself."""
+    with engine.connect() as connection:
+        before = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608 - fixed names
+    assert before
+    for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):  # noqa: S608
+        with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"), engine.begin() as connection:
+            connection.execute(text(statement))
+    with engine.connect() as connection:
+        assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() == before  # noqa: S608
+
+
+def test_a_trigger_really_fires_on_a_stored_dose(engine: Engine, store: SqlStore) -> None:
+    """With a dose stored, changing its status is refused and the row is unchanged."""
+    actor, _ = _patient(store)
+    with store.write() as uow:
+        profile = uow.patients.by_user(actor.user_id)
+        uow.doses.add(
+            DoseEvent(
+                0,
+                profile.id,
+                None,
+                date(2026, 11, 10),
+                0,
+                NOW,
+                mg(5),
+                "taken",
+                NOW,
+                actor.user_id,
+                "Pat",
+                NOW,
+                "key-123456",
+            )
+        )
+        uow.commit()
+    with pytest.raises(sqlalchemy.exc.DBAPIError), engine.begin() as connection:
+        connection.execute(text("UPDATE dose_events SET status = 'skipped'"))
+    with store.read() as uow:
+        assert uow.doses.by_key(profile.id, "key-123456").status == "taken"
+
+
+def test_exact_values_and_zone_aware_times_survive_the_round_trip(store: SqlStore) -> None:
+    """Weight 72.5 kg, creatinine 106.1 umol/L and a 2.5 mg dose come back exact, times in UTC."""
+    actor, public_id = _patient(store)
+    records.update_profile(
+        store=store,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        changes=records.ProfileChanges(
+            weight_kg="72.5",
+            creatinine_value="106.1",
+            creatinine_unit="umol/L",
+            creatinine_date="2026-11-01",
+            timezone="Europe/London",
+        ),
+    )
+    with store.write() as uow:
+        profile = uow.patients.by_public_id(public_id)
+        uow.doses.add(
+            DoseEvent(
+                0,
+                profile.id,
+                None,
+                date(2026, 11, 10),
+                0,
+                datetime(2026, 11, 10, 8, tzinfo=UTC),
+                mg("2.5"),
+                "taken",
+                NOW,
+                actor.user_id,
+                "Pat",
+                NOW,
+                "key-exact-1",
+            )
+        )
+        uow.commit()
+    with store.read() as uow:
+        profile = uow.patients.by_public_id(public_id)
+        event = uow.doses.by_key(profile.id, "key-exact-1")
+    assert profile.weight_kg == Fraction("72.5")
+    assert profile.creatinine_value == Fraction("106.1")
+    assert event.dose == mg("2.5")
+    assert event.taken_at == NOW
+    assert event.taken_at.tzinfo is not None
+
+
+def test_an_idempotency_key_is_unique_per_patient_in_the_database(store: SqlStore) -> None:
+    """The database refuses a second dose entry with the same key for the same patient."""
+    actor, _ = _patient(store)
+    with store.write() as uow:
+        profile = uow.patients.by_user(actor.user_id)
+        event = DoseEvent(
+            0,
+            profile.id,
+            None,
+            date(2026, 11, 10),
+            0,
+            NOW,
+            mg(5),
+            "taken",
+            NOW,
+            actor.user_id,
+            "Pat",
+            NOW,
+            "key-twice-1",
+        )
+        uow.doses.add(event)
+        with pytest.raises(sqlalchemy.exc.IntegrityError):
+            uow.doses.add(event)
+
+
+def test_nothing_is_stored_without_commit(store: SqlStore) -> None:
+    """Leaving a unit of work without commit rolls it back."""
+    with store.write() as uow:
+        uow.users.add(
+            email="ghost@example.org", display_name="Ghost", role="patient", password_hash="x", at=NOW
+        )
+    with store.read() as uow:
+        assert uow.users.by_email("ghost@example.org") is None
+
+
+def test_sessions_expire_and_are_cleaned_up(store: SqlStore) -> None:
+    """Expired sessions are deleted when a new one opens."""
+    actor, _ = _patient(store)
+    with store.write() as uow:
+        uow.sessions.add(
+            SessionRecord("old-hash", actor.user_id, "csrf", NOW - timedelta(days=2), NOW - timedelta(days=1))
+        )
+        uow.commit()
+    accounts.open_session(store=store, clock=lambda: NOW, actor=actor)
+    with store.read() as uow:
+        assert uow.sessions.get("old-hash") is None
+
+
+def test_concurrent_writers_record_one_dose_for_one_slot(store: SqlStore, kb: Any) -> None:
+    """Eight threads logging the same dose with different keys store exactly one entry."""
+    actor, public_id = _patient(store)
+    records.update_profile(
+        store=store,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        changes=records.ProfileChanges(timezone="Europe/London"),
+    )
+    plans_service.start_titration(
+        store=store,
+        kb=kb,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        request=plans_service.TitrationRequest(start="2026-11-10"),
+        reason="test",
+        prescriber="Dr Who",
+    )
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def log(index: int) -> None:
+        try:
+            barrier.wait()
+            today.log_dose(
+                store=store,
+                kb=kb,
+                clock=lambda: NOW,
+                actor=actor,
+                public_id=public_id,
+                slot_date=date(2026, 11, 10),
+                slot_index=0,
+                status="taken",
+                idempotency_key=f"thread-key-{index}",
+            )
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=log, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with store.read() as uow:
+        profile = uow.patients.by_public_id(public_id)
+        assert len(uow.doses.between(profile.id, date(2026, 11, 10), date(2026, 11, 10))) == 1
+
+
+def test_plan_versions_are_numbered_per_patient(store: SqlStore, kb: Any) -> None:
+    """Two patients each get version 1; a second plan for one patient is version 2."""
+    first, first_id = _patient(store, "one@example.org")
+    second, second_id = _patient(store, "two@example.org")
+    request = plans_service.TitrationRequest(start="2026-11-10")
+    for actor, public_id in ((first, first_id), (second, second_id), (first, first_id)):
+        version = plans_service.start_titration(
+            store=store,
+            kb=kb,
+            clock=lambda: NOW,
+            actor=actor,
+            public_id=public_id,
+            request=request,
+            reason="r",
+            prescriber="Dr",
+        )
+    assert version.number == 2
