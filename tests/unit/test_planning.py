@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from dosewise.domain.assessment import assess
 from dosewise.domain.checks import check_plan
 from dosewise.domain.dispensing import can_make
-from dosewise.domain.errors import InvalidInput, PlanRefused
+from dosewise.domain.errors import InvalidInput, PlanRefused, UnmakeableDose
 from dosewise.domain.patient import Patient
 from dosewise.domain.planning import TaperOptions, TitrationOptions, plan_taper, plan_titration
 from dosewise.domain.quantity import Quantity, Unit, mg
@@ -281,8 +281,8 @@ def test_a_mcg_start_dose_for_oral_baclofen_is_refused(kb: KnowledgeBase) -> Non
 
 
 def test_a_refusal_at_a_third_of_a_dose_reads_clearly(kb: KnowledgeBase) -> None:
-    """Dialysis (x1/3) from 2.5 mg once a day leaves 5/6 mg, which nothing makes: a plan refusal, not a format error."""
-    with pytest.raises(PlanRefused) as caught:
+    """Dialysis (x1/3) from 2.5 mg once a day leaves 5/6 mg, which nothing makes: a refusal, not a format error."""
+    with pytest.raises(UnmakeableDose) as caught:
         titrate(kb, Patient(dialysis=True), start_dose=mg("2.5"), times_per_day=1, overrides=(RENAL_AVOID,))
     assert "0.8 mg a day" in caught.value.message
 
@@ -421,7 +421,7 @@ titration_options = st.fixed_dictionaries(
 def _titrate_or_refuse(kb: KnowledgeBase, patient: Patient, options: dict[str, object]) -> Plan | None:
     try:
         return titrate(kb, patient, overrides=(RENAL_AVOID, BEERS_AVOID), **options)
-    except PlanRefused:
+    except (PlanRefused, UnmakeableDose):  # a clear refusal is an allowed outcome; a wrong plan is not
         return None
 
 
@@ -525,3 +525,23 @@ def test_every_generated_taper_passes_its_own_check(options: dict[str, object]) 
     if plan is None:
         return
     assert forbidden_codes(plan, KB) == []
+
+
+def test_a_start_dose_the_products_cannot_make_is_refused_not_replaced(kb: KnowledgeBase) -> None:
+    """5 mg four times a day from 20 mg tablets is refused with alternatives, never turned into 20 mg once a day."""
+    with pytest.raises(UnmakeableDose) as caught:
+        titrate(kb, None, start_dose=mg(5), times_per_day=4, products=("baclofen-tab-20mg",))
+    assert "baclofen 5 mg tablet" in caught.value.alternatives
+
+
+def test_a_faster_pace_than_the_label_needs_a_recorded_override(kb: KnowledgeBase) -> None:
+    """Increases every day, or by 10 mg a dose, are refused unless a clinician records faster_escalation."""
+    with pytest.raises(PlanRefused, match="faster than the label"):
+        titrate(kb, None, interval_days=1)
+    with pytest.raises(PlanRefused, match="faster than the label"):
+        titrate(kb, None, increment=mg(10))
+    plan = titrate(
+        kb, None, interval_days=1, overrides=(Override("faster_escalation", "inpatient, monitored"),)
+    )
+    codes = {f.code for f in check_plan(plan, kb, None)}
+    assert {"titration.too_fast_interval", "override.faster_escalation"} <= codes

@@ -16,6 +16,7 @@ from dosewise.domain.findings import Finding, finding
 from dosewise.domain.patient import Patient
 from dosewise.domain.planning import (
     OVERRIDE_ABOVE_LABEL_MAX,
+    OVERRIDE_FASTER_ESCALATION,
     OVERRIDE_ABOVE_RENAL_CEILING,
     OVERRIDE_RAPID_WITHDRAWAL,
 )
@@ -138,7 +139,8 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
                     Severity.MAJOR,
                     "titration.too_fast_increment",
                     f"Step {index + 1}: the daily dose rises by {rise} at once; the label raises by at most "
-                    f"{titration.increment_per_dose} a dose ({allowed_rise} a day at {per_day} doses a day).",
+                    f"{titration.increment_per_dose} a dose ({allowed_rise} a day at {per_day} doses a day)."
+                    + _overridden(ctx, OVERRIDE_FASTER_ESCALATION),
                     "This plan raises the dose faster than usual. Check it with your prescriber.",
                     titration.provenance,
                     ctx.kb.version,
@@ -151,7 +153,8 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
                     Severity.MAJOR,
                     "titration.too_fast_interval",
                     f"Step {index + 1}: the dose rises after only {before.days} day(s); the label waits at least "
-                    f"{titration.min_interval_days} days between increases.",
+                    f"{titration.min_interval_days} days between increases."
+                    + _overridden(ctx, OVERRIDE_FASTER_ESCALATION),
                     "This plan raises the dose sooner than usual. Check it with your prescriber.",
                     titration.provenance,
                     ctx.kb.version,

@@ -22,7 +22,7 @@ from dosewise.domain.assessment import (
     format_amount_fraction,
 )
 from dosewise.domain.dispensing import can_make, choose_products, makeable_grid
-from dosewise.domain.errors import InvalidInput, PlanRefused
+from dosewise.domain.errors import InvalidInput, PlanRefused, UnmakeableDose
 from dosewise.domain.patient import Patient
 from dosewise.domain.quantity import Quantity, Unit
 from dosewise.domain.regimen import Override, Plan, Step, default_times
@@ -32,6 +32,7 @@ __all__ = [
     "OVERRIDE_ABOVE_LABEL_MAX",
     "OVERRIDE_ABOVE_RENAL_CEILING",
     "OVERRIDE_CODES",
+    "OVERRIDE_FASTER_ESCALATION",
     "OVERRIDE_RAPID_WITHDRAWAL",
     "TaperOptions",
     "TitrationOptions",
@@ -43,6 +44,7 @@ __all__ = [
 OVERRIDE_ABOVE_LABEL_MAX = "above_label_max"
 OVERRIDE_ABOVE_RENAL_CEILING = "above_renal_ceiling"
 OVERRIDE_RAPID_WITHDRAWAL = "rapid_withdrawal"
+OVERRIDE_FASTER_ESCALATION = "faster_escalation"
 
 # Every limit a clinician may cross on purpose, with a recorded reason. Anything else is a typing error.
 OVERRIDE_CODES = frozenset(
@@ -53,6 +55,7 @@ OVERRIDE_CODES = frozenset(
         OVERRIDE_ABOVE_LABEL_MAX,
         OVERRIDE_ABOVE_RENAL_CEILING,
         OVERRIDE_RAPID_WITHDRAWAL,
+        OVERRIDE_FASTER_ESCALATION,
     }
 )
 
@@ -233,11 +236,13 @@ def _titration_targets(
 
 
 def _realise_titration_step(
-    daily: Fraction, per_day: int, maker: _Maker, max_single: Fraction, max_per_day: int
+    daily: Fraction, per_day: int, maker: _Maker, max_single: Fraction, max_per_day: int, fewer_cap: Fraction
 ) -> tuple[Fraction, int] | None:
     """The largest makeable dose at the preferred frequency that keeps within ``daily``. More doses a day
     (up to the label maximum) only when the maximum single dose caps the preferred frequency; fewer only
-    when the preferred frequency cannot make any dose at all."""
+    when the preferred frequency cannot make any dose at all, and then never a single dose above
+    ``fewer_cap`` (5 mg once a day for a kidney-scaled start is fine; 20 mg once a day for "5 mg four
+    times a day" is not)."""
     dose = maker.largest_at_most(min(daily / per_day, max_single))
     if dose is not None:
         best = (dose, per_day)
@@ -248,7 +253,7 @@ def _realise_titration_step(
                     best = (more, count)
         return best
     for count in range(per_day - 1, 0, -1):
-        fewer = maker.largest_at_most(min(daily / count, max_single))
+        fewer = maker.largest_at_most(min(daily / count, max_single, fewer_cap))
         if fewer is not None:
             return fewer, count
     return None
@@ -307,12 +312,31 @@ def plan_titration(
             ceiling = options.target_daily
     if options.start_dose is not None and options.start_dose > limits.max_single_dose:
         raise PlanRefused(f"start dose {options.start_dose} is above the labelled maximum single dose")
+    label_pace = rules.titration
+    faster: list[str] = []
+    if options.interval_days is not None and options.interval_days < label_pace.min_interval_days:
+        faster.append(
+            f"an increase every {options.interval_days} day(s) (the label waits {label_pace.min_interval_days})"
+        )
+    if options.increment is not None and options.increment > label_pace.increment_per_dose:
+        faster.append(
+            f"steps of {options.increment} a dose (the label raises by {label_pace.increment_per_dose})"
+        )
+    if faster and not _override(options.overrides, OVERRIDE_FASTER_ESCALATION):
+        raise PlanRefused(
+            f"{' and '.join(faster)} is faster than the label allows",
+            hint=f"a clinician may override with --override {OVERRIDE_FASTER_ESCALATION}:REASON",
+        )
 
     multiplier = assessment.multiplier
     targets = _titration_targets(rules, options, multiplier)
     maker = _maker(rules, options.products, options.confirmed_scored)
     label = rules.titration
-    custom_rise = options.increment.amount * per_day if options.increment else Fraction(0)
+    # A clinician's larger increment is honoured only under a recorded faster_escalation override;
+    # otherwise every rise stays within what check_escalation accepts.
+    overridden_pace = _override(options.overrides, OVERRIDE_FASTER_ESCALATION) is not None
+    custom_rise = options.increment.amount * per_day if options.increment and overridden_pace else Fraction(0)
+    first_label_dose = label.steps[0][0].amount
 
     def allowed_rise(count: int) -> Fraction:
         # As check_escalation judges it: the label's increment a dose at this (or the label's) frequency,
@@ -320,13 +344,28 @@ def plan_titration(
         return max(label.increment_per_dose.amount * max(count, label.times_per_day), custom_rise)
 
     def realise(bounded: Fraction) -> tuple[Fraction, int]:
+        intended = bounded / per_day
         realised = _realise_titration_step(
-            bounded, per_day, maker, limits.max_single_dose.amount, limits.max_times_per_day
+            bounded,
+            per_day,
+            maker,
+            limits.max_single_dose.amount,
+            limits.max_times_per_day,
+            max(intended, first_label_dose),
         )
         if realised is None:
-            raise PlanRefused(
-                f"no dose the chosen products can make fits {_amount_text(bounded, maker.unit)} a day",
-                hint="choose products with a smaller strength (a liquid, or scored tablets)",
+            wanted = Quantity(intended, maker.unit)
+            chosen = {p.id for p in choose_products(rules, maker.products)}
+            alternatives = tuple(
+                p.label for p in rules.products if p.id not in chosen and can_make(wanted, rules, (p.id,))
+            )
+            raise UnmakeableDose(
+                f"no dose the chosen products can make fits {_amount_text(bounded, maker.unit)} a day "
+                f"at {per_day} doses a day",
+                alternatives=alternatives,
+                hint=("these can make it: " + "; ".join(alternatives))
+                if alternatives
+                else "choose products with a smaller strength (a liquid, or scored tablets)",
             )
         return realised
 
@@ -509,6 +548,29 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
     raw = [(dose, per_day, days) for (dose, per_day), days in zip(reductions, lengths, strict=True)]
     steps = _to_steps(raw, options.start, maker.unit, options.times)
     notes = [taper.clinician_text]
+    if options.times and any(s.times_per_day != len(options.times) for s in steps if not s.dose.is_zero):
+        notes.append(
+            f"the {len(options.times)} clock times given fit only steps with {len(options.times)} doses a day; "
+            "other steps use the default times"
+        )
+    if options.percent is not None:
+        asked = 1 - options.percent / 100
+        larger = [
+            index + 1
+            for index, (before, after) in enumerate(
+                zip(
+                    [options.current_dose * options.current_times_per_day] + [s.daily for s in steps[:-1]],
+                    steps,
+                    strict=True,
+                )
+            )
+            if after.daily.amount < before.amount * asked
+        ]
+        if larger:
+            notes.append(
+                f"step(s) {', '.join(map(str, larger))} cut more than {options.percent}% because no makeable "
+                "dose lies in between (never more than half)"
+            )
     if rapid:
         notes.append(f"OVERRIDDEN: rapid withdrawal ({rapid.reason})")
     return Plan(
