@@ -204,5 +204,5 @@ def test_the_plan_page_shows_the_current_step_and_the_versions(doctor: Any, cloc
     clock.advance(doctor, days=3)
     page = doctor.client.get(f"/p/{doctor.patient_id}/plan").text
     assert 'aria-current="step"' in page
-    assert "10 mg 3 times a day" in page
+    assert "10 mg three times a day" in page
     assert "Version 1" in page

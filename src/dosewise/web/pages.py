@@ -52,11 +52,11 @@ def patient_page(
     )
 
 
-def done(request: Request, target: str, message: str, partial: Any = None) -> Response:
+def done(request: Request, target: str, message: str, partial: Any = None, kind: str = "ok") -> Response:
     """After a successful form: the updated fragment for a live request, else back to the page (303)."""
     if is_partial(request) and partial is not None:
         result: Response = partial()
         return result
     response = RedirectResponse(target, status_code=303)
-    set_flash(request, response, "ok", message)
+    set_flash(request, response, kind, message)
     return response

@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from dosewise.domain.quantity import Quantity, format_amount
+from dosewise.domain.quantity import Quantity, format_amount, times_per_day_words
 from dosewise.web.security import FLASH_COOKIE, pop_flash, set_anonymous_csrf_cookie, visitor
 
 __all__ = ["render", "templates"]
@@ -53,7 +53,23 @@ def _moment(value: datetime | None, zone: str | None = None) -> str:
     return value.strftime("%d %b %Y %H:%M").lstrip("0")
 
 
-templates.env.filters.update(qty=_quantity, amount=_amount, clock=_clock, day=_day, moment=_moment)
+def _isoday(text: str) -> str:
+    """A plan document's ISO date as people read it ("Sat 21 Nov 2026")."""
+    try:
+        return _day(date.fromisoformat(text))
+    except (TypeError, ValueError):
+        return text
+
+
+templates.env.filters.update(
+    qty=_quantity,
+    amount=_amount,
+    clock=_clock,
+    day=_day,
+    moment=_moment,
+    isoday=_isoday,
+    per_day=times_per_day_words,
+)
 templates.env.globals.update(new_key=lambda: uuid.uuid4().hex)
 
 

@@ -60,7 +60,8 @@ async def symptoms(pid: str, request: Request, actor: SignedIn) -> Response:
         "urgent": "Recorded: this needs urgent medical help today.",
         "emergency": "Recorded: this is an emergency.",
     }
-    return done(request, f"/p/{pid}/diary", levels.get(entry.triage_level, "Recorded."))
+    kind = "error" if entry.triage_level in ("urgent", "emergency") else "ok"
+    return done(request, f"/p/{pid}/diary", levels.get(entry.triage_level, "Recorded."), kind=kind)
 
 
 @router.post("/checkins")
