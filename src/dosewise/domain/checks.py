@@ -16,8 +16,8 @@ from dosewise.domain.findings import Finding, finding
 from dosewise.domain.patient import Patient
 from dosewise.domain.planning import (
     OVERRIDE_ABOVE_LABEL_MAX,
-    OVERRIDE_FASTER_ESCALATION,
     OVERRIDE_ABOVE_RENAL_CEILING,
+    OVERRIDE_FASTER_ESCALATION,
     OVERRIDE_RAPID_WITHDRAWAL,
 )
 from dosewise.domain.quantity import Quantity
