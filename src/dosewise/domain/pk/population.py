@@ -4,10 +4,10 @@ work (one process, many, a Dask cluster) gives bit-identical results for a seed.
 
 Subjects come in fixed blocks of ``block_size``. Block ``b`` draws its random numbers from
 ``numpy.random.default_rng([seed, b])`` and nothing else, so a subject's parameters depend only on the seed
-and its index. Each block is simulated exactly (the one-compartment solution, in the form
-``t exp(-min(k, ka) t) phi(|ka - k| t)`` that stays finite when ka and k nearly coincide) and reduced
-at once to counts: a log-spaced histogram of concentrations per sample time (percentiles are read from
-it), the number of subjects above a threshold per sample time, and per-day histograms of Cmax and AUC.
+and its index. Each block goes through the fused kernel (``recurrence`` / ``kernel``): the exact
+compartment recurrence on the grid, reduced as it goes to counts: a log-spaced histogram of concentrations
+per point of the percentile grid (percentiles are read from it), the number of subjects above a threshold
+at the same points, and per-day histograms of grid Cmax and exact AUC. No subjects x samples array exists.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 
 from dosewise.domain.errors import InvalidInput
-from dosewise.domain.pk.engine import MG_PER_L_IN_NG_PER_ML
 from dosewise.domain.pk.parameters import ParameterSet, SimulationRefused
+from dosewise.domain.pk.recurrence import BinLookup, event_table, one_compartment_input, run
 from dosewise.domain.pk.schedule import DoseSchedule
 
 __all__ = [
@@ -63,17 +63,34 @@ class LogBins:
         return self.low * self.width_ratio ** np.arange(self.count + 1, dtype=np.float64)
 
     def index(self, values: FloatArray) -> IntArray:
-        """Bin of each value (0 = underflow, including zero; count + 1 = overflow)."""
-        scale = self.per_decade / math.log(10.0)
-        work = np.maximum(values, self.low * 0.5)  # keeps log() finite; anything below low is underflow
-        np.log(work, out=work)
-        work -= math.log(self.low)
-        work *= scale
-        np.clip(work, -1.0, float(self.count), out=work)
-        keys = work.astype(np.int64)  # truncation is floor here: values below 0 only reach -1 via clip
-        keys[work < 0] = -1
-        keys += 1
-        return keys
+        """Bin of each value against ``edges()``: 0 below the first edge (zero included), i for
+        edges[i - 1] <= value < edges[i], count + 1 from the last edge up (and NaN)."""
+        return np.searchsorted(self.edges(), values, side="right").astype(np.int64)
+
+    def lookup(self) -> BinLookup:
+        """The same binning as ``index`` for the compiled kernel, without a logarithm.
+
+        A positive float64's bits, shifted right, are its exponent followed by its top mantissa bits;
+        with enough mantissa bits one key spans a ratio under half a bin, so it meets at most one edge:
+        ``table[key]`` is the bin of the key's smallest value and one comparison with that bin's upper
+        edge gives the bin of any value in the key (clamped keys cover zero, negatives, inf and NaN).
+        """
+        edges = self.edges()
+        mantissa_bits = 1
+        while 2.0 ** (1.0 / 2**mantissa_bits) >= math.sqrt(self.width_ratio):
+            mantissa_bits += 1
+        shift = 52 - mantissa_bits
+        # 2**low_exponent < edges[0] strictly, so the clamped first key holds only underflow values.
+        low_exponent = math.frexp(float(edges[0]))[1] - 2
+        high_exponent = math.frexp(float(edges[-1]))[1]  # 2**high_exponent > edges[-1]
+        key0 = int(np.array([2.0**low_exponent]).view(np.int64)[0]) >> shift
+        keys = (high_exponent - low_exponent) * 2**mantissa_bits + 1
+        starts = ((np.arange(keys, dtype=np.int64) + key0) << shift).view(np.float64)
+        table = np.searchsorted(edges, starts, side="right").astype(np.int64)
+        if np.any(np.diff(table) > 1):
+            raise InvalidInput("histogram bins are too narrow for the lookup table")
+        # The overflow bin has no upper edge: NaN compares false, so nothing moves past it (not even inf).
+        return table, np.append(edges, np.nan), shift, key0
 
     def quantiles(self, counts: IntArray, qs: Sequence[float]) -> FloatArray:
         """Quantiles per row of ``counts``; geometric interpolation inside the bin (error < one bin).
@@ -249,29 +266,6 @@ def _draw(spec: PopulationSpec, block: int) -> tuple[FloatArray, FloatArray, Flo
     return ka, cl, v, crcl
 
 
-def _absorbed(ka: FloatArray, k: FloatArray, t: FloatArray) -> FloatArray:
-    """(exp(-k t) - exp(-ka t)) / (ka - k), finite for ka = k: t exp(-m t) phi(d t), phi(x) = -expm1(-x)/x."""
-    m = np.minimum(ka, k)
-    x = np.abs(ka - k) * t
-    safe = np.where(x > 0, x, 1.0)
-    phi = np.where(x > 0, -np.expm1(-safe) / safe, 1.0)
-    return t * np.exp(-m * t) * phi
-
-
-def _breakpoints(spec: PopulationSpec) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Event times (doses and day edges, merged), the dose given at each, and the day edges."""
-    schedule = spec.schedule
-    edges = np.array([w.start_h for w in schedule.days] + [schedule.horizon_h], dtype=np.float64)
-    edges = np.minimum(edges, schedule.horizon_h)
-    times = np.asarray(schedule.times_h, dtype=np.float64)
-    amounts = np.asarray(schedule.amounts_mg, dtype=np.float64)
-    keep = times < schedule.horizon_h
-    events = np.unique(np.concatenate((times[keep], edges)))
-    dose = np.zeros(len(events))
-    np.add.at(dose, np.searchsorted(events, times[keep]), amounts[keep])
-    return events, dose, edges
-
-
 def simulate_blocks(
     spec: PopulationSpec,
     blocks: Iterable[int],
@@ -280,94 +274,31 @@ def simulate_blocks(
 ) -> PopulationSummary:
     """Simulate the given blocks of subjects and return their merged counts (pure; no I/O)."""
     summary = PopulationSummary.empty(spec)
-    events, dose, edges = _breakpoints(spec)
-    grid = spec.times_h()
-    first_sample = np.searchsorted(grid, events - 1e-9 * spec.resolution_h, side="left")
-    bins = spec.concentration_bins
-    width = bins.count + 2
+    events = event_table(spec.schedule, spec.resolution_h, spec.sample_count)
+    concentration_bins = spec.concentration_bins.lookup()
+    auc_bins = spec.auc_bins.lookup()
     done: list[int] = []
     for block in blocks:
         if not 0 <= block < spec.blocks:
             raise InvalidInput(f"block {block} is outside 0-{spec.blocks - 1}")
-        _simulate_block(spec, block, summary, events, dose, edges, first_sample, grid, width)
+        ka, cl, v, _ = _draw(spec, block)
+        run(
+            one_compartment_input(ka, cl, v),
+            events,
+            resolution_h=spec.resolution_h,
+            samples=spec.sample_count,
+            stride=spec.percentile_stride,
+            threshold_ng_ml=spec.threshold_ng_ml,
+            concentration_bins=concentration_bins,
+            auc_bins=auc_bins,
+            concentration=summary.concentration,
+            above=summary.above,
+            day_cmax=summary.day_cmax,
+            day_auc=summary.day_auc,
+        )
+        summary.subjects += len(ka)
         done.append(block)
         if on_block is not None:
             on_block(block)
     summary.blocks = tuple(sorted(done))
     return summary
-
-
-def _simulate_block(
-    spec: PopulationSpec,
-    block: int,
-    summary: PopulationSummary,
-    events: FloatArray,
-    dose: FloatArray,
-    edges: FloatArray,
-    first_sample: npt.NDArray[np.intp],
-    grid: FloatArray,
-    width: int,
-) -> None:
-    ka, cl, v, _ = _draw(spec, block)
-    k = cl / v
-    to_ng_ml = MG_PER_L_IN_NG_PER_ML / v
-    size = len(ka)
-    gut = np.zeros(size)
-    central = np.zeros(size)
-    day = 0
-    day_max = np.zeros(size)
-    day_auc = np.zeros(size)
-    tables: dict[float, tuple[FloatArray, FloatArray]] = {}
-    bins = spec.concentration_bins
-    stride = spec.percentile_stride
-    longest = int(np.max(np.diff(first_sample))) if len(first_sample) > 1 else 1
-    buffer = np.empty((max(longest, 1), size))
-    scratch = np.empty_like(buffer)
-    for i, start in enumerate(events[:-1]):
-        end = events[i + 1]
-        if start >= edges[day + 1] - 1e-12:
-            _close_day(spec, summary, day, day_max, day_auc)
-            day += 1
-            day_max[:] = 0.0
-            day_auc[:] = 0.0
-        gut += dose[i]
-        s0, s1 = first_sample[i], first_sample[i + 1]
-        if s1 > s0:
-            phase = round(float(grid[s0] - start), 9)
-            length = s1 - s0
-            cached = tables.get(phase)
-            if cached is None or len(cached[0]) < length:
-                offsets = phase + np.arange(max(length, 1), dtype=np.float64)[:, None] * spec.resolution_h
-                cached = (np.exp(-k * offsets), ka * _absorbed(ka, k, offsets))
-                tables[phase] = cached
-            block_conc = np.multiply(cached[0][:length], central * to_ng_ml, out=buffer[:length])
-            block_conc += np.multiply(cached[1][:length], gut * to_ng_ml, out=scratch[:length])
-            np.maximum(day_max, block_conc.max(axis=0), out=day_max)
-            skip = -s0 % stride
-            if skip < length:
-                rows = block_conc[skip::stride]
-                r0 = (s0 + skip) // stride
-                summary.above[r0 : r0 + len(rows)] += np.count_nonzero(rows > spec.threshold_ng_ml, axis=1)
-                keys = bins.index(rows) + (np.arange(len(rows), dtype=np.int64) * width)[:, None]
-                summary.concentration[r0 : r0 + len(rows)] += np.bincount(
-                    keys.ravel(), minlength=len(rows) * width
-                ).reshape(len(rows), width)
-        gap = end - start
-        total_before = gut + central
-        central = central * np.exp(-k * gap) + gut * ka * _absorbed(ka, k, np.full(size, gap))
-        gut = gut * np.exp(-ka * gap)
-        # Mass balance: what left gut + central in the interval was eliminated, so AUC = loss / CL.
-        day_auc += (total_before - gut - central) / cl * MG_PER_L_IN_NG_PER_ML
-    _close_day(spec, summary, day, day_max, day_auc)
-    summary.subjects += size
-
-
-def _close_day(
-    spec: PopulationSpec, summary: PopulationSummary, day: int, day_max: FloatArray, day_auc: FloatArray
-) -> None:
-    if day >= len(summary.day_cmax):
-        return
-    summary.day_cmax[day] += np.bincount(
-        spec.concentration_bins.index(day_max), minlength=summary.day_cmax.shape[1]
-    )
-    summary.day_auc[day] += np.bincount(spec.auc_bins.index(day_auc), minlength=summary.day_auc.shape[1])
