@@ -11,8 +11,9 @@ stay in the L1 cache; several uniform steps are applied per pass over a chunk so
 written once per pass, not once per sample.
 
 Event codes (built by ``recurrence.event_table``): ``kind`` 0 closes the current day and opens the next,
-1 adds ``amount`` mg to the gut. ``before`` is the propagation applied before the event (-1 = one uniform
-grid step, 0 = none, > 0 = a partial step of that many hours) and ``tail`` the partial step after it.
+1 adds ``amount`` mg to the gut. ``before`` is the propagation applied before the event and ``tail`` the
+one after it: -1 none, -2 one uniform grid step, i >= 0 a partial step of ``lengths[i]`` hours, whose
+factors are computed once per chunk (the first ``CACHED`` lengths) or at each use (any further ones).
 """
 
 from __future__ import annotations
@@ -32,13 +33,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-CHUNK = 256  # subjects per pass: 7 float64 vectors of 2 KiB stay in a 32 KiB L1 cache
+CACHED = 32  # distinct partial-step lengths whose factors are kept per chunk (a plan has a handful)
+CHUNK = 256  # subjects per pass: a chunk's state, factors and counters (about 16 KiB) stay in the L1 cache
 
 
 def _compiled(function: F) -> F:
     # IEEE semantics (no fastmath): no fused multiply-add or reassociation, so every machine and every
     # split of the work produces the same bits. error_model="numpy" drops Python's zero-division checks.
-    return cast(F, numba.njit(cache=True, nogil=True, error_model="numpy")(function))
+    # nogil lets Dask's threaded workers run blocks side by side.
+    try:
+        # The compiled code is cached next to this file (or in NUMBA_CACHE_DIR / the user cache).
+        return cast(F, numba.njit(cache=True, nogil=True, error_model="numpy")(function))
+    except RuntimeError:  # no writable cache location anywhere: compile in memory on each run instead
+        return cast(F, numba.njit(nogil=True, error_model="numpy")(function))
 
 
 @_compiled
@@ -114,18 +121,27 @@ def _step(state: FloatArray, factors: FloatArray, peak: FloatArray, track: bool)
 def _move(
     state: FloatArray,
     params: FloatArray,
-    hours: float,
+    code: int,
+    lengths: FloatArray,
     uniform: FloatArray,
+    cache: FloatArray,
+    ready: npt.NDArray[np.bool_],
     partial: FloatArray,
     peak: FloatArray,
 ) -> None:
-    """Propagate around an event: -1 = one uniform grid step, 0 = nothing, > 0 = an exact partial step
-    of that many hours (its factors computed for this length; its end is not a grid sample)."""
-    if hours < 0.0:
+    """Propagate around an event: -1 nothing, -2 one uniform grid step, i >= 0 an exact partial step of
+    ``lengths[i]`` hours (its end is not a grid sample, so the running maximum is left alone)."""
+    if code == -2:
         _step(state, uniform, peak, False)
-    elif hours > 0.0:
-        _factors(params, hours, partial)
-        _step(state, partial, peak, False)
+    elif code >= 0:
+        if code < cache.shape[0]:
+            if not ready[code]:
+                _factors(params, lengths[code], cache[code])
+                ready[code] = True
+            _step(state, cache[code], peak, False)
+        else:
+            _factors(params, lengths[code], partial)
+            _step(state, partial, peak, False)
 
 
 @_compiled
@@ -277,7 +293,7 @@ def _run_chunk(
     first: int,
     resolution_h: float,
     samples: int,
-    events: tuple[IntArray, IntArray, FloatArray, FloatArray, FloatArray],
+    events: tuple[IntArray, IntArray, FloatArray, IntArray, IntArray, FloatArray],
     stride: int,
     threshold: float,
     conc_lookup: tuple[IntArray, FloatArray, int, int],
@@ -304,7 +320,9 @@ def _run_chunk(
     peak_bits = peak.view(np.int64)
     scratch = np.zeros(1)
     scratch_bits = scratch.view(np.int64)
-    sample_of, kind, amount, before, tail = events
+    sample_of, kind, amount, before, tail, lengths = events
+    cache = np.empty((min(lengths.shape[0], CACHED), width, size))
+    ready = np.zeros(cache.shape[0], dtype=np.bool_)
     table, upper, shift, key0 = conc_lookup
     tracing = trace.shape[0] > 0
     day = 0
@@ -314,7 +332,7 @@ def _run_chunk(
         if e < sample_of.shape[0] and sample_of[e] == s:
             # Events before this sample, in time order, with exact partial steps around each one.
             while e < sample_of.shape[0] and sample_of[e] == s:
-                _move(state, params, before[e], uniform, partial, peak)
+                _move(state, params, before[e], lengths, uniform, cache, ready, partial, peak)
                 if kind[e] == 0:
                     _close_day(
                         state,
@@ -335,7 +353,7 @@ def _run_chunk(
                     day += 1
                 else:
                     _apply(kind[e], amount[e], state, ledger, to_ng_ml)
-                _move(state, params, tail[e], uniform, partial, peak)
+                _move(state, params, tail[e], lengths, uniform, cache, ready, partial, peak)
                 e += 1
             if s == samples:
                 break
@@ -371,7 +389,7 @@ def run_chunks(
     elimination: FloatArray,
     resolution_h: float,
     samples: int,
-    events: tuple[IntArray, IntArray, FloatArray, FloatArray, FloatArray],
+    events: tuple[IntArray, IntArray, FloatArray, IntArray, IntArray, FloatArray],
     stride: int,
     threshold: float,
     conc_lookup: tuple[IntArray, FloatArray, int, int],

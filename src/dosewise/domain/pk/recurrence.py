@@ -26,7 +26,9 @@ from dosewise.domain.pk.schedule import DoseSchedule
 __all__ = [
     "DOSE",
     "EDGE",
+    "NOTHING",
     "NO_BINS",
+    "UNIFORM",
     "BinLookup",
     "EventTable",
     "KernelInput",
@@ -53,35 +55,48 @@ NO_BINS: BinLookup = (np.zeros(1, dtype=np.int64), np.array([np.nan]), 62, 0)
 # Two float64 times closer than this many ulps are the same instant (a grid point s x 0.1 and a dose
 # at 14:00 differ by one or two ulps of rounding, not by a time anyone could mean).
 _SAME_INSTANT_ULPS = 4.0
+_PHASE_QUANTUM_PER_H = 2.0**40
 
 
 @dataclass(frozen=True)
 class EventTable:
     """Events in time order with the sample they precede (``sample_count`` for after the last sample).
 
-    ``before``: -1 = one uniform grid step, 0 = nothing, > 0 = an exact partial step (hours) before the
-    event; ``tail``: a partial step after it (on the last event before a sample that falls between two).
+    ``before`` is the propagation applied before the event and ``tail`` the one after it (only on the
+    last event before a sample that falls between two): ``NOTHING``, ``UNIFORM`` (one grid step), or an
+    index into ``lengths_h``, the distinct partial steps, most used first, whose factors the kernel
+    computes once per chunk of subjects instead of once per event.
     """
 
     sample: IntArray
     kind: IntArray
     amount_mg: FloatArray
-    before_h: FloatArray
-    tail_h: FloatArray
+    before: IntArray
+    tail: IntArray
+    lengths_h: FloatArray
 
-    def arrays(self) -> tuple[IntArray, IntArray, FloatArray, FloatArray, FloatArray]:
-        return self.sample, self.kind, self.amount_mg, self.before_h, self.tail_h
+    def arrays(self) -> tuple[IntArray, IntArray, FloatArray, IntArray, IntArray, FloatArray]:
+        return self.sample, self.kind, self.amount_mg, self.before, self.tail, self.lengths_h
 
     @property
     def partial_steps(self) -> int:
-        return int(np.count_nonzero(self.before_h > 0) + np.count_nonzero(self.tail_h > 0))
+        return int(np.count_nonzero(self.before >= 0) + np.count_nonzero(self.tail >= 0))
+
+
+NOTHING = -1
+UNIFORM = -2
 
 
 def event_table(schedule: DoseSchedule, resolution_h: float, samples: int) -> EventTable:
     """Doses before the horizon and day edges (the end of each day, the last at the horizon) placed on the
     grid ``s x resolution_h``, s < ``samples``. An event on a grid point (to a few ulps) is applied just
     before that sample is recorded, so a sample at midnight belongs to the new day and includes a dose
-    given at that instant, as the engine counts it; a day edge comes before a dose at the same instant."""
+    given at that instant, as the engine counts it; a day edge comes before a dose at the same instant.
+
+    An event between two samples sits at a phase (hours after the sample before it) rounded to 2^-40 h
+    (3 ns, a thousandth of the microsecond a time is written to), so the partial steps before and after it
+    add up to the grid step (to rounding) and a plan's daily clock times give the same few partial lengths.
+    """
     horizon = schedule.horizon_h
     times = np.asarray(schedule.times_h, dtype=np.float64)
     amounts = np.asarray(schedule.amounts_mg, dtype=np.float64)
@@ -98,26 +113,50 @@ def event_table(schedule: DoseSchedule, resolution_h: float, samples: int) -> Ev
         raise InvalidInput("an event lies before the start of the simulated period")
     sample = np.minimum(np.searchsorted(grid, at - tolerance, side="left"), samples)
     on_grid = np.abs(grid[sample] - at) <= tolerance
-    instant = np.where(on_grid, grid[sample], at)
-    order = np.lexsort((kind, instant, sample))
+    # Hours after the sample before; an event on a grid point is at the end of its step (phase = step).
+    phase = np.where(on_grid | (sample == 0), resolution_h, at - grid[np.maximum(sample - 1, 0)])
+    phase = np.round(phase * _PHASE_QUANTUM_PER_H) / _PHASE_QUANTUM_PER_H
+    order = np.lexsort((kind, on_grid, phase, sample))
     sample, kind, amount = sample[order], kind[order], amount[order]
-    on_grid, instant = on_grid[order], instant[order]
+    on_grid, phase = on_grid[order], phase[order]
     before = np.zeros(len(at))
     tail = np.zeros(len(at))
+    uniform = np.zeros(len(at), dtype=bool)
     for index in range(len(at)):
         s = int(sample[index])
-        starts_group = index == 0 or sample[index - 1] != s
-        if starts_group:
-            now = float(grid[s - 1]) if s > 0 else None  # None: still at zero state, nothing to propagate
-        if on_grid[index] and starts_group:
-            before[index] = -1.0
-        elif now is not None and instant[index] > now:
-            before[index] = instant[index] - now
-        now = float(instant[index])
-        ends_group = index == len(at) - 1 or sample[index + 1] != s
-        if ends_group and s < samples and not on_grid[index]:
-            tail[index] = grid[s] - now
-    return EventTable(sample.astype(np.int64), kind, amount, before, tail)
+        if index == 0 or sample[index - 1] != s:
+            now = 0.0  # phase reached so far in this group (hours after sample s - 1)
+            moved = False  # whether this group has stepped onto sample s already
+        if s == 0:
+            continue  # nothing is dosed before time zero: the zero state needs no propagation
+        if on_grid[index]:
+            if not moved:
+                uniform[index] = now == 0.0
+                before[index] = 0.0 if now == 0.0 else max(resolution_h - now, 0.0)
+                moved = True
+        else:
+            before[index] = max(phase[index] - now, 0.0)
+            now = max(phase[index], now)
+        last_of_group = index == len(at) - 1 or sample[index + 1] != s
+        if last_of_group and s < samples and not moved:
+            tail[index] = max(resolution_h - now, 0.0)
+    lengths, before_id, tail_id = _partial_ids(before, tail)
+    before_id[uniform] = UNIFORM
+    return EventTable(sample.astype(np.int64), kind, amount, before_id, tail_id, lengths)
+
+
+def _partial_ids(before: FloatArray, tail: FloatArray) -> tuple[FloatArray, IntArray, IntArray]:
+    """Distinct positive lengths, most frequent first, and each event's index into them (or NOTHING)."""
+    both = np.concatenate((before, tail))
+    positive = both > 0.0
+    values, inverse, counts = np.unique(both[positive], return_inverse=True, return_counts=True)
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.argsort(-counts, kind="stable")] = np.arange(len(values))
+    ids = np.full(len(both), NOTHING, dtype=np.int64)
+    ids[positive] = rank[inverse]
+    lengths = np.empty(len(values))
+    lengths[rank] = values
+    return lengths, ids[: len(before)], ids[len(before) :]
 
 
 @dataclass(frozen=True)
@@ -251,8 +290,9 @@ def warm_up() -> float:
         np.array([0, 1, 2], dtype=np.int64),
         np.array([DOSE, DOSE, EDGE], dtype=np.int64),
         np.array([1.0, 1.0, 0.0]),
-        np.array([-1.0, 0.05, -1.0]),
-        np.array([0.0, 0.05, 0.0]),
+        np.array([NOTHING, 0, UNIFORM], dtype=np.int64),
+        np.array([NOTHING, 0, NOTHING], dtype=np.int64),
+        np.array([0.05]),
     )
     counts = np.zeros((2, 1), dtype=np.int64)
     for trace_shape in ((0, 0), (2, 1)):
