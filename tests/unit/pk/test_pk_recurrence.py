@@ -33,6 +33,7 @@ from dosewise.domain.pk.population import (
 )
 from dosewise.domain.pk.recurrence import (
     NO_BINS,
+    UNIFORM,
     KernelInput,
     event_table,
     one_compartment_input,
@@ -124,6 +125,39 @@ def test_a_history_ending_between_samples_closes_its_last_day_at_the_horizon(sim
     _assert_agree(individualise(simon, crcl_ml_min=None), schedule, 0.1)
 
 
+@pytest.mark.parametrize("set_name", ["simon", "kochak"])
+def test_a_plan_with_clock_times_off_the_grid_agrees_and_reuses_few_partial_lengths(
+    set_name, request, paris
+) -> None:
+    """07:45, 13:45 and 21:05 are off the 0.1 h grid: 72 partial steps over 12 days (a DST change
+    included) share four lengths, and each split step adds up to the grid step."""
+    parameter_set: ParameterSet = request.getfixturevalue(set_name)
+    times = (time(7, 45), time(13, 45), time(21, 5))
+    plan = Plan("baclofen", "oral", (Step(date(2026, 3, 24), 12, mg(10), times),), "x", then="stop")
+    schedule = schedule_from_plan(plan, paris, extra_days=1)
+    samples = math.ceil(schedule.horizon_h / 0.1 - 1e-9)
+    table = event_table(schedule, 0.1, samples)
+    assert table.partial_steps == 72
+    assert len(table.lengths_h) <= 4  # 0.05 before and after 07:45 and 13:45, 0.083 and 0.017 at 21:05
+    split = (table.before >= 0) & (table.tail >= 0)
+    total = table.lengths_h[table.before[split]] + table.lengths_h[table.tail[split]]
+    assert np.allclose(total, 0.1, rtol=0, atol=1e-12)
+    _assert_agree(individualise(parameter_set, crcl_ml_min=None), schedule, 0.1)
+
+
+def test_a_history_with_more_distinct_partial_steps_than_are_cached_agrees(simon, paris) -> None:
+    """Sixty doses at random seconds give more distinct partial lengths than the kernel keeps per chunk;
+    the ones beyond are computed at each use and agree all the same."""
+    rng = np.random.default_rng(5)
+    base = datetime(2026, 3, 20, 6, 0, tzinfo=paris)
+    offsets = np.sort(rng.uniform(0, 20 * 24 * 3600, 60))
+    doses = [DoseEvent(base + timedelta(seconds=float(x)), mg(5)) for x in offsets]
+    schedule = schedule_from_history(doses, paris)
+    samples = math.ceil(schedule.horizon_h / 0.1 - 1e-9)
+    assert len(event_table(schedule, 0.1, samples).lengths_h) > 64
+    _assert_agree(individualise(simon, crcl_ml_min=60.0), schedule, 0.1)
+
+
 def test_a_dose_on_a_grid_point_is_one_uniform_step_not_a_partial_one(simon) -> None:
     """14:00 is 140 x 0.1 h to within an ulp: applied at that sample, with no partial step."""
     plan = Plan("baclofen", "oral", (Step(date(2026, 1, 5), 2, mg(10), (time(8), time(14))),), "x")
@@ -132,7 +166,7 @@ def test_a_dose_on_a_grid_point_is_one_uniform_step_not_a_partial_one(simon) -> 
     assert table.partial_steps == 0
     doses = table.kind == 1
     assert list(table.sample[doses]) == [80, 140, 320, 380]
-    assert np.all(table.before_h[doses] == -1.0)
+    assert np.all(table.before[doses] == UNIFORM)
 
 
 def test_a_dose_and_a_day_edge_at_the_same_instant_close_the_day_first(simon) -> None:
