@@ -314,3 +314,27 @@ def test_importing_the_pk_package_and_services_does_not_load_numba() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_arrays_that_do_not_fit_the_grid_are_refused_before_the_kernel_writes(simon) -> None:
+    """The compiled kernel has no bounds checks, so a counts array too small for the bins is refused."""
+    from dosewise.domain.errors import InvalidInput
+
+    schedule = schedule_from_plan(_single_dose(), UTC, extra_days=1)
+    subjects = one_compartment_input(np.array([1.6]), np.array([11.6]), np.array([72.8]))
+    days = len(schedule.days)
+    with pytest.raises(InvalidInput, match="do not match"):
+        run(
+            subjects,
+            event_table(schedule, 1.0, 48),
+            resolution_h=1.0,
+            samples=48,
+            stride=1,
+            threshold_ng_ml=400.0,
+            concentration_bins=CONCENTRATION_BINS.lookup(),
+            auc_bins=AUC_BINS.lookup(),
+            concentration=np.zeros((48, 10), dtype=np.int64),
+            above=np.zeros(48, dtype=np.int64),
+            day_cmax=np.zeros((days, CONCENTRATION_BINS.count + 2), dtype=np.int64),
+            day_auc=np.zeros((days, AUC_BINS.count + 2), dtype=np.int64),
+        )

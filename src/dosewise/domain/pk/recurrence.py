@@ -214,9 +214,29 @@ def run(
     trace: FloatArray | None = None,
     day_trace: FloatArray | None = None,
 ) -> None:
-    """Simulate the subjects and add their counts into the given arrays (in place)."""
+    """Simulate the subjects and add their counts into the given arrays (in place).
+
+    The compiled kernel does not check bounds, so every shape it writes through is checked here first.
+    """
     from dosewise.domain.pk.kernel import run_chunks
 
+    rows = -(-samples // stride)
+    days = day_cmax.shape[0]
+    checks = (
+        stride >= 1 and samples >= 1,
+        concentration.shape == (rows, concentration.shape[1]) and above.shape == (rows,),
+        concentration.shape[1] >= len(concentration_bins[1])
+        and day_cmax.shape[1] >= len(concentration_bins[1]),
+        day_auc.shape == (days, day_auc.shape[1]) and day_auc.shape[1] >= len(auc_bins[1]),
+        bool(np.all((events.sample >= 0) & (events.sample <= samples))),
+        bool(np.all((events.kind == EDGE) | (events.kind == DOSE))),
+        bool(np.all(np.concatenate((events.before, events.tail)) < len(events.lengths_h))),
+        trace is None or trace.shape == (samples, subjects.subjects),
+        day_trace is None or day_trace.shape == (days, 2, subjects.subjects),
+        subjects.to_ng_ml.shape == subjects.elimination.shape == (subjects.subjects,),
+    )
+    if not all(checks):
+        raise InvalidInput("kernel arrays do not match the grid, the bins or the subjects")
     no_trace = np.empty((0, 0))
     run_chunks(
         subjects.params,
