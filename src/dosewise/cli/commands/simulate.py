@@ -17,8 +17,9 @@ from dosewise.domain.errors import InvalidInput
 
 __all__ = ["ProgressBar", "register", "run"]
 
-# Show a progress bar when a population run is at least this many subject-samples (about a second).
-PROGRESS_FROM_SUBJECT_SAMPLES = 20_000_000
+# Show a progress bar when a population run is at least this many subject-samples: about a second on the
+# compiled kernel (benchmarks/pk.py: ~2.6e9 subject-samples/s on one core).
+PROGRESS_FROM_SUBJECT_SAMPLES = 2_000_000_000
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
