@@ -188,13 +188,11 @@ def actor_for_session(*, store: Store, clock: Clock, token: str) -> tuple[Actor,
     if not token or len(token) > 200:
         return None
     with store.read() as uow:
-        session = uow.sessions.get(_token_hash(token))
-        if session is None or session.expires_at <= clock():
-            return None
-        user = uow.users.get(session.user_id)
-        if user is None:
-            return None
-        return _actor(user), session.csrf_token
+        found = uow.sessions.get_with_user(_token_hash(token))
+    if found is None or found[0].expires_at <= clock():
+        return None
+    session, user = found
+    return _actor(user), session.csrf_token
 
 
 def close_session(*, store: Store, token: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,9 +15,10 @@ from dosewise.domain.errors import InvalidInput
 from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.domain.triage import LEVELS, TriageResult
+from dosewise.domain.triage import TriageResult
 from dosewise.services.advice import triage_symptoms
 from dosewise.services.audit import record
+from dosewise.services.diary_alert import ALERT_WINDOW, Alert, alert_from, standing
 from dosewise.services.plans_service import plan_of
 from dosewise.services.ports import Actor, CheckIn, Clock, Conflict, Store, SymptomEntry, UnitOfWork
 from dosewise.services.records import to_patient
@@ -37,16 +38,7 @@ __all__ = [
     "record_symptoms",
 ]
 
-# An urgent or emergency triage stays on every page of the record for two days (or until corrected).
-ALERT_WINDOW = timedelta(hours=48)
 _SEVERITIES = ("mild", "moderate", "severe")
-
-
-@dataclass(frozen=True)
-class Alert:
-    level: str
-    patient_text: str
-    entry: SymptomEntry
 
 
 @dataclass(frozen=True)
@@ -69,29 +61,11 @@ class DiaryView:
     dose_unit: str
 
 
-def _standing(entries: Sequence[Any]) -> list[Any]:
-    superseded = {e.supersedes_id for e in entries if e.supersedes_id is not None}
-    return [e for e in entries if e.id not in superseded and e.status != "entered_in_error"]
-
-
-def _alert_from(uow: UnitOfWork, patient_id: int, now: datetime) -> Alert | None:
-    entries = _standing(uow.diary.symptoms(patient_id, since=now - ALERT_WINDOW - timedelta(days=30)))
-    recent = [
-        e
-        for e in entries
-        if now - e.recorded_at <= ALERT_WINDOW and e.triage_level in ("urgent", "emergency")
-    ]
-    if not recent:
-        return None
-    top = max(recent, key=lambda e: (LEVELS.index(e.triage_level), e.recorded_at))
-    return Alert(top.triage_level, str(top.triage.get("patient_text", "")), top)
-
-
 def current_alert(*, store: Store, clock: Clock, actor: Actor, public_id: str) -> Alert | None:
     """The urgent or emergency triage that every page of the record shows until it is two days old."""
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
-        return _alert_from(uow, access.profile.id, clock())
+        return alert_from(uow, access.profile.id, clock())
 
 
 def _triage_json(result: TriageResult, severity: str, raised: bool) -> dict[str, Any]:
@@ -230,7 +204,7 @@ def record_checkin(
             raise InvalidInput(f"'{day}' is not a date (YYYY-MM-DD)") from exc
         if when > today or when < today - timedelta(days=7):
             raise InvalidInput("a check-in is for today or one of the seven days before")
-        earlier = _standing(uow.diary.checkins(access.profile.id, when, when))
+        earlier = standing(uow.diary.checkins(access.profile.id, when, when))
         entry = uow.diary.add_checkin(
             CheckIn(
                 id=0,
@@ -275,7 +249,7 @@ def correct_symptom(
         original = uow.diary.get_symptom(entry_id)
         if original is None or original.patient_id != access.profile.id:
             raise InvalidInput("no such diary entry")
-        if original not in _standing(uow.diary.symptoms(access.profile.id, since=original.recorded_at)):
+        if original not in standing(uow.diary.symptoms(access.profile.id, since=original.recorded_at)):
             raise Conflict("this entry was already corrected")
         entry = uow.diary.add_symptom(
             SymptomEntry(
@@ -316,7 +290,7 @@ def correct_checkin(
         original = uow.diary.get_checkin(entry_id)
         if original is None or original.patient_id != access.profile.id:
             raise InvalidInput("no such check-in")
-        if original not in _standing(uow.diary.checkins(access.profile.id, original.day, original.day)):
+        if original not in standing(uow.diary.checkins(access.profile.id, original.day, original.day)):
             raise Conflict("this check-in was already corrected or replaced")
         entry = uow.diary.add_checkin(
             CheckIn(
@@ -365,7 +339,7 @@ def _chart(
         if event.status == "taken":
             unit = unit or event.dose.unit
             taken[event.slot_date] = taken.get(event.slot_date, Fraction(0)) + event.dose.amount
-    by_day = {c.day: c for c in _standing(checkins)}
+    by_day = {c.day: c for c in standing(checkins)}
     days = []
     day = first
     while day <= today:
@@ -394,7 +368,7 @@ def diary_view(
         symptoms = uow.diary.symptoms(access.profile.id, since=now - timedelta(days=days))
         checkins = uow.diary.checkins(access.profile.id, first, today)
         events = uow.doses.between(access.profile.id, first, today)
-        alert = _alert_from(uow, access.profile.id, now)
+        alert = alert_from(uow, access.profile.id, now)
     superseded_symptoms = {e.supersedes_id for e in symptoms if e.supersedes_id}
     superseded_checkins = {c.supersedes_id for c in checkins if c.supersedes_id}
     return DiaryView(

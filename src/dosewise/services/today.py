@@ -19,10 +19,11 @@ from dosewise.domain.regimen import Administration, Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.services.advice import advise_missed
 from dosewise.services.audit import record
+from dosewise.services.diary_alert import Alert, alert_from
 from dosewise.services.plans_service import plan_of
 from dosewise.services.ports import Actor, Clock, Conflict, DoseEvent, PlanVersion, Store, UnitOfWork
 from dosewise.services.sharing import Access, authorise
-from dosewise.services.today_stock import StockForecast, forecast_stock
+from dosewise.services.today_stock import StockForecast, forecast_stock, take_cached
 
 __all__ = [
     "DoseSlot",
@@ -39,7 +40,7 @@ __all__ = [
 
 SlotStatus = Literal["taken", "skipped", "due", "upcoming", "missed"]
 _EARLIER_DAYS = 2  # unrecorded slots shown from the two days before today (the 48 h the advice looks at)
-_ADVICE_DAYS = 7
+_ADVICE_DAYS = 3  # the advice looks back 48 h; three calendar days cover it in any time zone
 _LATE_LIMIT = timedelta(hours=36)  # "took it at another time" reaches back at most this far from the slot
 # "Taken" without a time means "just now"; hours after the planned time that guess would misplace the dose.
 _NOW_ONLY_WITHIN = timedelta(hours=4)
@@ -72,6 +73,7 @@ class TodayView:
     advice: MissedDoseAdvice | None
     stock: tuple[StockForecast, ...]
     daily_text: str
+    alert: Alert | None = None
 
     @property
     def paused(self) -> bool:
@@ -98,10 +100,14 @@ def current_events(events: Sequence[DoseEvent]) -> dict[tuple[date, int], DoseEv
 def _take(
     kb: KnowledgeBase, plan: Plan, administration: Administration
 ) -> tuple[TakeInstruction | None, str]:
-    try:
-        take = take_for_dose(administration.dose, kb.drug(plan.drug), plan.products)
-    except DosewiseError as error:
-        return None, f"{administration.dose}: {error.message}"
+    rules = kb.drug(plan.drug)
+    take = take_cached(administration.dose, rules, plan.products)
+    if take is None:
+        try:
+            take_for_dose(administration.dose, rules, plan.products)
+        except DosewiseError as error:
+            return None, f"{administration.dose}: {error.message}"
+    assert take is not None
     return take, take.describe()
 
 
@@ -173,8 +179,9 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
         today = now.date()
         events = uow.doses.between(access.profile.id, today - timedelta(days=_ADVICE_DAYS), today)
         counts = uow.stock.latest(access.profile.id) if plan else ()
+        alert = alert_from(uow, access.profile.id, now_utc)
     if plan is None:
-        return TodayView(access, today, now, zone_name, None, None, "", (), (), None, (), "")
+        return TodayView(access, today, now, zone_name, None, None, "", (), (), None, (), "", alert)
     standing = current_events(events)
     window = _slots(
         kb, plan, tz, today - timedelta(days=_EARLIER_DAYS), today + timedelta(days=1), now, standing
@@ -210,6 +217,7 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
         advice,
         stock,
         daily_text,
+        alert,
     )
 
 

@@ -56,9 +56,29 @@ def _when(day: date) -> str:
     return day.strftime("%A %d %B").replace(" 0", " ")
 
 
-def _parts(take: TakeInstruction) -> dict[str, Fraction]:
+# Keyed by the identity of the rules object, which each entry keeps alive (so the id is never reused).
+_TAKES: dict[tuple[int, Quantity, tuple[str, ...]], tuple[DrugRules, TakeInstruction | None]] = {}
+
+
+def take_cached(dose: Quantity, rules: DrugRules, products: tuple[str, ...]) -> TakeInstruction | None:
+    """``take_for_dose`` remembered per rules, dose and products (it is pure, and a search)."""
+    key = (id(rules), dose, products)
+    if key not in _TAKES:
+        try:
+            take: TakeInstruction | None = take_for_dose(dose, rules, products)
+        except DosewiseError:
+            take = None
+        _TAKES[key] = (rules, take)
+        if len(_TAKES) > 4096:
+            _TAKES.pop(next(iter(_TAKES)))
+    return _TAKES[key][1]
+
+
+def parts_for(dose: Quantity, rules: DrugRules, products: tuple[str, ...]) -> dict[str, Fraction]:
+    """How much of each product one dose uses (tablets, halves, or mL); empty if nothing makes it."""
+    take = take_cached(dose, rules, products)
     used: dict[str, Fraction] = {}
-    for part in take.parts:
+    for part in take.parts if take else ():
         amount = part.volume.amount if part.volume is not None else (part.count or Fraction(0))
         used[part.product.id] = used.get(part.product.id, Fraction(0)) + amount
     return used
@@ -67,36 +87,56 @@ def _parts(take: TakeInstruction) -> dict[str, Fraction]:
 def forecast_stock(
     *, plan: Plan, rules: DrugRules, counts: Sequence[StockCount], now: datetime, timezone: str
 ) -> tuple[StockForecast, ...]:
-    """One forecast per product the plan's doses use, counted or not."""
+    """One forecast per product the plan's doses use, counted or not.
+
+    Days are walked from the oldest count; on a count's own day only the doses after the count are taken
+    from it. Within a day the doses are taken in order, so the run-out day is the first day a dose fails.
+    """
     tz = ZoneInfo(timezone)
     today = now.astimezone(tz).date()
     by_product = {count.product_id: count for count in counts}
-    takes: dict[Quantity, dict[str, Fraction]] = {}
     first = min([today, *(c.counted_at.astimezone(tz).date() for c in counts)])
     horizon = today + timedelta(days=HORIZON_DAYS)
     remaining = {pid: c.amount for pid, c in by_product.items()}
+    counted_on = {pid: c.counted_at.astimezone(tz).date() for pid, c in by_product.items()}
     runs_out: dict[str, date] = {}
     used_products: set[str] = set()
     last_use: dict[str, date] = {}
-    for dose in administrations(plan, tz, start=first, end=horizon):
-        parts = takes.get(dose.dose)
-        if parts is None:
-            try:
-                parts = _parts(take_for_dose(dose.dose, rules, plan.products))
-            except DosewiseError:
-                parts = {}
-            takes[dose.dose] = parts
-        for product_id, amount in parts.items():
-            if dose.slot_date >= today:
-                used_products.add(product_id)
-                last_use[product_id] = dose.slot_date
-            count = by_product.get(product_id)
-            if count is None or product_id in runs_out or dose.at <= count.counted_at:
-                continue
-            if remaining[product_id] < amount:
-                runs_out[product_id] = dose.slot_date
-            else:
-                remaining[product_id] -= amount
+    steps = plan.steps
+    step_parts: dict[int, dict[str, Fraction]] = {}
+    index = 0
+    day = first
+    while day < horizon:
+        while index < len(steps) and steps[index].end <= day:
+            index += 1
+        if index < len(steps):
+            current = index if steps[index].start <= day else None
+        else:
+            current = len(steps) - 1 if plan.then == "continue" else None
+        step = steps[current] if current is not None else None
+        if step is not None and current is not None and not step.dose.is_zero:
+            if current not in step_parts:
+                step_parts[current] = parts_for(step.dose, rules, plan.products)
+            parts = step_parts[current]
+            for product_id, amount in parts.items():
+                if day >= today:
+                    used_products.add(product_id)
+                    last_use[product_id] = day
+                if product_id not in by_product or product_id in runs_out or day < counted_on[product_id]:
+                    continue
+                first_slot = 0
+                if counted_on[product_id] == day:  # only the doses after the count come out of it
+                    first_slot = sum(
+                        1
+                        for a in administrations(plan, tz, start=day, end=day + timedelta(days=1))
+                        if a.at <= by_product[product_id].counted_at
+                    )
+                for _slot in range(first_slot, step.times_per_day):
+                    if remaining[product_id] < amount:
+                        runs_out[product_id] = day
+                        break
+                    remaining[product_id] -= amount
+        day += timedelta(days=1)
     forecasts = []
     for product_id in sorted(used_products | set(by_product)):
         try:
@@ -135,8 +175,8 @@ def forecast_stock(
                 )
             )
             continue
-        day = runs_out.get(product_id)
-        if day is None:
+        out_day = runs_out.get(product_id)
+        if out_day is None:
             if last_use[product_id] < horizon - timedelta(days=1):
                 message = (
                     f"Your stock of {label} covers every planned dose that uses it "
@@ -150,9 +190,9 @@ def forecast_stock(
                 )
             )
             continue
-        days_left = (day - today).days
+        days_left = (out_day - today).days
         level: Level = "urgent" if days_left <= URGENT_DAYS else "warn" if days_left <= WARN_DAYS else "ok"
-        when = _when(day)
+        when = _when(out_day)
         if days_left <= 0:
             message = f"Your stock of {label} runs out today. Get more now: never stop {rules.name} suddenly."
         else:
@@ -162,7 +202,7 @@ def forecast_stock(
             ).strip()
         forecasts.append(
             StockForecast(
-                product_id, label, word, count.amount, count.counted_at, day, days_left, level, message
+                product_id, label, word, count.amount, count.counted_at, out_day, days_left, level, message
             )
         )
     return tuple(forecasts)

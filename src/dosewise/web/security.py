@@ -101,7 +101,8 @@ def visitor(request: Request) -> Visitor:
     return result
 
 
-def signed_in(who: Visitor = Depends(visitor)) -> Actor:  # noqa: B008 - FastAPI's dependency idiom
+async def signed_in(who: Visitor = Depends(visitor)) -> Actor:  # noqa: B008 - FastAPI's dependency idiom
+    """The signed-in actor (async: no I/O here, so no trip through the thread pool)."""
     if who.actor is None:
         raise AuthenticationRequired("sign in to continue")
     return who.actor

@@ -96,6 +96,20 @@ class SqlSessions:
             return None
         return SessionRecord(row.token_hash, row.user_id, row.csrf_token, row.created_at, row.expires_at)
 
+    def get_with_user(self, token_hash: str) -> tuple[SessionRecord, User] | None:
+        """The session and its user in one query (every signed-in request asks this)."""
+        found = self.session.execute(
+            select(SessionRow, UserRow)
+            .join(UserRow, UserRow.id == SessionRow.user_id)
+            .where(SessionRow.token_hash == token_hash)
+        ).first()
+        if found is None:
+            return None
+        row, user = found
+        return SessionRecord(
+            row.token_hash, row.user_id, row.csrf_token, row.created_at, row.expires_at
+        ), _user(user)
+
     def delete(self, token_hash: str) -> None:
         self.session.execute(delete(SessionRow).where(SessionRow.token_hash == token_hash))
 
