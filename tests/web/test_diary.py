@@ -154,3 +154,13 @@ def test_the_symptom_form_on_the_page_triages_and_shows_the_result(missing_doses
     )
     assert response.status_code == 200
     assert "Recorded: this needs urgent medical help today." in response.text
+
+
+def test_the_chart_shows_the_predicted_level_from_the_doses_taken(missing_doses: Any) -> None:
+    """With a dose recorded, the diary draws the model's predicted concentration and says it is a model."""
+    pid = missing_doses.patient_id
+    level = missing_doses.api("GET", f"/api/v1/patients/{pid}/diary").json()["predicted_level"]
+    assert level["points"]
+    assert max(value for _, value in level["points"]) > 0
+    assert "not a measurement" in level["note"]
+    assert 'class="predicted"' in missing_doses.client.get(f"/p/{pid}/diary").text

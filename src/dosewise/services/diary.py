@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dosewise.domain.errors import InvalidInput
+from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
@@ -59,6 +59,8 @@ class DiaryView:
     alert: Alert | None
     symptom_choices: tuple[tuple[str, str], ...]
     dose_unit: str
+    predicted: tuple[tuple[float, float], ...] = ()  # (hours from the chart's first midnight, ng/mL)
+    predicted_note: str = ""
 
 
 def current_alert(*, store: Store, clock: Clock, actor: Actor, public_id: str) -> Alert | None:
@@ -355,6 +357,58 @@ def _chart(
     return tuple(days)
 
 
+def _predicted(
+    kb: KnowledgeBase,
+    plan: Plan | None,
+    patient: Any,
+    tz: ZoneInfo,
+    first: date,
+    now: datetime,
+    events: Sequence[Any],
+) -> tuple[tuple[tuple[float, float], ...], str]:
+    """Predicted concentration from the doses actually taken (none when the drug has no model)."""
+    taken = [
+        (e.taken_at, e.dose)
+        for e in current_events(events).values()
+        if e.status == "taken" and e.taken_at is not None and e.taken_at < now
+    ]
+    if plan is None or not taken:
+        return (), ""
+    from dosewise.domain.pk import DoseEvent as TakenDose  # numpy: imported only for this page
+    from dosewise.services.simulation import simulate_history
+
+    try:
+        run = simulate_history(
+            kb=kb,
+            drug=plan.drug,
+            doses=[TakenDose(at, dose) for at, dose in taken],
+            timezone=tz.key,
+            patient=patient,
+            until=now,
+            resolution_h=0.5,
+        )
+    except DosewiseError:
+        return (), ""
+    result = run.result
+    start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
+    offset = (result.schedule.origin - start).total_seconds() / 3600
+    points = tuple(
+        (offset + float(hours), float(value))
+        for hours, value in zip(result.times_h, result.concentration_ng_ml, strict=True)
+        if offset + float(hours) >= 0
+    )
+    band = (
+        f"; usual range {result.band_ng_ml[0]:.0f}-{result.band_ng_ml[1]:.0f} ng/mL"
+        if result.band_ng_ml
+        else ""
+    )
+    note = (
+        f"Green line: predicted level from the doses recorded as taken (peak {result.cmax_ng_ml:.0f} ng/mL{band}). "
+        f"A model estimate ({run.result.model.parameter_set.label}), not a measurement."
+    )
+    return points, note
+
+
 def diary_view(
     *, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, public_id: str, days: int = 28
 ) -> DiaryView:
@@ -369,6 +423,8 @@ def diary_view(
         checkins = uow.diary.checkins(access.profile.id, first, today)
         events = uow.doses.between(access.profile.id, first, today)
         alert = alert_from(uow, access.profile.id, now)
+        patient = to_patient(access.profile, today, uow.medications.current(access.profile.id))
+    predicted, predicted_note = _predicted(kb, plan, patient, tz, first, now, events)
     superseded_symptoms = {e.supersedes_id for e in symptoms if e.supersedes_id}
     superseded_checkins = {c.supersedes_id for c in checkins if c.supersedes_id}
     return DiaryView(
@@ -380,4 +436,6 @@ def diary_view(
         alert=alert,
         symptom_choices=tuple((s.id, s.label) for s in kb.symptoms),
         dose_unit=plan.dose_unit.value if plan else "mg",
+        predicted=predicted,
+        predicted_note=predicted_note,
     )

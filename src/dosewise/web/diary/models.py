@@ -75,6 +75,12 @@ def diary_json(view: DiaryView) -> dict[str, Any]:
         "alert": alert_json(view.alert),
         "symptoms": [symptom_json(e, s) for e, s in view.symptoms],
         "checkins": [checkin_json(c, s) for c, s in view.checkins],
+        "predicted_level": {
+            "unit": "ng/mL",
+            "note": view.predicted_note,
+            "points": [[round(h, 2), round(v, 1)] for h, v in view.predicted[::4]],
+            "hours_from": view.chart[0].day.isoformat() if view.chart else None,
+        },
         "chart": [
             {
                 "day": d.day.isoformat(),

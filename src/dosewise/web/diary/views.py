@@ -21,7 +21,7 @@ SignedIn = Annotated[Actor, Depends(signed_in)]
 def diary_page(pid: str, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     view = diary.diary_view(store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid)
-    chart = dose_chart(view.chart, view.dose_unit)
+    chart = dose_chart(view.chart, view.dose_unit, view.predicted)
     latest = next(
         (entry for entry, superseded in view.symptoms if not superseded and entry.status == "recorded"), None
     )
