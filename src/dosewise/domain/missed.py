@@ -42,16 +42,12 @@ from dosewise.domain.regimen import Administration, Plan, administrations
 from dosewise.domain.rules import MissedDoseRule
 
 __all__ = [
-    "RECENT_WINDOW",
     "Credit",
     "MissedDoseAdvice",
     "SlotRecord",
     "advise",
 ]
 
-# The window of the triage context flag ``missed_doses`` ("a missed or late dose in the last 48 h of the
-# plan"), documented at the top of the knowledge base's triage.toml; reused here for "recent" misses.
-RECENT_WINDOW = timedelta(hours=48)
 # How far ahead to look for the next planned dose: a computation bound, not a clinical number.
 _LOOKAHEAD_DAYS = 9
 _MICRO = timedelta(microseconds=1)
@@ -297,7 +293,8 @@ def advise(
     records = _judge(schedule, last, history_from, credited, closed, fraction)
     runs = _runs(records)
     run = runs[-1] if runs and records[-1].status != "taken" else []
-    recent = [r for r in records if now_utc - r.slot.at_utc <= RECENT_WINDOW]
+    recent_window = timedelta(hours=rule.recent_window_hours)
+    recent = [r for r in records if now_utc - r.slot.at_utc <= recent_window]
     next_index = _next_open(schedule, now_utc, credited, closed)
     next_dose = schedule.slots[next_index] if next_index is not None else None
 
@@ -449,7 +446,10 @@ def _urgency(
     earlier = [r for r in _runs(recent) if len(r) >= rule.soon_after_consecutive_missed]
     if earlier:
         worst = max(len(r) for r in earlier)
-        return "soon", f"{worst} doses in a row were missed in the last {_hours(RECENT_WINDOW)}"
+        return (
+            "soon",
+            f"{worst} doses in a row were missed in the last {_hours(timedelta(hours=rule.recent_window_hours))}",
+        )
     return "none", "no repeated misses"
 
 

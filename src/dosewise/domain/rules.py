@@ -32,6 +32,7 @@ __all__ = [
     "SymptomDefinition",
     "TaperRule",
     "TitrationRule",
+    "TriageContextRule",
     "TriageRule",
 ]
 
@@ -213,6 +214,7 @@ class MissedDoseRule:
     clinician_text: str
     provenance: Provenance
     is_label_text: bool = False
+    recent_window_hours: int = 48
 
 
 @dataclass(frozen=True)
@@ -307,6 +309,16 @@ class TriageRule:
 
 
 @dataclass(frozen=True)
+class TriageContextRule:
+    """How far back triage context flags look, and the kidney threshold for ``kidney_impaired``."""
+
+    change_window_hours: int
+    kidney_impaired_below_ml_min: Fraction
+    note: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     version: str
     status: str
@@ -320,6 +332,7 @@ class KnowledgeBase:
     pump: PumpRules | None = None
     alternatives: tuple[dict[str, str], ...] = ()
     pk: dict[str, object] = field(default_factory=dict)
+    triage_context: TriageContextRule | None = None
 
     def drug(self, drug_id: str) -> DrugRules:
         key = drug_id.strip().lower()

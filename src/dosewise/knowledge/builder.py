@@ -35,6 +35,7 @@ from dosewise.domain.rules import (
     SymptomDefinition,
     TaperRule,
     TitrationRule,
+    TriageContextRule,
     TriageRule,
 )
 from dosewise.knowledge import schema
@@ -205,6 +206,7 @@ class _Builder:
                 clinician_text=m.clinician_text,
                 provenance=self.provenance(m, f"{where} missed dose"),
                 is_label_text=m.is_label_text,
+                recent_window_hours=m.recent_window_hours,
             )
         band: tuple[Fraction, Fraction] | None = None
         if model.concentrations:
@@ -372,4 +374,10 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             for a in alternatives.agents
         ),
         pk=_read_raw(folder, "pk.toml"),
+        triage_context=TriageContextRule(
+            change_window_hours=triage.context.change_window_hours,
+            kidney_impaired_below_ml_min=parse_quantity(triage.context.kidney_impaired_below).amount,
+            note=triage.context.note,
+            provenance=builder.provenance(triage.context, "triage context"),
+        ),
     )

@@ -234,6 +234,7 @@ class MissedDoseSection(Sourced):
     never_double: Literal[True]
     soon_after_consecutive_missed: int = Field(ge=1)
     urgent_after_missed_hours: int = Field(ge=1)
+    recent_window_hours: int = Field(ge=1)
     clinician_text: str
 
 
@@ -405,6 +406,13 @@ class TriageRuleEntry(Sourced):
     clinician_text: str
 
 
+class TriageContextEntry(Sourced):
+    change_window_hours: int = Field(ge=1)
+    kidney_impaired_below: ClearanceText
+    note: str
+
+
 class TriageFile(Strict):
+    context: TriageContextEntry
     symptoms: list[SymptomEntry] = Field(min_length=1)
     rules: list[TriageRuleEntry] = Field(min_length=1)

@@ -17,13 +17,11 @@ from dosewise.domain.patient import Patient, kidney_function
 from dosewise.domain.pump import RefillPlan, plan_refill
 from dosewise.domain.quantity import Concentration, Quantity
 from dosewise.domain.regimen import Plan
-from dosewise.domain.rules import KnowledgeBase
+from dosewise.domain.rules import KnowledgeBase, TriageContextRule
 from dosewise.domain.screening import SEDATIVE_CLASSES, resolve
 from dosewise.domain.triage import TriageContext, TriageResult, triage
 
 __all__ = [
-    "CHANGE_WINDOW",
-    "KIDNEY_IMPAIRED_BELOW",
     "advise_missed",
     "parse_moment",
     "plan_pump_refill",
@@ -33,10 +31,12 @@ __all__ = [
     "zone",
 ]
 
-# triage.toml: dose_stopped and recent_increase look back 72 h (3 days); kidney_impaired is CrCl or eGFR
-# below 60 mL/min, or dialysis. (missed_doses uses the 48 h window in dosewise.domain.missed.)
-CHANGE_WINDOW = timedelta(hours=72)
-KIDNEY_IMPAIRED_BELOW = 60
+
+def _context_rule(kb: KnowledgeBase) -> TriageContextRule:
+    """triage.toml [context]: how far back dose changes count, and the kidney threshold."""
+    if kb.triage_context is None:
+        raise KnowledgeError(f"knowledge base {kb.version} has no triage context rule")
+    return kb.triage_context
 
 
 def zone(name: str) -> ZoneInfo:
@@ -118,9 +118,10 @@ def _plan_flags(kb: KnowledgeBase, plan: Plan, now: datetime, context: TriageCon
     now_utc = now.astimezone(UTC)
     rules = kb.drug(plan.drug)
     steep = rules.taper.max_single_reduction if rules.taper else None
+    window = timedelta(hours=_context_rule(kb).change_window_hours)
     for index, step in enumerate(plan.steps):
         since = now_utc - _start_instant(step.start, tz)
-        if not timedelta(0) <= since <= CHANGE_WINDOW:
+        if not timedelta(0) <= since <= window:
             continue
         when = f"step {index + 1} started {step.start.isoformat()}"
         previous = plan.steps[index - 1].daily if index else None
@@ -142,7 +143,7 @@ def _plan_flags(kb: KnowledgeBase, plan: Plan, now: datetime, context: TriageCon
                 "dose_stopped",
                 f"{when}: fell from {previous} to {step.daily} a day (at least {steep} at once)",
             )
-    if plan.then == "stop" and timedelta(0) <= now_utc - _start_instant(plan.end, tz) <= CHANGE_WINDOW:
+    if plan.then == "stop" and timedelta(0) <= now_utc - _start_instant(plan.end, tz) <= window:
         context = context.with_flag(
             "dose_stopped", f"the plan stopped after {plan.steps[-1].last_day.isoformat()}"
         )
@@ -156,7 +157,7 @@ def _patient_flags(
     value = kidney.for_bands
     if kidney.dialysis:
         context = context.with_flag("kidney_impaired", "on dialysis")
-    elif value is not None and value < KIDNEY_IMPAIRED_BELOW:
+    elif value is not None and value < _context_rule(kb).kidney_impaired_below_ml_min:
         context = context.with_flag("kidney_impaired", f"CrCl/eGFR {round(value)} mL/min")
     elderly = kb.drug(drug).elderly
     egfr = kidney.for_egfr_rules
