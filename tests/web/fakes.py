@@ -1,0 +1,388 @@
+"""In-memory implementations of the service ports, for testing the use cases without a database."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from dosewise.services.ports import (
+    Access,
+    AuditEvent,
+    CheckIn,
+    DoseEvent,
+    Grant,
+    Medication,
+    PlanVersion,
+    Profile,
+    Role,
+    SessionRecord,
+    StockCount,
+    SymptomEntry,
+    User,
+)
+
+
+class _Table:
+    def __init__(self) -> None:
+        self.rows: dict[int, Any] = {}
+        self.ids = itertools.count(1)
+
+    def insert(self, row: Any) -> Any:
+        stored = replace(row, id=next(self.ids))
+        self.rows[stored.id] = stored
+        return stored
+
+
+class FakeData:
+    """Everything a FakeStore holds; committed state only."""
+
+    def __init__(self) -> None:
+        self.users, self.patients, self.grants, self.medications = _Table(), _Table(), _Table(), _Table()
+        self.plans, self.doses, self.stock, self.symptoms, self.checkins, self.audit = (
+            _Table(),
+            _Table(),
+            _Table(),
+            _Table(),
+            _Table(),
+            _Table(),
+        )
+        self.sessions: dict[str, SessionRecord] = {}
+        self.failures: list[tuple[str, datetime]] = []
+
+
+class FakeUsers:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, *, email: str, display_name: str, role: Role, password_hash: str, at: datetime) -> User:
+        return self.data.users.insert(User(0, email, display_name, role, password_hash, at))
+
+    def get(self, user_id: int) -> User | None:
+        return self.data.users.rows.get(user_id)
+
+    def by_email(self, email: str) -> User | None:
+        return next((u for u in self.data.users.rows.values() if u.email == email), None)
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self.data.users.rows[user_id] = replace(self.data.users.rows[user_id], password_hash=password_hash)
+
+
+class FakeSessions:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, record: SessionRecord) -> None:
+        self.data.sessions[record.token_hash] = record
+
+    def get(self, token_hash: str) -> SessionRecord | None:
+        return self.data.sessions.get(token_hash)
+
+    def get_with_user(self, token_hash: str) -> tuple[SessionRecord, User] | None:
+        record = self.data.sessions.get(token_hash)
+        return (record, self.data.users.rows[record.user_id]) if record else None
+
+    def delete(self, token_hash: str) -> None:
+        self.data.sessions.pop(token_hash, None)
+
+    def delete_expired(self, now: datetime) -> int:
+        expired = [key for key, record in self.data.sessions.items() if record.expires_at < now]
+        for key in expired:
+            del self.data.sessions[key]
+        return len(expired)
+
+
+class FakeThrottle:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def record_failure(self, key: str, at: datetime) -> None:
+        self.data.failures.append((key, at))
+
+    def failures_since(self, key: str, since: datetime) -> Sequence[datetime]:
+        return sorted(at for k, at in self.data.failures if k == key and at >= since)
+
+    def clear(self, key: str) -> None:
+        self.data.failures = [(k, at) for k, at in self.data.failures if k != key]
+
+
+class FakePatients:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, *, public_id: str, user_id: int, display_name: str, timezone: str, at: datetime) -> Profile:
+        return self.data.patients.insert(
+            Profile(0, public_id, user_id, display_name, timezone=timezone, updated_at=at)
+        )
+
+    def get(self, patient_id: int) -> Profile | None:
+        return self.data.patients.rows.get(patient_id)
+
+    def by_public_id(self, public_id: str) -> Profile | None:
+        return next((p for p in self.data.patients.rows.values() if p.public_id == public_id), None)
+
+    def by_user(self, user_id: int) -> Profile | None:
+        return next((p for p in self.data.patients.rows.values() if p.user_id == user_id), None)
+
+    def save(self, profile: Profile) -> None:
+        self.data.patients.rows[profile.id] = profile
+
+    def lock(self, patient_id: int) -> None:
+        return None
+
+
+class FakeGrants:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, *, patient_id: int, grantee_email: str, access: Access, at: datetime, by: int) -> Grant:
+        return self.data.grants.insert(Grant(0, patient_id, grantee_email, access, at, by))
+
+    def revoke(self, grant_id: int, *, at: datetime, by: int) -> None:
+        self.data.grants.rows[grant_id] = replace(
+            self.data.grants.rows[grant_id], revoked_at=at, revoked_by=by
+        )
+
+    def for_patient(self, patient_id: int, *, include_revoked: bool = False) -> Sequence[Grant]:
+        return [
+            g
+            for g in self.data.grants.rows.values()
+            if g.patient_id == patient_id and (include_revoked or g.revoked_at is None)
+        ]
+
+    def active_for(self, *, patient_id: int, email: str) -> Grant | None:
+        return next((g for g in self.for_patient(patient_id) if g.grantee_email == email), None)
+
+    def patients_for(self, email: str) -> Sequence[tuple[Grant, Profile]]:
+        return [
+            (g, self.data.patients.rows[g.patient_id])
+            for g in self.data.grants.rows.values()
+            if g.grantee_email == email and g.revoked_at is None
+        ]
+
+
+class FakeMedications:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(
+        self,
+        *,
+        patient_id: int,
+        name: str,
+        ingredient_id: str | None,
+        dose_text: str | None,
+        times_per_day: int | None,
+        at: datetime,
+        by: int,
+    ) -> Medication:
+        return self.data.medications.insert(
+            Medication(0, patient_id, name, ingredient_id, dose_text, times_per_day, at, by)
+        )
+
+    def current(self, patient_id: int) -> Sequence[Medication]:
+        return [
+            m
+            for m in self.data.medications.rows.values()
+            if m.patient_id == patient_id and m.removed_at is None
+        ]
+
+    def get(self, medication_id: int) -> Medication | None:
+        return self.data.medications.rows.get(medication_id)
+
+    def remove(self, medication_id: int, *, at: datetime, by: int) -> None:
+        self.data.medications.rows[medication_id] = replace(
+            self.data.medications.rows[medication_id], removed_at=at, removed_by=by
+        )
+
+
+class FakePlans:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, version: PlanVersion) -> PlanVersion:
+        return self.data.plans.insert(version)
+
+    def latest(self, patient_id: int) -> PlanVersion | None:
+        return max(
+            (v for v in self.data.plans.rows.values() if v.patient_id == patient_id),
+            key=lambda v: v.number,
+            default=None,
+        )
+
+    def history(self, patient_id: int) -> Sequence[PlanVersion]:
+        return sorted(
+            (v for v in self.data.plans.rows.values() if v.patient_id == patient_id), key=lambda v: -v.number
+        )
+
+    def get(self, version_id: int) -> PlanVersion | None:
+        return self.data.plans.rows.get(version_id)
+
+
+class FakeDoses:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, event: DoseEvent) -> DoseEvent:
+        if self.by_key(event.patient_id, event.idempotency_key) is not None:
+            raise ValueError("duplicate idempotency key")
+        return self.data.doses.insert(event)
+
+    def by_key(self, patient_id: int, idempotency_key: str) -> DoseEvent | None:
+        return next(
+            (
+                e
+                for e in self.data.doses.rows.values()
+                if e.patient_id == patient_id and e.idempotency_key == idempotency_key
+            ),
+            None,
+        )
+
+    def get(self, event_id: int) -> DoseEvent | None:
+        return self.data.doses.rows.get(event_id)
+
+    def between(self, patient_id: int, first: date, last: date) -> Sequence[DoseEvent]:
+        return sorted(
+            (
+                e
+                for e in self.data.doses.rows.values()
+                if e.patient_id == patient_id and first <= e.slot_date <= last
+            ),
+            key=lambda e: (e.slot_date, e.slot_index, e.id),
+        )
+
+    def superseded_ids(self, patient_id: int) -> frozenset[int]:
+        return frozenset(
+            e.supersedes_id
+            for e in self.data.doses.rows.values()
+            if e.patient_id == patient_id and e.supersedes_id is not None
+        )
+
+
+class FakeStock:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, count: StockCount) -> StockCount:
+        return self.data.stock.insert(count)
+
+    def latest(self, patient_id: int) -> Sequence[StockCount]:
+        newest: dict[str, StockCount] = {}
+        for count in sorted(self.data.stock.rows.values(), key=lambda c: c.id):
+            if count.patient_id == patient_id:
+                newest[count.product_id] = count
+        return [newest[key] for key in sorted(newest)]
+
+
+class FakeDiary:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add_symptom(self, entry: SymptomEntry) -> SymptomEntry:
+        return self.data.symptoms.insert(entry)
+
+    def get_symptom(self, entry_id: int) -> SymptomEntry | None:
+        return self.data.symptoms.rows.get(entry_id)
+
+    def symptoms(self, patient_id: int, since: datetime | None = None) -> Sequence[SymptomEntry]:
+        return [
+            e
+            for e in self.data.symptoms.rows.values()
+            if e.patient_id == patient_id and (since is None or e.recorded_at >= since)
+        ]
+
+    def add_checkin(self, entry: CheckIn) -> CheckIn:
+        return self.data.checkins.insert(entry)
+
+    def get_checkin(self, entry_id: int) -> CheckIn | None:
+        return self.data.checkins.rows.get(entry_id)
+
+    def checkins(self, patient_id: int, first: date, last: date) -> Sequence[CheckIn]:
+        return [
+            c
+            for c in self.data.checkins.rows.values()
+            if c.patient_id == patient_id and first <= c.day <= last
+        ]
+
+
+class FakeAudit:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, event: AuditEvent) -> AuditEvent:
+        return self.data.audit.insert(event)
+
+    def for_patient(self, patient_id: int, limit: int = 200) -> Sequence[AuditEvent]:
+        return sorted(
+            (e for e in self.data.audit.rows.values() if e.patient_id == patient_id), key=lambda e: -e.id
+        )[:limit]
+
+    def for_actor(self, actor_id: int, limit: int = 200) -> Sequence[AuditEvent]:
+        return sorted(
+            (e for e in self.data.audit.rows.values() if e.actor_id == actor_id), key=lambda e: -e.id
+        )[:limit]
+
+
+class FakeUnitOfWork:
+    """Works on a copy of the data; ``commit`` publishes it, leaving without commit throws it away."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.committed = False
+
+    def __enter__(self) -> Self:
+        import copy
+
+        self.data = copy.deepcopy(self.store.data)
+        for name, cls in (
+            ("users", FakeUsers),
+            ("sessions", FakeSessions),
+            ("throttle", FakeThrottle),
+            ("patients", FakePatients),
+            ("grants", FakeGrants),
+            ("medications", FakeMedications),
+            ("plans", FakePlans),
+            ("doses", FakeDoses),
+            ("stock", FakeStock),
+            ("diary", FakeDiary),
+            ("audit", FakeAudit),
+        ):
+            setattr(self, name, cls(self.data))
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    def commit(self) -> None:
+        self.store.data = self.data
+        self.store.commits += 1
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.data = FakeData()
+        self.commits = 0
+
+    def read(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+    def write(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self)
+
+
+class PlainHasher:
+    """Not a password hash: the use-case tests check the flow, not argon2."""
+
+    def hash(self, password: str) -> str:
+        return "plain$" + password
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == "plain$" + password
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return False
