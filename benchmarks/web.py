@@ -211,14 +211,24 @@ async def _open_loop(
         scheduled = start + index / rate
         await asyncio.sleep(max(0.0, scheduled - loop.time()))
         async with gate:
-            if idle:
-                reader, writer = idle.pop()
+            for attempt in range(2):
+                if idle and attempt == 0:
+                    reader, writer = idle.pop()
+                else:
+                    reader, writer = await asyncio.open_connection(host, port)
+                    opened += 1
+                try:
+                    writer.write(make_request(index))  # type: ignore[operator]
+                    await writer.drain()
+                    status = await _read_response(reader)
+                    break
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    # The server closed an idle keep-alive connection: send again on a new one (the time
+                    # this takes still counts, from the scheduled send time).
+                    writer.close()
             else:
-                reader, writer = await asyncio.open_connection(host, port)
-                opened += 1
-            writer.write(make_request(index))  # type: ignore[operator]
-            await writer.drain()
-            status = await _read_response(reader)
+                errors += 1
+                return
             latencies.append((loop.time() - scheduled) * 1000)
             if status >= 400:
                 errors += 1
