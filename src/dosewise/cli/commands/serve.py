@@ -33,7 +33,9 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     host = args.host or settings.host
     port = args.port or settings.port
-    where = "PostgreSQL" if settings.database_url.startswith("postgresql") else f"SQLite in {settings.data_dir}"
+    where = (
+        "PostgreSQL" if settings.database_url.startswith("postgresql") else f"SQLite in {settings.data_dir}"
+    )
     sys.stdout.write(f"dosewise is running on http://{host}:{port} ({where}); press Ctrl+C to stop\n")
     sys.stdout.flush()
     # The app is named, not imported: the CLI and the web app are sibling entry points. The factory
