@@ -6,14 +6,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from browser_support import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -25,8 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PASSWORD = "browser test password"
-SHOTS = Path(__file__).parent / "screenshots"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -47,12 +44,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@dataclass
-class LiveServer:
-    url: str
-    app: Any
 
 
 @pytest.fixture(scope="session")
@@ -88,29 +79,3 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     uv.should_exit = True
     thread.join(timeout=10)
     context.close()
-
-
-def unique_email(name: str) -> str:
-    return f"{name}.{uuid.uuid4().hex[:8]}@example.org"
-
-
-def register(page: Any, server: LiveServer, name: str, role: str = "patient") -> str:
-    """Fill the registration form like a person would; returns the e-mail used."""
-    email = unique_email(name.split()[0].lower())
-    page.goto(server.url + "/register")
-    page.get_by_label("Your name").fill(name)
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label(
-        {"patient": "a patient", "caregiver": "a caregiver", "clinician": "a clinician or pharmacist"}[role]
-    ).check()
-    page.get_by_role("button", name="Create account").click()
-    page.wait_for_load_state()
-    return email
-
-
-def shot(page: Any, name: str) -> Path:
-    SHOTS.mkdir(exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from browser_support import PASSWORD, LiveServer, register, shot
 from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD, LiveServer, register, shot
+pytestmark = pytest.mark.browser
 
 
 def _patient_id(page: Page) -> str:
