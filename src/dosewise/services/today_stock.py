@@ -52,6 +52,11 @@ def _amount_text(amount: Fraction, unit_word: str, liquid: bool) -> str:
     return f"{whole} {unit_word}{'' if amount == 1 else 's'}"
 
 
+def _plural(label: str) -> str:
+    """ "baclofen 10 mg tablet" -> "baclofen 10 mg tablets" (liquids and other labels stay as they are)."""
+    return label + "s" if label.endswith(("tablet", "packet")) else label
+
+
 def _when(day: date) -> str:
     return day.strftime("%A %d %B").replace(" 0", " ")
 
@@ -144,7 +149,7 @@ def forecast_stock(
         except KeyError:
             continue
         count = by_product.get(product_id)
-        label, word = product.label, product.unit_word
+        label, word = _plural(product.label), product.unit_word
         if product_id not in used_products:
             forecasts.append(
                 StockForecast(
