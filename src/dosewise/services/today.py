@@ -101,10 +101,10 @@ def _take(
     kb: KnowledgeBase, plan: Plan, administration: Administration
 ) -> tuple[TakeInstruction | None, str]:
     rules = kb.drug(plan.drug)
-    take = take_cached(administration.dose, rules, plan.products)
+    take = take_cached(administration.dose, rules, plan.products, plan.confirmed_scored)
     if take is None:
         try:
-            take_for_dose(administration.dose, rules, plan.products)
+            take_for_dose(administration.dose, rules, plan.products, confirmed_scored=plan.confirmed_scored)
         except DosewiseError as error:
             return None, f"{administration.dose}: {error.message}"
     assert take is not None

@@ -62,15 +62,22 @@ def _when(day: date) -> str:
 
 
 # Keyed by the identity of the rules object, which each entry keeps alive (so the id is never reused).
-_TAKES: dict[tuple[int, Quantity, tuple[str, ...]], tuple[DrugRules, TakeInstruction | None]] = {}
+_TAKES: dict[
+    tuple[int, Quantity, tuple[str, ...], tuple[str, ...]], tuple[DrugRules, TakeInstruction | None]
+] = {}
 
 
-def take_cached(dose: Quantity, rules: DrugRules, products: tuple[str, ...]) -> TakeInstruction | None:
-    """``take_for_dose`` remembered per rules, dose and products (it is pure, and a search)."""
-    key = (id(rules), dose, products)
+def take_cached(
+    dose: Quantity, rules: DrugRules, products: tuple[str, ...], confirmed_scored: tuple[str, ...] = ()
+) -> TakeInstruction | None:
+    """``take_for_dose`` remembered per rules, dose, products and the pharmacist's scored-tablet
+    confirmation (it is pure, and a search)."""
+    key = (id(rules), dose, products, confirmed_scored)
     if key not in _TAKES:
         try:
-            take: TakeInstruction | None = take_for_dose(dose, rules, products)
+            take: TakeInstruction | None = take_for_dose(
+                dose, rules, products, confirmed_scored=confirmed_scored
+            )
         except DosewiseError:
             take = None
         _TAKES[key] = (rules, take)
@@ -79,9 +86,11 @@ def take_cached(dose: Quantity, rules: DrugRules, products: tuple[str, ...]) -> 
     return _TAKES[key][1]
 
 
-def parts_for(dose: Quantity, rules: DrugRules, products: tuple[str, ...]) -> dict[str, Fraction]:
+def parts_for(
+    dose: Quantity, rules: DrugRules, products: tuple[str, ...], confirmed_scored: tuple[str, ...] = ()
+) -> dict[str, Fraction]:
     """How much of each product one dose uses (tablets, halves, or mL); empty if nothing makes it."""
-    take = take_cached(dose, rules, products)
+    take = take_cached(dose, rules, products, confirmed_scored)
     used: dict[str, Fraction] = {}
     for part in take.parts if take else ():
         amount = part.volume.amount if part.volume is not None else (part.count or Fraction(0))
@@ -121,7 +130,7 @@ def forecast_stock(
         step = steps[current] if current is not None else None
         if step is not None and current is not None and not step.dose.is_zero:
             if current not in step_parts:
-                step_parts[current] = parts_for(step.dose, rules, plan.products)
+                step_parts[current] = parts_for(step.dose, rules, plan.products, plan.confirmed_scored)
             parts = step_parts[current]
             for product_id, amount in parts.items():
                 if day >= today:
