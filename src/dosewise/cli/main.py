@@ -18,7 +18,18 @@ from dosewise.domain.errors import DosewiseError, InvalidInput, KnowledgeError, 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 # Each name is a module in dosewise.cli.commands exposing register(subparsers, parents).
-COMMANDS: tuple[str, ...] = ("plan", "check", "interactions", "drugs", "missed", "triage", "pump", "simulate", "serve", "demo")
+COMMANDS: tuple[str, ...] = (
+    "plan",
+    "check",
+    "interactions",
+    "drugs",
+    "missed",
+    "triage",
+    "pump",
+    "simulate",
+    "serve",
+    "demo",
+)
 
 EXIT_INVALID = 2
 EXIT_REFUSED = 3
