@@ -320,3 +320,43 @@ def test_findings_are_sorted_most_severe_first(kb: KnowledgeBase) -> None:
     found = check_plan(plan(kb, step("20 mg"), then="stop"), kb, on_meds("Zanaflex", "unobtanium"))
     ranks = [f.severity.rank for f in found]
     assert ranks == sorted(ranks, reverse=True)
+
+
+def _taper_document(prior_dose: str, first_dose: str, *, then: str = "stop") -> dict[str, object]:
+    return {
+        "format": "dosewise.plan/1",
+        "drug": "baclofen",
+        "kind": "taper",
+        "then": then,
+        "prior": {"dose": {"value": prior_dose, "unit": "mg"}, "times_per_day": 3},
+        "steps": [
+            {"start": "2026-11-23", "days": 7, "dose": f"{first_dose} mg", "times_per_day": 3},
+            {"days": 7, "dose": "5 mg", "times_per_day": 3},
+        ],
+    }
+
+
+def test_a_first_cut_of_more_than_half_from_the_prior_regimen_is_too_large(kb: KnowledgeBase) -> None:
+    """20 mg three times a day before the plan, then 5 mg three times a day, is a 75% cut at once."""
+    plan = plan_from_document(_taper_document("20", "5"), kb)
+    codes = {f.code: f for f in check_plan(plan, kb, None)}
+    assert "taper.step_too_large" in codes
+    assert codes["taper.step_too_large"].step_index == 0
+
+
+def test_a_taper_is_timed_from_its_first_day_when_the_prior_regimen_is_known(kb: KnowledgeBase) -> None:
+    """45 -> 30 (7 days) -> 15 mg a day (7 days) -> stop is 14 days with the prior known, 7 days without it."""
+    with_prior = plan_from_document(_taper_document("15", "10"), kb)
+    assert "taper.too_fast" not in {f.code for f in check_plan(with_prior, kb, None)}
+    document = _taper_document("15", "10")
+    del document["prior"]
+    without_prior = plan_from_document(document, kb)
+    assert "taper.too_fast" in {f.code for f in check_plan(without_prior, kb, None)}
+
+
+def test_a_plan_that_starts_at_zero_after_a_high_prior_dose_is_an_abrupt_stop(kb: KnowledgeBase) -> None:
+    """A plan whose first step is no dose, after 20 mg three times a day, stops abruptly."""
+    document = _taper_document("20", "0")
+    document["steps"] = [{"start": "2026-11-23", "days": 7, "dose": "0 mg", "times_per_day": 3}]
+    plan = plan_from_document(document, kb)
+    assert "stop.abrupt" in {f.code for f in check_plan(plan, kb, None)}

@@ -305,3 +305,24 @@ def test_unreadable_patient_files_are_refused(document: dict[str, Any]) -> None:
     """Unknown fields, unknown sex, non-integer ages, booleans as numbers and bare medication doses are refused."""
     with pytest.raises(InvalidInput):
         patient_from_document(document)
+
+
+def test_the_prior_regimen_survives_a_round_trip(kb: KnowledgeBase) -> None:
+    """A taper's prior regimen (what was taken before step 1) is written and read back unchanged."""
+    plan = planning.taper(
+        kb=kb, drug="baclofen", start=date(2026, 11, 23), current_dose=mg(20), current_times_per_day=4
+    )
+    assert plan.prior is not None
+    again = plan_from_document(plan_to_document(plan, kb.drug("baclofen")), kb)
+    assert again.prior == plan.prior
+
+
+def test_a_prior_regimen_in_the_wrong_unit_is_refused(kb: KnowledgeBase) -> None:
+    """A prior dose in mcg for oral baclofen is refused like any other dose in the wrong unit."""
+    document = {
+        "drug": "baclofen",
+        "prior": {"dose": "20000 mcg", "times_per_day": 3},
+        "steps": [{"start": "2026-11-23", "days": 7, "dose": "10 mg", "times_per_day": 3}],
+    }
+    with pytest.raises(InvalidInput):
+        plan_from_document(document, kb)

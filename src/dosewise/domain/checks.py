@@ -170,23 +170,27 @@ def check_taper(ctx: CheckContext) -> list[Finding]:
     out: list[Finding] = []
     steps = ctx.plan.steps
     rapid = _overridden(ctx, OVERRIDE_RAPID_WITHDRAWAL)
+    prior = ctx.plan.prior
     first_fall: int | None = None
-    for index in range(1, len(steps)):
-        before, after = steps[index - 1], steps[index]
-        if after.daily >= before.daily:
+    # With a prior regimen the first step is judged as a reduction from it too; without one (a
+    # hand-written plan) the taper can only be seen from its first fall inside the plan.
+    for index in range(0 if prior else 1, len(steps)):
+        after = steps[index]
+        before_daily = steps[index - 1].daily if index else prior.daily if prior else after.daily
+        if after.daily >= before_daily:
             continue
         if first_fall is None:
             first_fall = index
         if after.dose.is_zero:
             continue  # a zero step is a stop: judged by check_stops
-        cut = (before.daily - after.daily).ratio(before.daily)
+        cut = (before_daily - after.daily).ratio(before_daily)
         if cut > taper.max_single_reduction:
             out.append(
                 finding(
                     Severity.MAJOR,
                     "taper.step_too_large",
                     f"Step {index + 1}: the daily dose falls by {_percent(cut)} at once "
-                    f"({before.daily} to {after.daily}); the rules allow at most {taper.max_single_reduction} of the "
+                    f"({before_daily} to {after.daily}); the rules allow at most {taper.max_single_reduction} of the "
                     "current dose in one step." + rapid,
                     "This plan lowers the dose faster than usual, which can cause withdrawal. Check it with your prescriber.",
                     taper.provenance,
@@ -194,12 +198,13 @@ def check_taper(ctx: CheckContext) -> list[Finding]:
                     index,
                 )
             )
-        if index - 1 >= first_fall and before.days < taper.step_days:
+        held = steps[index - 1].days if index else None
+        if held is not None and index - 1 >= first_fall and held < taper.step_days:
             out.append(
                 finding(
                     Severity.MODERATE,
                     "taper.step_too_short",
-                    f"Step {index}: held for {before.days} day(s) before the next reduction; the default is at least "
+                    f"Step {index}: held for {held} day(s) before the next reduction; the default is at least "
                     f"{taper.step_days} days." + rapid,
                     "The dose changes quickly in this plan. Tell your clinician if you notice withdrawal signs.",
                     taper.provenance,
@@ -234,17 +239,20 @@ def check_stops(ctx: CheckContext) -> list[Finding]:
     out: list[Finding] = []
     steps = ctx.plan.steps
     rapid = _overridden(ctx, OVERRIDE_RAPID_WITHDRAWAL)
+    prior = ctx.plan.prior
     for index, step in enumerate(steps):
-        if not step.dose.is_zero or index == 0:
+        if not step.dose.is_zero or (index == 0 and prior is None):
             continue
-        before = steps[index - 1]
+        before_daily = steps[index - 1].daily if index else prior.daily if prior else step.daily
+        if before_daily.is_zero:
+            continue
         resumes = any(not s.dose.is_zero for s in steps[index + 1 :])
-        if before.daily > taper.final_max_daily or resumes:
+        if before_daily > taper.final_max_daily or resumes:
             out.append(
                 finding(
                     Severity.MAJOR,
                     "stop.abrupt" if not resumes else "schedule.interruption",
-                    f"Step {index + 1}: doses stop from {before.daily} a day"
+                    f"Step {index + 1}: doses stop from {before_daily} a day"
                     + (
                         " and restart later (an interruption risks withdrawal, then restarting at a dose no longer tolerated)."
                         if resumes

@@ -25,7 +25,7 @@ from dosewise.domain.dispensing import can_make, choose_products, makeable_grid
 from dosewise.domain.errors import InvalidInput, PlanRefused, UnmakeableDose
 from dosewise.domain.patient import Patient
 from dosewise.domain.quantity import Quantity, Unit
-from dosewise.domain.regimen import Override, Plan, Step, default_times
+from dosewise.domain.regimen import Override, Plan, PriorRegimen, Step, default_times
 from dosewise.domain.rules import DrugRules
 
 __all__ = [
@@ -539,9 +539,10 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
         lengths = [step_days] * count
     # A plan document does not record the regimen before it, so a checker sees a stopping taper begin at
     # the first fall inside the plan: the steps after the first one must reach the minimum by themselves.
-    counted = lengths[1:] if stop and len(lengths) > 1 else lengths
-    if sum(counted) < taper.min_days and not rapid:
-        stretched = math.ceil(taper.min_days / len(counted))
+    # The plan records the regimen it starts from (``prior``), so the checker counts the first reduction
+    # and the minimum duration runs from the first day of the plan.
+    if sum(lengths) < taper.min_days and not rapid:
+        stretched = math.ceil(taper.min_days / len(lengths))
         lengths = [max(length, stretched) for length in lengths]
     if not reductions:
         raise PlanRefused("the current dose is already at or below the final step; nothing to taper")
@@ -583,6 +584,7 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
         then="stop" if stop else "continue",
         products=tuple(p.id for p in choose_products(rules, options.products)),
         confirmed_scored=options.confirmed_scored,
+        prior=PriorRegimen(options.current_dose, options.current_times_per_day),
         overrides=options.overrides,
         notes=tuple(notes),
     )

@@ -23,6 +23,7 @@ __all__ = [
     "Administration",
     "Override",
     "Plan",
+    "PriorRegimen",
     "Step",
     "administrations",
     "default_times",
@@ -100,6 +101,24 @@ class Step:
 
 
 @dataclass(frozen=True)
+class PriorRegimen:
+    """What the patient took before the plan's first step: a taper's first reduction is from this."""
+
+    dose: Quantity
+    times_per_day: int
+
+    def __post_init__(self) -> None:
+        if not self.dose.unit.is_mass or self.dose.amount <= 0:
+            raise InvalidInput(f"the prior regimen's dose must be a positive mass, not {self.dose}")
+        if not 1 <= self.times_per_day <= 6:
+            raise InvalidInput("the prior regimen has 1 to 6 doses a day")
+
+    @property
+    def daily(self) -> Quantity:
+        return self.dose * self.times_per_day
+
+
+@dataclass(frozen=True)
 class Override:
     """A clinician's explicit decision to cross a limit; the plan then says so loudly."""
 
@@ -122,6 +141,7 @@ class Plan:
     products: tuple[str, ...] = ()
     # Tablets whose score a pharmacist confirmed on the product in hand (scored "varies"): halves allowed.
     confirmed_scored: tuple[str, ...] = ()
+    prior: PriorRegimen | None = None
     overrides: tuple[Override, ...] = ()
     findings: tuple[Finding, ...] = ()
     notes: tuple[str, ...] = field(default=())

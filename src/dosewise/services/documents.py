@@ -18,7 +18,15 @@ from dosewise.domain.findings import Finding
 from dosewise.domain.patient import Medication, Patient, SerumCreatinine
 from dosewise.domain.planning import validate_overrides
 from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantity
-from dosewise.domain.regimen import Override, Plan, Step, administrations, default_times, parse_clock_time
+from dosewise.domain.regimen import (
+    Override,
+    Plan,
+    PriorRegimen,
+    Step,
+    administrations,
+    default_times,
+    parse_clock_time,
+)
 from dosewise.domain.rules import DrugRules, KnowledgeBase, Severity
 
 __all__ = [
@@ -41,6 +49,7 @@ _PLAN_KEYS = {
     "then",
     "products",
     "confirmed_scored",
+    "prior",
     "steps",
     "findings",
     "overrides",
@@ -166,6 +175,7 @@ def plan_from_document(document: Mapping[str, Any], kb: KnowledgeBase) -> Plan:
             rules.product(product_id)
         except KeyError as exc:
             raise InvalidInput(f"plan: unknown product '{product_id}' for {rules.name}") from exc
+    prior = _prior_from_json(document["prior"], unit) if "prior" in document else None
     return Plan(
         drug=rules.id,
         route=rules.route,
@@ -176,10 +186,24 @@ def plan_from_document(document: Mapping[str, Any], kb: KnowledgeBase) -> Plan:
         then=cast(Literal["continue", "stop"], then),
         products=products,
         confirmed_scored=confirmed_scored,
+        prior=prior,
         overrides=overrides,
         findings=tuple(_finding_from_json(f) for f in document.get("findings", [])),
         notes=tuple(str(n) for n in document.get("notes", [])),
     )
+
+
+def _prior_from_json(raw: object, unit: Unit) -> PriorRegimen:
+    """{"dose": {"value": "20", "unit": "mg"}, "times_per_day": 4}: what was taken before the plan."""
+    if not isinstance(raw, Mapping) or set(raw) != {"dose", "times_per_day"}:
+        raise InvalidInput("plan: 'prior' is {'dose': ..., 'times_per_day': N}")
+    dose = quantity_from_json(raw["dose"], "prior dose", allowed=(Unit.MG, Unit.MCG))
+    if dose.unit is not unit:
+        raise InvalidInput(f"plan: the prior dose is in {dose.unit.value}, the plan in {unit.value}")
+    per_day = raw["times_per_day"]
+    if not isinstance(per_day, int) or isinstance(per_day, bool):
+        raise InvalidInput("plan: the prior 'times_per_day' is a whole number")
+    return PriorRegimen(dose, per_day)
 
 
 def _finding_from_json(raw: Mapping[str, Any]) -> Finding:
@@ -248,6 +272,8 @@ def plan_to_document(plan: Plan, rules: DrugRules) -> dict[str, Any]:
     }
     if plan.confirmed_scored:  # optional: documents without halves stay exactly as before
         document["confirmed_scored"] = list(plan.confirmed_scored)
+    if plan.prior is not None:
+        document["prior"] = {"dose": plan.prior.dose.to_json(), "times_per_day": plan.prior.times_per_day}
     return document
 
 
