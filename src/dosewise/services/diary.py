@@ -5,7 +5,7 @@ check-in, and planned-against-taken doses side by side. Entries are append-only;
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
@@ -253,18 +253,15 @@ def correct_symptom(
             raise InvalidInput("no such diary entry")
         if original not in standing(uow.diary.symptoms(access.profile.id, since=original.recorded_at)):
             raise Conflict("this entry was already corrected")
+        # A correction is a new entry: the same content, marked entered-in-error, pointing at the original.
         entry = uow.diary.add_symptom(
-            SymptomEntry(
+            replace(
+                original,
                 id=0,
-                patient_id=access.profile.id,
                 recorded_at=now,
                 recorded_by=actor.user_id,
                 recorded_by_name=actor.display_name,
-                text=original.text,
-                severity=original.severity,
-                triage_level=original.triage_level,
                 triage={"correction": why},
-                kb_version=original.kb_version,
                 status="entered_in_error",
                 supersedes_id=original.id,
             )
@@ -295,14 +292,9 @@ def correct_checkin(
         if original not in standing(uow.diary.checkins(access.profile.id, original.day, original.day)):
             raise Conflict("this check-in was already corrected or replaced")
         entry = uow.diary.add_checkin(
-            CheckIn(
+            replace(
+                original,
                 id=0,
-                patient_id=access.profile.id,
-                day=original.day,
-                spasticity=original.spasticity,
-                spasm_frequency=original.spasm_frequency,
-                sleep_quality=original.sleep_quality,
-                drowsiness=original.drowsiness,
                 recorded_at=now,
                 recorded_by=actor.user_id,
                 status="entered_in_error",
