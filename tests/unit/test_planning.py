@@ -545,3 +545,19 @@ def test_a_faster_pace_than_the_label_needs_a_recorded_override(kb: KnowledgeBas
     )
     codes = {f.code for f in check_plan(plan, kb, None)}
     assert {"titration.too_fast_interval", "override.faster_escalation"} <= codes
+
+
+def test_a_cut_larger_than_asked_is_held_longer_so_the_taper_rate_is_kept(kb: KnowledgeBase) -> None:
+    """Tizanidine 8 mg x3 falls 6 mg a day per step at three doses a day, so each such step lasts 3 days."""
+    plan = plan_taper(
+        kb.drug("tizanidine"),
+        TaperOptions(start=date(2026, 11, 23), current_dose=mg(8), current_times_per_day=3),
+        None,
+        kb.version,
+    )
+    before = mg(24)
+    for step in plan.steps:
+        cut = before - step.daily
+        # the knowledge base asks for at most 2 mg a day less per day
+        assert cut.amount <= 2 * step.days
+        before = step.daily

@@ -117,7 +117,9 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
     sequence = _taper_dailies(rules, options, maker)
     reductions = [entry for entry in sequence if entry[0] > 0]
     stop = bool(sequence) and sequence[-1][0] == 0
-    count = max(len(reductions), 1)
+    if not reductions:
+        raise PlanRefused("the current dose is already at or below the final step; nothing to taper")
+    count = len(reductions)
     if options.weeks is not None:
         total = options.weeks * 7
         base, extra = divmod(total, count)
@@ -126,16 +128,21 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
         lengths = [base + (1 if i >= count - extra else 0) for i in range(count)]
     else:
         step_days = options.step_days or taper.step_days
-        lengths = [step_days] * count
-    # A plan document does not record the regimen before it, so a checker sees a stopping taper begin at
-    # the first fall inside the plan: the steps after the first one must reach the minimum by themselves.
+        step_amount = (options.step_daily or taper.step_daily).amount
+        lengths = []
+        before = options.current_dose.amount * options.current_times_per_day
+        for dose, per_day in reductions:
+            after = dose * per_day
+            asked = before * options.percent / 100 if options.percent is not None else step_amount
+            # A cut larger than asked (no makeable dose lay in between) is held proportionally longer, so
+            # the taper never runs faster than the requested rate (e.g. tizanidine 2 mg a day per day).
+            lengths.append(max(step_days, math.ceil(step_days * (before - after) / asked)))
+            before = after
     # The plan records the regimen it starts from (``prior``), so the checker counts the first reduction
     # and the minimum duration runs from the first day of the plan.
     if sum(lengths) < taper.min_days and not rapid:
         stretched = math.ceil(taper.min_days / len(lengths))
         lengths = [max(length, stretched) for length in lengths]
-    if not reductions:
-        raise PlanRefused("the current dose is already at or below the final step; nothing to taper")
     raw = [(dose, per_day, days) for (dose, per_day), days in zip(reductions, lengths, strict=True)]
     steps = to_steps(raw, options.start, maker.unit, options.times)
     notes = [taper.clinician_text]
