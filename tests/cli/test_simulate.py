@@ -93,6 +93,14 @@ def test_a_dose_without_a_unit_or_a_frequency_is_refused_with_exit_code_2(capsys
     assert "--times-per-day" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("population", [[], ["--population", "10"]])
+def test_a_plan_for_another_drug_is_refused_with_exit_code_2(capsys, tmp_path, population) -> None:
+    """A baclofen plan simulated as tizanidine is refused, for one person and for a population alike."""
+    code = main(["simulate", "tizanidine", "--plan", str(_plan_file(tmp_path)), "--no-progress", *population])
+    assert code == 2
+    assert "the plan is for baclofen, not tizanidine" in capsys.readouterr().err
+
+
 def test_the_two_compartment_model_can_be_chosen(capsys) -> None:
     """--model kochak1985 reports Kochak's CL/F and the borrowed ka marked derived."""
     payload = _json(

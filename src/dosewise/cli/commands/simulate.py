@@ -101,7 +101,10 @@ def _plan(args: argparse.Namespace, kb: Any) -> Any:
     if args.plan:
         if args.single or args.times_per_day or args.days:
             raise InvalidInput("--single, --times-per-day and --days go with --dose, not --plan")
-        return plan_from_document(read_document(args.plan), kb), False
+        plan = plan_from_document(read_document(args.plan), kb)
+        if plan.drug != kb.drug(args.drug).id:
+            raise InvalidInput(f"the plan is for {plan.drug}, not {args.drug}")
+        return plan, False
     dose = parse_quantity(args.dose, allowed=(Unit.MG, Unit.MCG))
     day = parse_date(args.start, date.today())
     if args.single:
@@ -182,8 +185,6 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         plan, single = _plan(args, kb)
-        if plan.drug != kb.drug(args.drug).id:
-            raise InvalidInput(f"the plan is for {plan.drug}, not {args.drug}")
         person = simulation.simulate_plan(
             kb=kb,
             plan=plan,
@@ -227,8 +228,7 @@ def _run_population(args: argparse.Namespace, kb: Any, patient: Any) -> int:
             client = distributed.Client(cluster)
         else:
             client = distributed.Client(args.dask)
-    hours = plan.end.toordinal() - plan.start.toordinal()
-    samples = hours * 24 / args.resolution
+    samples = (plan.end - plan.start).days * 24 / args.resolution
     show = (
         args.progress
         if args.progress is not None
