@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from dosewise.domain.findings import Finding, finding
 from dosewise.domain.patient import KidneyFunction, Patient, kidney_function
-from dosewise.domain.quantity import Quantity, format_amount
+from dosewise.domain.quantity import Quantity, format_amount, format_limit
 from dosewise.domain.rules import DrugRules, RenalBand, Severity
 
 __all__ = ["Assessment", "assess", "band_for"]
@@ -42,10 +42,6 @@ def band_for(value: Fraction, bands: tuple[RenalBand, ...]) -> RenalBand | None:
     if not matching:
         return None
     return min(matching, key=lambda band: band.multiplier)
-
-
-def _num(value: Fraction) -> str:
-    return f"{float(value):.1f}" if value.denominator != 1 else format_amount(value)
 
 
 def assess(rules: DrugRules, patient: Patient | None, kb_version: str) -> Assessment:
@@ -82,9 +78,9 @@ def assess(rules: DrugRules, patient: Patient | None, kb_version: str) -> Assess
     elif renal is not None and kidney.for_bands is not None:
         band = band_for(kidney.for_bands, renal.bands)
         basis = (
-            f"CrCl {_num(kidney.crcl_ml_min)} mL/min ({kidney.crcl_method})"
+            f"CrCl {format_limit(kidney.crcl_ml_min)} mL/min ({kidney.crcl_method})"
             if kidney.crcl_ml_min is not None
-            else f"eGFR {_num(kidney.egfr or Fraction(0))} used in place of CrCl"
+            else f"eGFR {format_limit(kidney.egfr or Fraction(0))} used in place of CrCl"
         )
         if band is not None and band.action != "none":
             multiplier = band.multiplier
@@ -97,7 +93,7 @@ def assess(rules: DrugRules, patient: Patient | None, kb_version: str) -> Assess
                     severity,
                     f"renal.{band.action}.{band.id}",
                     f"{basis}: {band.clinician_text} Doses scaled by {format_amount_fraction(multiplier)}; "
-                    f"ceiling {_qty(ceiling)} a day.",
+                    f"ceiling {format_limit(ceiling.amount)} {ceiling.unit.value} a day.",
                     "Your kidneys clear this medicine, so your doses are lower than usual. "
                     "Tell your clinician about new confusion or heavy sleepiness.",
                     band.provenance,
@@ -194,10 +190,3 @@ def assess(rules: DrugRules, patient: Patient | None, kb_version: str) -> Assess
 def format_amount_fraction(value: Fraction) -> str:
     """2/3 stays "2/3"; 1/2 stays "1/2": multipliers are shown as the fractions the sources state."""
     return str(value) if value.denominator != 1 else format_amount(value)
-
-
-def _qty(quantity: Quantity) -> str:
-    """A ceiling may be a repeating decimal (80 x 2/3); show it to one decimal as a limit, never a dose."""
-    if quantity.amount.denominator in (1, 2, 4, 5, 10):
-        return str(quantity)
-    return f"{float(quantity.amount):.1f} {quantity.unit.value}"

@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Literal
 
 from dosewise.domain.errors import InvalidInput
-from dosewise.domain.quantity import Quantity, format_amount
+from dosewise.domain.quantity import Quantity, format_amount, format_limit
 
 __all__ = [
     "CREATININE_UMOL_PER_MG_DL",
@@ -134,16 +134,11 @@ def kidney_function(patient: Patient) -> KidneyFunction:
         crcl = max(crcl, Fraction(0))
         method = (
             f"Cockcroft-Gault: (140 - {patient.age_years}) x {format_amount(patient.weight_kg)} kg / "
-            f"(72 x {_short(patient.creatinine.mg_dl)} mg/dL)"
+            f"(72 x {format_limit(patient.creatinine.mg_dl)} mg/dL)"
             + (" x 0.85 (female)" if patient.sex == "female" else "")
-            + f" = {_short(crcl)} mL/min"
+            + f" = {format_limit(crcl)} mL/min"
         )
         return KidneyFunction(crcl, method, patient.egfr, patient.dialysis)
     if patient.crcl_ml_min is not None:
         return KidneyFunction(patient.crcl_ml_min, "given", patient.egfr, patient.dialysis)
     return KidneyFunction(None, "unknown", patient.egfr, patient.dialysis)
-
-
-def _short(value: Fraction) -> str:
-    """One decimal place for display of derived values (never used for a dose)."""
-    return f"{float(value):.1f}"

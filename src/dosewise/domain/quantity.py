@@ -19,6 +19,7 @@ __all__ = [
     "Quantity",
     "Unit",
     "format_amount",
+    "format_limit",
     "mcg",
     "mg",
     "ml",
@@ -119,6 +120,15 @@ def format_amount(amount: Fraction) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+def format_limit(amount: Fraction) -> str:
+    """A limit or a measured value shown to people (a ceiling of 80 x 2/3 mg, a CrCl): exact when it has a
+    decimal form, otherwise to one decimal. Never for a dose, which must be exact (``format_amount``)."""
+    try:
+        return format_amount(amount)
+    except InvalidInput:
+        return f"{float(amount):.1f}"
 
 
 @dataclass(frozen=True, order=False)

@@ -25,6 +25,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from dosewise.domain.findings import highest
+    from dosewise.domain.rules import Severity
     from dosewise.services.documents import plan_from_document
     from dosewise.services.planning import check
 
@@ -32,7 +33,7 @@ def _run(args: argparse.Namespace) -> int:
     plan = plan_from_document(read_document(args.plan), kb)
     checked = check(kb=kb, plan=plan, patient=load_patient(args.patient))
     top = highest(checked.findings)
-    attention = top is not None and top.rank >= 3
+    attention = top is not None and top.rank >= Severity.MAJOR.rank
     payload = {
         "kb_version": kb.version,
         "plan_kb_version": plan.kb_version,

@@ -18,7 +18,7 @@ from dosewise.domain.dispensing import can_make, choose_products, makeable_grid
 from dosewise.domain.errors import InvalidInput, PlanRefused
 from dosewise.domain.quantity import Quantity, Unit
 from dosewise.domain.regimen import Override, Step, default_times
-from dosewise.domain.rules import DrugRules
+from dosewise.domain.rules import DrugRules, Severity
 
 __all__ = [
     "OVERRIDE_ABOVE_LABEL_MAX",
@@ -29,7 +29,6 @@ __all__ = [
     "Maker",
     "TaperOptions",
     "TitrationOptions",
-    "amount_text",
     "ceil_to",
     "check_unit",
     "clock_times",
@@ -121,15 +120,6 @@ def check_unit(quantity: Quantity, rules: DrugRules, what: str) -> Quantity:
     return quantity
 
 
-def amount_text(amount: Fraction, unit: Unit) -> str:
-    """A limit in a refusal may be a repeating decimal (a dose scaled by a third): shown to one decimal
-    rather than failing to format; never used as a dose."""
-    try:
-        return str(Quantity(amount, unit))
-    except InvalidInput:
-        return f"{float(amount):.1f} {unit.value}"
-
-
 def floor_to(amount: Fraction, grid: Fraction) -> Fraction:
     return math.floor(amount / grid) * grid
 
@@ -206,7 +196,7 @@ def to_steps(
 def refuse_avoid(assessment: Assessment, overrides: tuple[Override, ...]) -> None:
     missing = [code for code in assessment.avoid_codes if not find_override(overrides, code)]
     if missing:
-        reasons = "; ".join(f.message for f in assessment.findings if f.severity.rank >= 3)
+        reasons = "; ".join(f.message for f in assessment.findings if f.severity.rank >= Severity.MAJOR.rank)
         raise PlanRefused(
             f"the sources recommend avoiding this drug for this patient: {reasons}",
             hint="a clinician may override with " + " ".join(f"--override {code}:REASON" for code in missing),

@@ -13,13 +13,13 @@ from dosewise.domain.planning.common import (
     OVERRIDE_RAPID_WITHDRAWAL,
     Maker,
     TaperOptions,
-    amount_text,
     check_unit,
     find_override,
     make_maker,
     to_steps,
     validate_overrides,
 )
+from dosewise.domain.quantity import format_limit
 from dosewise.domain.regimen import Plan, PriorRegimen
 from dosewise.domain.rules import DrugRules
 
@@ -49,11 +49,11 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> lis
         if choice is None:
             if target > 0:
                 raise PlanRefused(
-                    f"no makeable dose lies between {amount_text(target, maker.unit)} and "
-                    f"{amount_text(current, maker.unit)} a day"
+                    f"no makeable dose lies between {format_limit(target)} {maker.unit.value} and "
+                    f"{format_limit(current)} {maker.unit.value} a day"
                 )
             raise PlanRefused(
-                f"cannot step down from {amount_text(current, maker.unit)} a day with the chosen products",
+                f"cannot step down from {format_limit(current)} {maker.unit.value} a day with the chosen products",
                 hint="choose products with a smaller strength",
             )
         current_dose, per_day = choice

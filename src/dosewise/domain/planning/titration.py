@@ -18,7 +18,6 @@ from dosewise.domain.planning.common import (
     OVERRIDE_FASTER_ESCALATION,
     Maker,
     TitrationOptions,
-    amount_text,
     check_unit,
     find_override,
     make_maker,
@@ -27,7 +26,7 @@ from dosewise.domain.planning.common import (
     to_steps,
     validate_overrides,
 )
-from dosewise.domain.quantity import Quantity
+from dosewise.domain.quantity import Quantity, format_limit
 from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import DrugRules
 
@@ -197,7 +196,7 @@ def plan_titration(
                 p.label for p in rules.products if p.id not in chosen and can_make(wanted, rules, (p.id,))
             )
             raise UnmakeableDose(
-                f"no dose the chosen products can make fits {amount_text(bounded, maker.unit)} a day "
+                f"no dose the chosen products can make fits {format_limit(bounded)} {maker.unit.value} a day "
                 f"at {per_day} doses a day",
                 alternatives=alternatives,
                 hint=("these can make it: " + "; ".join(alternatives))
@@ -230,7 +229,7 @@ def plan_titration(
                 if extension:
                     notes.append(
                         f"stops at {Quantity(previous, maker.unit)} a day, below "
-                        f"{amount_text(goal, maker.unit)} a day: the chosen products make no higher dose "
+                        f"{format_limit(goal)} {maker.unit.value} a day: the chosen products make no higher dose "
                         "within the label's step at this number of doses a day"
                     )
                     break
