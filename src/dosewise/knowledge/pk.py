@@ -11,7 +11,7 @@ import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from dosewise.domain.errors import KnowledgeError
 from dosewise.domain.pk.parameters import (
@@ -22,10 +22,10 @@ from dosewise.domain.pk.parameters import (
     Variability,
 )
 from dosewise.domain.rules import KnowledgeBase
+from dosewise.knowledge.schema import Confidence, ConflictEntry, Sourced, SourceIds, Strict
 
 __all__ = ["PkFile", "load_parameter_sets", "parse_pk_quantity"]
 
-Confidence = Literal["H", "M-H", "M", "L-M", "L", "derived", "policy"]
 _QUANTITY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(1/h|L/h|L|mL/min|%|mg)\s*$")
 _TOLERANCE = 1e-3
 
@@ -53,34 +53,24 @@ Clearance = Annotated[str, _unit("L/h", "mL/min")]
 Volume = Annotated[str, _unit("L")]
 Percent = Annotated[str, _unit("%")]
 Mg = Annotated[str, _unit("mg")]
-SourceIds = Annotated[list[str], Field(min_length=1)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Sourced(_Strict):
-    sources: SourceIds
-    confidence: Confidence
-
-
-class RateEntry(_Sourced):
+class RateEntry(Sourced):
     value: Rate
     note: str = ""
 
 
-class ClearanceEntry(_Sourced):
+class ClearanceEntry(Sourced):
     value: Clearance
     note: str = ""
 
 
-class VolumeEntry(_Sourced):
+class VolumeEntry(Sourced):
     value: Volume
     note: str = ""
 
 
-class VariabilityEntry(_Sourced):
+class VariabilityEntry(Sourced):
     ka: Percent
     cl_f: Percent
     v_f: Percent
@@ -88,14 +78,7 @@ class VariabilityEntry(_Sourced):
     note: str
 
 
-class ConflictEntry(_Strict):
-    source: str
-    statement: str
-    confidence: Confidence
-    resolution: str
-
-
-class RenalEntry(_Sourced):
+class RenalEntry(Sourced):
     method: Literal["fe_and_bioavailability", "renal_clearance"]
     fe_oral: Percent | None = None
     fe_note: str = ""
@@ -113,7 +96,7 @@ class RenalEntry(_Sourced):
     conflicts: list[ConflictEntry] = []
 
 
-class SetEntry(_Sourced):
+class SetEntry(Sourced):
     label: str
     structure: Literal["one_compartment", "two_compartment"]
     studied_daily_low: Mg
@@ -129,12 +112,12 @@ class SetEntry(_Sourced):
     renal: RenalEntry
 
 
-class DialysisEntry(_Sourced):
+class DialysisEntry(Sourced):
     action: Literal["refuse"]
     reason: str
 
 
-class PkFile(_Strict):
+class PkFile(Strict):
     drug: str
     route: Literal["oral"]
     default_set: str
