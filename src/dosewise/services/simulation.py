@@ -8,19 +8,18 @@ return are merged exactly, so a seed gives the same answer whichever way the wor
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from multiprocessing import get_context
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dosewise.domain.errors import InvalidInput
 from dosewise.domain.patient import Patient, kidney_function
 from dosewise.domain.pk import (
     DoseEvent,
+    DoseSchedule,
     IndividualModel,
     Parameter,
     ParameterSet,
@@ -43,6 +42,7 @@ from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Plan, Step, default_times
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.knowledge.pk import load_parameter_sets
+from dosewise.services.advice import zone
 
 __all__ = [
     "PERCENTILES",
@@ -51,6 +51,7 @@ __all__ = [
     "choose_parameter_set",
     "person_to_json",
     "population_to_json",
+    "repeated_plan",
     "simulate_history",
     "simulate_plan",
     "simulate_population",
@@ -142,7 +143,7 @@ def _person(
     kb: KnowledgeBase,
     drug: str,
     parameter_set: ParameterSet,
-    schedule: Any,
+    schedule: DoseSchedule,
     patient: Patient | None,
     resolution_h: float,
     single_dose: bool,
@@ -169,11 +170,9 @@ def _person(
     )
 
 
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError) as exc:
-        raise InvalidInput(f"unknown time zone '{name}'") from exc
+def _plan_zone(plan: Plan, patient: Patient | None) -> tzinfo:
+    """The patient's zone when one is set (a plan made from --dose is in UTC), else the plan's."""
+    return zone(patient.timezone if patient and patient.timezone != "UTC" else plan.timezone)
 
 
 def simulate_plan(
@@ -188,8 +187,7 @@ def simulate_plan(
 ) -> PersonSimulation:
     """Predicted levels for a plan; the reference is the same plan at the reference kidney function."""
     parameter_set = choose_parameter_set(kb=kb, drug=plan.drug, model=model)
-    zone = _zone(patient.timezone if patient and patient.timezone != "UTC" else plan.timezone)
-    schedule = schedule_from_plan(plan, zone, extra_days=extra_days)
+    schedule = schedule_from_plan(plan, _plan_zone(plan, patient), extra_days=extra_days)
     return _person(
         kb=kb,
         drug=plan.drug,
@@ -214,7 +212,7 @@ def simulate_history(
 ) -> PersonSimulation:
     """Predicted levels from what was actually taken (missed doses absent, extra ones present)."""
     parameter_set = choose_parameter_set(kb=kb, drug=drug, model=model)
-    schedule = schedule_from_history(doses, _zone(timezone), until=until)
+    schedule = schedule_from_history(doses, zone(timezone), until=until)
     return _person(
         kb=kb,
         drug=drug,
@@ -275,8 +273,7 @@ def simulate_population(
             from dosewise.domain.pk.population import kidney_list
 
             kidney = kidney_list([crcl])
-    zone = _zone(patient.timezone if patient and patient.timezone != "UTC" else plan.timezone)
-    schedule = schedule_from_plan(plan, zone)
+    schedule = schedule_from_plan(plan, _plan_zone(plan, patient))
     rules = kb.drug(plan.drug)
     if threshold_ng_ml is None:
         band = rules.therapeutic_band_ng_ml
@@ -322,8 +319,9 @@ def simulate_population(
         from distributed import as_completed as dask_completed
 
         for future in dask_completed(futures):  # type: ignore[no-untyped-call]
-            summary = summary.merge(future.result())
-            tick(len(future.result().blocks))
+            part_summary = future.result()  # each result() call gathers from the cluster again
+            summary = summary.merge(part_summary)
+            tick(len(part_summary.blocks))
         split = f"dask ({len(parts)} parts)"
     elif workers > 1:
         parts = [part for part in block_ranges(total, min(total, 4 * workers)) if part]
@@ -346,10 +344,6 @@ def _dask_workers(client: Any) -> int:
         return max(1, len(client.scheduler_info().get("workers", {})))
     except Exception:  # any client failure: fall back to one part per block group
         return 1
-
-
-def default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _number(value: float, digits: int = 4) -> float | None:
