@@ -74,7 +74,23 @@ def _strip_dose(text: str) -> str:
     return re.split(r"\s+\d", text, maxsplit=1)[0].strip()
 
 
-def _index(ingredients: Iterable[Ingredient]) -> dict[str, tuple[Ingredient, str]]:
+# One index per loaded dictionary, keyed by the identity of its ingredient tuple (kept alive in the entry,
+# so the id is never reused): building it is the whole cost of a lookup.
+_INDEXES: dict[int, tuple[tuple[Ingredient, ...], dict[str, tuple[Ingredient, str]]]] = {}
+
+
+def _index(ingredients: tuple[Ingredient, ...]) -> dict[str, tuple[Ingredient, str]]:
+    cached = _INDEXES.get(id(ingredients))
+    if cached is not None and cached[0] is ingredients:
+        return cached[1]
+    table = _build_index(ingredients)
+    if len(_INDEXES) >= 8:
+        _INDEXES.clear()
+    _INDEXES[id(ingredients)] = (ingredients, table)
+    return table
+
+
+def _build_index(ingredients: Iterable[Ingredient]) -> dict[str, tuple[Ingredient, str]]:
     table: dict[str, tuple[Ingredient, str]] = {}
     for ingredient in ingredients:
         for kind, terms in (
