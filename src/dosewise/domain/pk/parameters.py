@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Literal
+from typing import Literal, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from dosewise.domain.errors import InvalidInput, SimulationRefused
 
@@ -27,6 +30,8 @@ __all__ = [
 
 # 1 mL/min = 60 mL/h = 0.06 L/h (unit arithmetic, not a clinical number).
 ML_PER_MIN_TO_L_PER_H = 0.06
+
+CrCl = TypeVar("CrCl", float, npt.NDArray[np.float64])
 
 
 @dataclass(frozen=True)
@@ -70,9 +75,10 @@ class RenalSplit:
         if self.reference_crcl_ml_min.value <= 0:
             raise InvalidInput("reference CrCl must be positive")
 
-    def factor(self, crcl_ml_min: float) -> float:
-        """Multiplier on CL/F for a person with ``crcl_ml_min`` (1 at the reference CrCl)."""
-        if crcl_ml_min < 0 or not math.isfinite(crcl_ml_min):
+    def factor(self, crcl_ml_min: CrCl) -> CrCl:
+        """Multiplier on CL/F for a person with ``crcl_ml_min`` (1 at the reference CrCl), or for each
+        of a population's CrCl values (an array)."""
+        if not np.all(np.isfinite(crcl_ml_min) & (np.asarray(crcl_ml_min) >= 0)):
             raise InvalidInput(f"CrCl {crcl_ml_min} mL/min is not usable")
         fe = self.renal_fraction.value
         return fe * crcl_ml_min / self.reference_crcl_ml_min.value + (1.0 - fe)

@@ -257,8 +257,7 @@ def _draw(spec: PopulationSpec, block: int) -> tuple[FloatArray, FloatArray, Flo
         crcl = values[(first + np.arange(size)) % len(values)]
     else:
         crcl = rng.uniform(kidney.low, kidney.high, spec.block_size)[:size]
-    fe = ps.renal.renal_fraction.value
-    factor = fe * crcl / ps.renal.reference_crcl_ml_min.value + (1.0 - fe)
+    factor = ps.renal.factor(crcl)
     var = ps.variability
     ka = ps.ka.value * np.exp(var.omega_ka * eta[0])
     cl = ps.cl_f.value * factor * np.exp(var.omega_cl * eta[1])
