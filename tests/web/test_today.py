@@ -186,6 +186,42 @@ def test_unrecorded_doses_from_yesterday_can_still_be_recorded(patient: Any) -> 
     assert _log(patient, "key-yday", slot=1, day="2026-11-09", taken_at="2026-11-09T14:20").status_code == 201
 
 
+def test_taken_at_the_planned_time_records_yesterdays_dose_at_that_time(patient: Any) -> None:
+    """The page's 'Taken at 14:00' button for yesterday's dose records it as taken at 14:00 yesterday."""
+    set_profile(patient)
+    start_titration(patient, start="2026-11-09")
+    page = patient.client.get(f"/p/{patient.patient_id}/today").text
+    assert 'value="taken_on_time"' in page
+    form = {
+        "csrf_token": csrf_from(page),
+        "slot_date": "2026-11-09",
+        "slot_index": "1",
+        "action": "taken_on_time",
+        "idempotency_key": "key-on-time",
+    }
+    assert patient.client.post(f"/p/{patient.patient_id}/doses", data=form).status_code == 200
+    (entry,) = _history(patient)
+    assert (entry["slot_date"], entry["status"], entry["taken_at"]) == (
+        "2026-11-09",
+        "taken",
+        "2026-11-09T14:00:00+00:00",
+    )
+
+
+def test_a_dose_not_yet_due_cannot_be_taken_at_the_planned_time(on_plan: Any) -> None:
+    """'Taken at the planned time' for the 20:00 dose at 09:30 is refused, never recorded ahead."""
+    page = on_plan.client.get(f"/p/{on_plan.patient_id}/today").text
+    form = {
+        "csrf_token": csrf_from(page),
+        "slot_date": "2026-11-10",
+        "slot_index": "2",
+        "action": "taken_on_time",
+        "idempotency_key": "key-ahead",
+    }
+    on_plan.client.post(f"/p/{on_plan.patient_id}/doses", data=form)
+    assert _history(on_plan) == []
+
+
 def test_the_run_out_forecast_warns_days_ahead(on_plan: Any) -> None:
     """Five 5 mg tablets at three a day run out on the third day: the forecast warns now."""
     on_plan.api(

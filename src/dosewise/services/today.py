@@ -257,9 +257,10 @@ def log_dose(
     status: str,
     idempotency_key: str,
     taken_at: str = "",
+    at_planned_time: bool = False,
     note: str = "",
 ) -> LogResult:
-    """Record a planned dose as taken (now or at another time) or skipped, exactly once.
+    """Record a planned dose as taken (now, at the planned time, or at another time) or skipped, exactly once.
 
     The same idempotency key always returns the first result; a second answer for a slot that already
     has one returns that one (or a conflict if it differs): correct the first entry instead.
@@ -293,8 +294,14 @@ def log_dose(
         )
         if slot is None:
             raise InvalidInput(f"no dose is planned for {slot_date.isoformat()} slot {slot_index + 1}")
-        when = _taken_at(taken_at, slot, tz, now) if status == "taken" and taken_at.strip() else now
-        if status == "taken" and not taken_at.strip() and now - slot.at > _NOW_ONLY_WITHIN:
+        when = now
+        if status == "taken" and at_planned_time:
+            when = slot.at
+            if when > now:
+                raise InvalidInput("a dose cannot be recorded as taken in the future")
+        elif status == "taken" and taken_at.strip():
+            when = _taken_at(taken_at, slot, tz, now)
+        elif status == "taken" and now - slot.at > _NOW_ONLY_WITHIN:
             raise InvalidInput(
                 f"say when this dose was taken: it was planned for {slot.at.strftime('%a %d %b %H:%M')}",
                 hint="use 'took it at another time' with the time, or 'taken at the planned time'",

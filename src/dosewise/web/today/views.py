@@ -45,10 +45,9 @@ def log_dose(
     action: Annotated[str, Form()],
     idempotency_key: Annotated[str, Form()],
     taken_at: Annotated[str, Form()] = "",
-    planned_at: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
-    status = "taken" if action in ("taken", "taken_at") else action
+    status = "taken" if action in ("taken", "taken_at", "taken_on_time") else action
     if action == "taken_at" and not taken_at.strip():
         raise InvalidInput("give the time you took it")
     result = today.log_dose(
@@ -62,6 +61,7 @@ def log_dose(
         status=status,
         idempotency_key=idempotency_key,
         taken_at=taken_at if action == "taken_at" else "",
+        at_planned_time=action == "taken_on_time",
     )
     event = result.event
     if not result.created:
