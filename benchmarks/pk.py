@@ -124,18 +124,21 @@ def main() -> None:
 
     kb = load_knowledge_base()
     simon = load_parameter_sets(kb)[0]["simon2018"]
+    sourced_band = kb.drug("baclofen").therapeutic_band_ng_ml  # 80-400 ng/mL, baclofen.toml [concentrations]
+    assert sourced_band is not None
+    band = (float(sourced_band[0]), float(sourced_band[1]))
     plan = label_titration()
     schedule = schedule_from_plan(plan, UTC)
     model = individualise(simon, crcl_ml_min=None)
-    simulate(model, schedule, band_ng_ml=(80.0, 400.0))
-    single = timed(lambda: simulate(model, schedule, band_ng_ml=(80.0, 400.0)), 500)
+    simulate(model, schedule, band_ng_ml=band)
+    single = timed(lambda: simulate(model, schedule, band_ng_ml=band), 500)
     print(
         f"single patient, 12-day label titration, 0.1 h grid: {single * 1e3:.3f} ms (median of 500); target < 1 ms"
     )
 
     warm = warm_up()
     spec = PopulationSpec(
-        simon, schedule, args.subjects, 1, 0.1, kidney_range(20, 140), 400.0, block_size=4096
+        simon, schedule, args.subjects, 1, 0.1, kidney_range(20, 140), band[1], block_size=4096
     )
     samples = spec.subjects * spec.sample_count
     simulate_blocks(spec, [0])

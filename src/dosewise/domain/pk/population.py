@@ -154,7 +154,8 @@ class PopulationSpec:
     seed: int
     resolution_h: float = 0.1
     kidney: KidneySpread | None = None
-    threshold_ng_ml: float = 400.0
+    # No clinical default here: the service passes the top of the knowledge base's therapeutic band.
+    threshold_ng_ml: float = math.inf
     block_size: int = 1024
     percentile_every_h: float = 1.0
     concentration_bins: LogBins = CONCENTRATION_BINS
