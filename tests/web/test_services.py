@@ -121,6 +121,40 @@ def test_logging_is_idempotent_over_fakes(store: FakeStore, kb: Any) -> None:
     assert len(store.data.doses.rows) == 1
 
 
+@pytest.mark.parametrize("taken_at", ["01:30", "2026-10-25T01:30"])
+def test_a_taken_time_the_clocks_repeat_is_refused_rather_than_guessed(
+    store: FakeStore, kb: Any, taken_at: str
+) -> None:
+    """01:30 on 25 October 2026 happens twice in London: without an offset the time is refused."""
+    owner = _person(store, "owner")
+    pid = _own_record(store, owner)
+    after_the_change = lambda: datetime(2026, 10, 25, 9, 30, tzinfo=UTC)  # noqa: E731
+    plans_service.start_titration(
+        store=store,
+        kb=kb,
+        clock=after_the_change,
+        actor=owner,
+        public_id=pid,
+        request=plans_service.TitrationRequest(start="2026-10-24"),
+        reason="r",
+        prescriber="Dr",
+    )
+    log = {
+        "store": store,
+        "kb": kb,
+        "clock": after_the_change,
+        "actor": owner,
+        "public_id": pid,
+        "slot_date": date(2026, 10, 24),
+        "slot_index": 2,
+        "status": "taken",
+    }
+    with pytest.raises(InvalidInput, match="happens twice"):
+        today.log_dose(**log, idempotency_key="key-dst-guess", taken_at=taken_at)
+    given = today.log_dose(**log, idempotency_key="key-dst-offset", taken_at="2026-10-25T01:30+01:00")
+    assert given.event.taken_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+
+
 def _titration(start: date = date(2026, 11, 1)) -> Plan:
     steps = []
     day = start

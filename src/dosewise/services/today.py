@@ -17,7 +17,7 @@ from dosewise.domain.missed import MissedDoseAdvice
 from dosewise.domain.quantity import times_per_day_words
 from dosewise.domain.regimen import Administration, Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.services.advice import advise_missed
+from dosewise.services.advice import advise_missed, parse_moment
 from dosewise.services.audit import record
 from dosewise.services.diary_alert import Alert, alert_from
 from dosewise.services.plans_service import plan_of
@@ -222,19 +222,22 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
 
 
 def _taken_at(text: str, slot: Administration, tz: ZoneInfo, now: datetime) -> datetime:
-    """A local "HH:MM" (on the slot's day, or the next day if that is earlier than the slot) or ISO time."""
+    """A local "HH:MM" (on the slot's day, or the next day if that is earlier than the slot) or ISO time.
+
+    A local time the clocks skip or repeat is refused rather than guessed (``parse_moment``).
+    """
     raw = text.strip()
-    try:
-        if "T" in raw or " " in raw:
-            moment = datetime.fromisoformat(raw)
-            moment = moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
-        else:
+    if "T" in raw or " " in raw:
+        moment, _ = parse_moment(raw, tz, "the time taken")
+    else:
+        try:
             clock = time.fromisoformat(raw)
-            moment = datetime.combine(slot.slot_date, clock, tzinfo=tz)
-            if moment < slot.at - timedelta(hours=12):
-                moment += timedelta(days=1)  # "00:30" for a 20:00 slot is the night after
-    except ValueError as exc:
-        raise InvalidInput(f"'{text}' is not a time such as 07:30") from exc
+        except ValueError as exc:
+            raise InvalidInput(f"'{text}' is not a time such as 07:30") from exc
+        day = slot.slot_date
+        if datetime.combine(day, clock, tzinfo=tz) < slot.at - timedelta(hours=12):
+            day += timedelta(days=1)  # "00:30" for a 20:00 slot is the night after
+        moment, _ = parse_moment(datetime.combine(day, clock).isoformat(), tz, "the time taken")
     if moment > now:
         raise InvalidInput("a dose cannot be recorded as taken in the future")
     if abs(moment - slot.at) > _LATE_LIMIT:
