@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from dosewise.cli.output import read_document
@@ -69,7 +69,7 @@ def split_list(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
 
 
-def parse_times(value: str | None) -> tuple[Any, ...]:
+def parse_times(value: str | None) -> tuple[time, ...]:
     return tuple(parse_clock_time(part) for part in split_list(value))
 
 

@@ -10,7 +10,7 @@ distinct instants, in clock order.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
@@ -144,7 +144,7 @@ class Plan:
     prior: PriorRegimen | None = None
     overrides: tuple[Override, ...] = ()
     findings: tuple[Finding, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.steps:

@@ -250,7 +250,6 @@ class DrugRules:
     withdrawal_signs: tuple[str, ...] = ()
     withdrawal_text: str = ""
     therapeutic_band_ng_ml: tuple[Fraction, Fraction] | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     def product(self, product_id: str) -> Product:
         for product in self.products:

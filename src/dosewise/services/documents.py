@@ -54,7 +54,6 @@ _PLAN_KEYS = {
     "findings",
     "overrides",
     "notes",
-    "summary",
     "dispense",
 }
 _STEP_KEYS = {"start", "days", "dose", "times_per_day", "times", "daily", "take", "end", "label"}
