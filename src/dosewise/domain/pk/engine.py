@@ -210,10 +210,7 @@ def simulate(
 ) -> SimulationResult:
     """Concentrations on a grid of ``resolution_h`` hours, per-day figures and, if the plan goes on,
     steady state. Time in and above the band counts each sample as ``resolution_h`` hours."""
-    if not 0 < resolution_h <= 24:
-        raise InvalidInput("resolution must be between 0 and 24 hours")
-    count = max(1, math.ceil(schedule.horizon_h / resolution_h - 1e-9))
-    grid = np.arange(count, dtype=np.float64) * resolution_h
+    grid = np.arange(schedule.sample_count(resolution_h), dtype=np.float64) * resolution_h
     system = Superposition(model, schedule.times_h, schedule.amounts_mg)
     conc = system.concentration(grid)
     peak_times, peak_values = system.interval_peaks(schedule.horizon_h)

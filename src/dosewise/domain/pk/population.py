@@ -166,8 +166,7 @@ class PopulationSpec:
             raise InvalidInput("a population needs at least one subject")
         if self.block_size < 1:
             raise InvalidInput("block size must be positive")
-        if not 0 < self.resolution_h <= 24:
-            raise InvalidInput("resolution must be between 0 and 24 hours")
+        self.schedule.sample_count(self.resolution_h)  # refuses a resolution outside (0, 24] hours
         if self.parameter_set.structure != "one_compartment":
             raise SimulationRefused(
                 f"{self.parameter_set.id}: populations use the one-compartment model only",
@@ -184,7 +183,7 @@ class PopulationSpec:
 
     @property
     def sample_count(self) -> int:
-        return max(1, math.ceil(self.schedule.horizon_h / self.resolution_h - 1e-9))
+        return self.schedule.sample_count(self.resolution_h)
 
     def times_h(self) -> FloatArray:
         return np.arange(self.sample_count, dtype=np.float64) * self.resolution_h

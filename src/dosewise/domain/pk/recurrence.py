@@ -270,9 +270,7 @@ class Trace:
 
 def trace(model: IndividualModel, schedule: DoseSchedule, *, resolution_h: float = 0.1) -> Trace:
     """The recurrence for one person, every sample kept (for checks against the closed-form engine)."""
-    if not 0 < resolution_h <= 24:
-        raise InvalidInput("resolution must be between 0 and 24 hours")
-    samples = max(1, int(np.ceil(schedule.horizon_h / resolution_h - 1e-9)))
+    samples = schedule.sample_count(resolution_h)
     days = len(schedule.days)
     concentration = np.zeros((samples, 1))
     per_day = np.zeros((days, 2, 1))

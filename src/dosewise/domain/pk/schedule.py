@@ -7,6 +7,7 @@ daylight-saving day lasts 23 or 25 hours and per-day figures follow the clock th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -94,6 +95,13 @@ class DoseSchedule:
     @property
     def total_mg(self) -> float:
         return sum(self.amounts_mg)
+
+    def sample_count(self, resolution_h: float) -> int:
+        """Grid samples 0, h, 2h, ... before the horizon (at least one) for a step of ``resolution_h``."""
+        if not 0 < resolution_h <= 24:
+            raise InvalidInput("resolution must be between 0 and 24 hours")
+        # 1e-9 absorbs the rounding of horizon / h, so a horizon on a grid point is not one sample more.
+        return max(1, math.ceil(self.horizon_h / resolution_h - 1e-9))
 
 
 def _mg(dose: Quantity) -> float:
