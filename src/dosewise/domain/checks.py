@@ -131,7 +131,7 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
         if after.daily <= before.daily:
             continue
         per_day = max(after.times_per_day, titration.times_per_day)
-        allowed_rise = titration.increment_per_dose * per_day
+        allowed_rise = titration.allowed_daily_rise(after.times_per_day)
         rise = after.daily - before.daily
         if rise > allowed_rise:
             out.append(

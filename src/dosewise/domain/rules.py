@@ -126,6 +126,11 @@ class TitrationRule:
     description: str
     provenance: Provenance
 
+    def allowed_daily_rise(self, times_per_day: int) -> Quantity:
+        """The largest rise in the daily dose one step may make: the label's increment a dose, at the new
+        step's doses a day or the label's, whichever is more. The planner and the checker both use this."""
+        return self.increment_per_dose * max(times_per_day, self.times_per_day)
+
 
 @dataclass(frozen=True)
 class LimitRule:

@@ -175,9 +175,8 @@ def plan_titration(
     first_label_dose = label.steps[0][0].amount
 
     def allowed_rise(count: int) -> Fraction:
-        # As check_escalation judges it: the label's increment a dose at this (or the label's) frequency,
-        # or the clinician's own increment if larger.
-        return max(label.increment_per_dose.amount * max(count, label.times_per_day), custom_rise)
+        # Exactly what check_escalation accepts, or the clinician's own increment under a recorded override.
+        return max(label.allowed_daily_rise(count).amount, custom_rise)
 
     def realise(bounded: Fraction) -> tuple[Fraction, int]:
         intended = bounded / per_day
