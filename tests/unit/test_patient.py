@@ -123,7 +123,8 @@ def test_a_mg_dl_value_entered_as_micromol_is_refused_with_a_unit_hint() -> None
 )
 def test_the_edges_of_the_plausible_creatinine_range_are_accepted(value: str, unit: str) -> None:
     """0.1-20 mg/dL (8.84-1768 umol/L) are accepted, edges included."""
-    SerumCreatinine(Fraction(value), unit)  # type: ignore[arg-type]
+    creatinine = SerumCreatinine(Fraction(value), unit)  # type: ignore[arg-type]
+    assert Fraction("0.1") <= creatinine.mg_dl <= 20
 
 
 @pytest.mark.parametrize(
@@ -132,7 +133,8 @@ def test_the_edges_of_the_plausible_creatinine_range_are_accepted(value: str, un
 def test_creatinine_just_outside_the_plausible_range_is_refused(value: str, unit: str) -> None:
     """Values just outside 0.1-20 mg/dL, in either unit, are refused rather than used."""
     with pytest.raises(InvalidInput):
-        SerumCreatinine(Fraction(value), unit)  # type: ignore[arg-type]
+        creatinine = SerumCreatinine(Fraction(value), unit)  # type: ignore[arg-type]
+    assert Fraction("0.1") <= creatinine.mg_dl <= 20
 
 
 @pytest.mark.parametrize(

@@ -188,8 +188,9 @@ def test_an_older_adult_with_low_egfr_is_refused_under_beers(kb: KnowledgeBase) 
 
 def test_beers_applies_from_65_and_below_an_egfr_of_60(kb: KnowledgeBase) -> None:
     """Age 64 with eGFR 55, or age 65 with eGFR exactly 60, is not a Beers refusal."""
-    titrate(kb, Patient(age_years=64, egfr=Fraction(55)))
-    titrate(kb, Patient(age_years=65, egfr=Fraction(60)))
+    for patient in (Patient(age_years=64, egfr=Fraction(55)), Patient(age_years=65, egfr=Fraction(60))):
+        plan = titrate(kb, patient)
+        assert "age.beers_avoid" not in {f.code for f in check_plan(plan, kb, patient)}
 
 
 def test_an_older_adult_with_low_egfr_is_planned_with_an_override_and_a_reduced_ceiling(
