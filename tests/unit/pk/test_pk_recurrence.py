@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,13 +31,12 @@ from dosewise.domain.pk.population import (
     simulate_blocks,
 )
 from dosewise.domain.pk.recurrence import (
-    NO_BINS,
     UNIFORM,
-    KernelInput,
     event_table,
     one_compartment_input,
     run,
     trace,
+    trace_subjects,
 )
 from dosewise.domain.quantity import mcg, mg
 from dosewise.domain.regimen import Plan, Step
@@ -112,7 +110,7 @@ def test_an_irregular_history_with_off_grid_doses_across_daylight_saving_agrees(
     """Off-grid doses are reached by exact partial steps; the history crosses the spring-forward night."""
     parameter_set: ParameterSet = request.getfixturevalue(set_name)
     schedule = schedule_from_history(_irregular_history(paris), paris)
-    samples = math.ceil(schedule.horizon_h / resolution_h - 1e-9)
+    samples = schedule.sample_count(resolution_h)
     assert event_table(schedule, resolution_h, samples).partial_steps >= 6
     for crcl in (None, 40.0):
         _assert_agree(individualise(parameter_set, crcl_ml_min=crcl), schedule, resolution_h)
@@ -135,8 +133,7 @@ def test_a_plan_with_clock_times_off_the_grid_agrees_and_reuses_few_partial_leng
     times = (time(7, 45), time(13, 45), time(21, 5))
     plan = Plan("baclofen", "oral", (Step(date(2026, 3, 24), 12, mg(10), times),), "x", then="stop")
     schedule = schedule_from_plan(plan, paris, extra_days=1)
-    samples = math.ceil(schedule.horizon_h / 0.1 - 1e-9)
-    table = event_table(schedule, 0.1, samples)
+    table = event_table(schedule, 0.1, schedule.sample_count(0.1))
     assert table.partial_steps == 72
     assert len(table.lengths_h) <= 4  # 0.05 before and after 07:45 and 13:45, 0.083 and 0.017 at 21:05
     split = (table.before >= 0) & (table.tail >= 0)
@@ -153,8 +150,7 @@ def test_a_history_with_more_distinct_partial_steps_than_are_cached_agrees(simon
     offsets = np.sort(rng.uniform(0, 20 * 24 * 3600, 60))
     doses = [DoseEvent(base + timedelta(seconds=float(x)), mg(5)) for x in offsets]
     schedule = schedule_from_history(doses, paris)
-    samples = math.ceil(schedule.horizon_h / 0.1 - 1e-9)
-    assert len(event_table(schedule, 0.1, samples).lengths_h) > 64
+    assert len(event_table(schedule, 0.1, schedule.sample_count(0.1)).lengths_h) > 64
     _assert_agree(individualise(simon, crcl_ml_min=60.0), schedule, 0.1)
 
 
@@ -183,34 +179,11 @@ def test_coinciding_absorption_and_elimination_rates_stay_exact() -> None:
     subjects = one_compartment_input(np.array([rate]), np.array([rate * v]), np.array([v]))
     plan = Plan("baclofen", "oral", (Step(date(2026, 1, 5), 1, mg(20), (time(0),)),), "x", then="stop")
     schedule = schedule_from_plan(plan, UTC, extra_days=1)
-    samples = 480
-    curve = np.zeros((samples, 1))
-    _run_with_trace(subjects, schedule, 0.1, samples, curve)
-    t = np.arange(samples) * 0.1
+    traced = trace_subjects(subjects, schedule, resolution_h=0.1)
+    t = traced.times_h
+    assert len(t) == 480
     expected = 20.0 * rate * t * np.exp(-rate * t) / v * 1000.0
-    assert np.all(np.abs(curve[:, 0] - expected) <= RTOL * expected + ATOL_NG_ML)
-
-
-def _run_with_trace(
-    subjects: KernelInput, schedule: DoseSchedule, resolution_h: float, samples: int, curve: np.ndarray
-) -> None:
-    days = len(schedule.days)
-    run(
-        subjects,
-        event_table(schedule, resolution_h, samples),
-        resolution_h=resolution_h,
-        samples=samples,
-        stride=1,
-        threshold_ng_ml=math.inf,
-        concentration_bins=NO_BINS,
-        auc_bins=NO_BINS,
-        concentration=np.zeros((samples, 1), dtype=np.int64),
-        above=np.zeros(samples, dtype=np.int64),
-        day_cmax=np.zeros((days, 1), dtype=np.int64),
-        day_auc=np.zeros((days, 1), dtype=np.int64),
-        trace=curve,
-        day_trace=np.zeros((days, 2, subjects.subjects)),
-    )
+    assert np.all(np.abs(traced.concentration_ng_ml[:, 0] - expected) <= RTOL * expected + ATOL_NG_ML)
 
 
 @pytest.mark.parametrize("value_kind", ["edges", "around_edges", "specials", "random"])
@@ -247,38 +220,25 @@ def test_population_counts_equal_histograms_of_each_traced_subject(spec) -> None
     traced curves and per-day figures, bin for bin."""
     fused = simulate_blocks(spec, range(spec.blocks))
     expected = PopulationSummary.empty(spec)
-    samples, days = spec.sample_count, len(spec.schedule.days)
+    days = len(spec.schedule.days)
     rows = spec.percentile_stride
     for block in range(spec.blocks):
         ka, cl, v, _ = _draw(spec, block)
-        subjects = one_compartment_input(ka, cl, v)
-        curves = np.zeros((samples, len(ka)))
-        per_day = np.zeros((days, 2, len(ka)))
-        run(
-            subjects,
-            event_table(spec.schedule, spec.resolution_h, samples),
-            resolution_h=spec.resolution_h,
-            samples=samples,
-            stride=1,
-            threshold_ng_ml=math.inf,
-            concentration_bins=NO_BINS,
-            auc_bins=NO_BINS,
-            concentration=np.zeros((samples, 1), dtype=np.int64),
-            above=np.zeros(samples, dtype=np.int64),
-            day_cmax=np.zeros((days, 1), dtype=np.int64),
-            day_auc=np.zeros((days, 1), dtype=np.int64),
-            trace=curves,
-            day_trace=per_day,
+        traced = trace_subjects(
+            one_compartment_input(ka, cl, v), spec.schedule, resolution_h=spec.resolution_h
         )
-        sampled = curves[::rows]
+        assert traced.concentration_ng_ml.shape == (spec.sample_count, len(ka))
+        sampled = traced.concentration_ng_ml[::rows]
         width = spec.concentration_bins.count + 2
         for r, row in enumerate(sampled):
             expected.concentration[r] += np.bincount(spec.concentration_bins.index(row), minlength=width)
             expected.above[r] += np.count_nonzero(row > spec.threshold_ng_ml)
         for d in range(days):
-            expected.day_cmax[d] += np.bincount(spec.concentration_bins.index(per_day[d, 0]), minlength=width)
+            expected.day_cmax[d] += np.bincount(
+                spec.concentration_bins.index(traced.day_cmax_ng_ml[d]), minlength=width
+            )
             expected.day_auc[d] += np.bincount(
-                spec.auc_bins.index(per_day[d, 1]), minlength=spec.auc_bins.count + 2
+                spec.auc_bins.index(traced.day_auc_ng_h_ml[d]), minlength=spec.auc_bins.count + 2
             )
     assert np.array_equal(fused.concentration, expected.concentration)
     assert np.array_equal(fused.above, expected.above)
@@ -290,10 +250,10 @@ def test_population_counts_equal_histograms_of_each_traced_subject(spec) -> None
 def test_population_subjects_agree_with_their_closed_form_curves(spec) -> None:
     """Each drawn subject's traced curve matches the superposition engine for that subject to 1e-9."""
     ka, cl, v, crcl = _draw(spec, 1)
-    samples = spec.sample_count
-    curves = np.zeros((samples, len(ka)))
-    _run_with_trace(one_compartment_input(ka, cl, v), spec.schedule, spec.resolution_h, samples, curves)
+    traced = trace_subjects(one_compartment_input(ka, cl, v), spec.schedule, resolution_h=spec.resolution_h)
+    curves = traced.concentration_ng_ml
     grid = spec.times_h()
+    assert np.array_equal(traced.times_h, grid)
     for index in range(0, len(ka), 9):
         typical = individualise(spec.parameter_set, crcl_ml_min=float(crcl[index]))
         k = cl[index] / v[index]

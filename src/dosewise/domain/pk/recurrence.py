@@ -38,6 +38,7 @@ __all__ = [
     "one_compartment_input",
     "run",
     "trace",
+    "trace_subjects",
     "warm_up",
 ]
 
@@ -260,7 +261,8 @@ def run(
 
 @dataclass(frozen=True)
 class Trace:
-    """One person through the kernel: concentration at each grid sample and per-day grid Cmax and AUC."""
+    """Subjects through the kernel: concentration at each grid sample and per-day grid Cmax and AUC,
+    one column per subject (a 1-D array each for ``trace``'s one person)."""
 
     times_h: FloatArray
     concentration_ng_ml: FloatArray
@@ -268,14 +270,15 @@ class Trace:
     day_auc_ng_h_ml: FloatArray
 
 
-def trace(model: IndividualModel, schedule: DoseSchedule, *, resolution_h: float = 0.1) -> Trace:
-    """The recurrence for one person, every sample kept (for checks against the closed-form engine)."""
+def trace_subjects(subjects: KernelInput, schedule: DoseSchedule, *, resolution_h: float = 0.1) -> Trace:
+    """The recurrence for every subject with every sample kept (samples x subjects, days x subjects), for
+    checks against the closed-form engine and against the population's streamed counts."""
     samples = schedule.sample_count(resolution_h)
     days = len(schedule.days)
-    concentration = np.zeros((samples, 1))
-    per_day = np.zeros((days, 2, 1))
+    concentration = np.zeros((samples, subjects.subjects))
+    per_day = np.zeros((days, 2, subjects.subjects))
     run(
-        model_input(model),
+        subjects,
         event_table(schedule, resolution_h, samples),
         resolution_h=resolution_h,
         samples=samples,
@@ -291,10 +294,18 @@ def trace(model: IndividualModel, schedule: DoseSchedule, *, resolution_h: float
         day_trace=per_day,
     )
     return Trace(
-        np.arange(samples, dtype=np.float64) * resolution_h,
-        concentration[:, 0],
-        per_day[:, 0, 0],
-        per_day[:, 1, 0],
+        np.arange(samples, dtype=np.float64) * resolution_h, concentration, per_day[:, 0], per_day[:, 1]
+    )
+
+
+def trace(model: IndividualModel, schedule: DoseSchedule, *, resolution_h: float = 0.1) -> Trace:
+    """The recurrence for one person, every sample kept (for checks against the closed-form engine)."""
+    traced = trace_subjects(model_input(model), schedule, resolution_h=resolution_h)
+    return Trace(
+        traced.times_h,
+        traced.concentration_ng_ml[:, 0],
+        traced.day_cmax_ng_ml[:, 0],
+        traced.day_auc_ng_h_ml[:, 0],
     )
 
 
