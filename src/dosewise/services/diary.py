@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dosewise.domain.errors import DosewiseError, InvalidInput
+from dosewise.domain.patient import Patient
 from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
@@ -19,8 +20,8 @@ from dosewise.domain.triage import TriageResult
 from dosewise.services.advice import triage_symptoms
 from dosewise.services.audit import record
 from dosewise.services.diary_alert import ALERT_WINDOW, Alert, alert_from, standing
-from dosewise.services.plans_service import plan_of
-from dosewise.services.ports import Actor, CheckIn, Clock, Conflict, Store, SymptomEntry, UnitOfWork
+from dosewise.services.plans_service import plan_in_force
+from dosewise.services.ports import Actor, CheckIn, Clock, Conflict, DoseEvent, Store, SymptomEntry
 from dosewise.services.records import to_patient
 from dosewise.services.sharing import Access, authorise
 from dosewise.services.today import current_events, plan_timezone, recorded_times
@@ -89,11 +90,6 @@ def _triage_json(result: TriageResult, severity: str, raised: bool) -> dict[str,
     }
 
 
-def _plan(uow: UnitOfWork, kb: KnowledgeBase, patient_id: int) -> Plan | None:
-    version = uow.plans.latest(patient_id)
-    return plan_of(version, kb) if version else None
-
-
 def record_symptoms(
     *,
     store: Store,
@@ -117,7 +113,7 @@ def record_symptoms(
     now = clock()
     with store.write() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="log")
-        plan = _plan(uow, kb, access.profile.id)
+        _, plan = plan_in_force(uow, kb, access.profile.id)
         tz = ZoneInfo(plan_timezone(plan, access.profile.timezone))
         today = now.astimezone(tz).date()
         events = uow.doses.between(access.profile.id, today - timedelta(days=7), today)
@@ -319,7 +315,7 @@ def _chart(
     tz: ZoneInfo,
     first: date,
     today: date,
-    events: Sequence[Any],
+    events: Sequence[DoseEvent],
     checkins: Sequence[CheckIn],
 ) -> tuple[ChartDay, ...]:
     planned: dict[date, Fraction] = {}
@@ -352,11 +348,11 @@ def _chart(
 def _predicted(
     kb: KnowledgeBase,
     plan: Plan | None,
-    patient: Any,
+    patient: Patient,
     tz: ZoneInfo,
     first: date,
     now: datetime,
-    events: Sequence[Any],
+    events: Sequence[DoseEvent],
 ) -> tuple[tuple[tuple[float, float], ...], str]:
     """Predicted concentration from the doses actually taken (none when the drug has no model)."""
     taken = [
@@ -407,7 +403,7 @@ def diary_view(
     now = clock()
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
-        plan = _plan(uow, kb, access.profile.id)
+        _, plan = plan_in_force(uow, kb, access.profile.id)
         tz = ZoneInfo(plan_timezone(plan, access.profile.timezone))
         today = now.astimezone(tz).date()
         first = today - timedelta(days=days - 1)

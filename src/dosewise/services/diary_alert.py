@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol, TypeVar
 
 from dosewise.domain.triage import LEVELS
 from dosewise.services.ports import SymptomEntry, UnitOfWork
@@ -26,7 +26,20 @@ class Alert:
     entry: SymptomEntry
 
 
-def standing(entries: Sequence[Any]) -> list[Any]:
+class _Correctable(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def supersedes_id(self) -> int | None: ...
+
+
+Entry = TypeVar("Entry", bound=_Correctable)
+
+
+def standing(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries still in force, in their order: neither corrections nor entries a later one supersedes."""
     superseded = {e.supersedes_id for e in entries if e.supersedes_id is not None}
     return [e for e in entries if e.id not in superseded and e.status != "entered_in_error"]
 

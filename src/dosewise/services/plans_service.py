@@ -30,6 +30,7 @@ __all__ = [
     "TaperRequest",
     "TitrationRequest",
     "adjust_plan",
+    "plan_in_force",
     "plan_of",
     "plan_overview",
     "preview_taper",
@@ -55,6 +56,14 @@ def plan_of(version: PlanVersion, kb: KnowledgeBase) -> Plan:
     else:
         _plans.move_to_end(key)
     return plan
+
+
+def plan_in_force(
+    uow: UnitOfWork, kb: KnowledgeBase, patient_id: int
+) -> tuple[PlanVersion | None, Plan | None]:
+    """The patient's latest plan version and its plan (both None before the first plan)."""
+    version = uow.plans.latest(patient_id)
+    return version, (plan_of(version, kb) if version else None)
 
 
 @dataclass(frozen=True)

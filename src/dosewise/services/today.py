@@ -19,9 +19,9 @@ from dosewise.domain.regimen import Administration, Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.services.advice import advise_missed, parse_moment
 from dosewise.services.audit import record
-from dosewise.services.diary_alert import Alert, alert_from
-from dosewise.services.plans_service import plan_of
-from dosewise.services.ports import Actor, Clock, Conflict, DoseEvent, PlanVersion, Store, UnitOfWork
+from dosewise.services.diary_alert import Alert, alert_from, standing
+from dosewise.services.plans_service import plan_in_force
+from dosewise.services.ports import Actor, Clock, Conflict, DoseEvent, PlanVersion, Store
 from dosewise.services.sharing import Access, authorise
 from dosewise.services.today_stock import StockForecast, forecast_stock, take_cached
 
@@ -88,13 +88,7 @@ class LogResult:
 
 def current_events(events: Sequence[DoseEvent]) -> dict[tuple[date, int], DoseEvent]:
     """The entry that stands for each slot: the newest one that nothing supersedes and is not an error."""
-    superseded = {e.supersedes_id for e in events if e.supersedes_id is not None}
-    standing: dict[tuple[date, int], DoseEvent] = {}
-    for event in events:
-        if event.id in superseded or event.status == "entered_in_error":
-            continue
-        standing[(event.slot_date, event.slot_index)] = event
-    return standing
+    return {(event.slot_date, event.slot_index): event for event in standing(events)}
 
 
 def _take(
@@ -163,16 +157,11 @@ def plan_timezone(plan: Plan | None, fallback: str) -> str:
     return plan.timezone if plan is not None else fallback
 
 
-def _load(uow: UnitOfWork, kb: KnowledgeBase, patient_id: int) -> tuple[PlanVersion | None, Plan | None]:
-    version = uow.plans.latest(patient_id)
-    return version, (plan_of(version, kb) if version else None)
-
-
 def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, public_id: str) -> TodayView:
     now_utc = clock()
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
-        version, plan = _load(uow, kb, access.profile.id)
+        version, plan = plan_in_force(uow, kb, access.profile.id)
         zone_name = plan_timezone(plan, access.profile.timezone)
         tz = ZoneInfo(zone_name)
         now = now_utc.astimezone(tz)
@@ -282,7 +271,7 @@ def log_dose(
             if (repeat.slot_date, repeat.slot_index) != (slot_date, slot_index):
                 raise Conflict("this idempotency key was already used for another dose")
             return LogResult(repeat, created=False)
-        version, plan = _load(uow, kb, access.profile.id)
+        version, plan = plan_in_force(uow, kb, access.profile.id)
         if plan is None or version is None:
             raise InvalidInput("there is no plan, so there is no dose to record")
         tz = ZoneInfo(plan.timezone)
@@ -425,13 +414,13 @@ def dose_history(
     clock: Clock,
     actor: Actor,
     public_id: str,
+    kb: KnowledgeBase,
     days: int = 14,
-    kb: KnowledgeBase | None = None,
 ) -> tuple[Access, tuple[HistoryEntry, ...]]:
     """Every entry, including corrected ones (shown struck through), newest slot first."""
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
-        _, plan = _load(uow, kb, access.profile.id) if kb is not None else (None, None)
+        _, plan = plan_in_force(uow, kb, access.profile.id)
         today = clock().astimezone(ZoneInfo(plan_timezone(plan, access.profile.timezone))).date()
         events = uow.doses.between(access.profile.id, today - timedelta(days=days), today + timedelta(days=1))
     superseded = {e.supersedes_id for e in events if e.supersedes_id is not None}
