@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from dosewise.domain.pk import IndividualModel, ParameterSet
+from dosewise.domain.pk import IndividualModel, ParameterSet, individualise
 from dosewise.domain.quantity import mg
 from dosewise.domain.regimen import Plan, Step, default_times
 from dosewise.domain.rules import KnowledgeBase
@@ -53,6 +54,24 @@ def label_titration() -> Plan:
 def paris() -> ZoneInfo:
     """A zone with daylight saving (spring forward on 2026-03-29)."""
     return ZoneInfo("Europe/Paris")
+
+
+def _drawn_subject(
+    parameter_set: ParameterSet, ka: float, cl: float, v: float, crcl: float
+) -> IndividualModel:
+    """A population subject's one-compartment model (its own ka, CL/F, V/F) for the closed-form engine:
+    k = CL/V, and the unit-dose coefficients +-ka / (V (ka - k))."""
+    k = cl / v
+    a = ka / (v * (ka - k))
+    return replace(
+        individualise(parameter_set, crcl_ml_min=crcl),
+        ka_per_h=ka,
+        cl_l_per_h=cl,
+        v_l=v,
+        rates=(k, ka),
+        coefficients=(a, -a),
+        micro={"k_per_h": k},
+    )
 
 
 def _rhs(model: IndividualModel) -> tuple[Callable[[float, np.ndarray], list[float]], int]:
@@ -98,6 +117,12 @@ def ode_concentrations(
             state[0] += amounts_mg[index]
         previous = end
     return out
+
+
+@pytest.fixture(scope="session")
+def drawn_subject() -> Callable[[ParameterSet, float, float, float, float], IndividualModel]:
+    """A drawn population subject as a model for the closed-form engine, as a callable."""
+    return _drawn_subject
 
 
 @pytest.fixture(scope="session")

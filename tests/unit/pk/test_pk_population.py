@@ -7,7 +7,7 @@ from datetime import UTC
 import numpy as np
 import pytest
 
-from dosewise.domain.pk import SimulationRefused, Superposition, individualise, schedule_from_plan
+from dosewise.domain.pk import SimulationRefused, Superposition, schedule_from_plan
 from dosewise.domain.pk.population import (
     LogBins,
     PopulationSpec,
@@ -72,7 +72,7 @@ def test_memory_does_not_grow_with_subjects(spec) -> None:
     assert simulate_blocks(small, [0]).concentration.shape == simulate_blocks(spec, [0]).concentration.shape
 
 
-def test_percentiles_and_threshold_counts_match_an_exact_per_subject_simulation(spec) -> None:
+def test_percentiles_and_threshold_counts_match_an_exact_per_subject_simulation(spec, drawn_subject) -> None:
     """Each subject re-simulated exactly: fraction above is identical and percentiles are within one bin."""
     summary = simulate_blocks(spec, range(spec.blocks))
     grid = spec.times_h()
@@ -80,19 +80,8 @@ def test_percentiles_and_threshold_counts_match_an_exact_per_subject_simulation(
     for block in range(spec.blocks):
         ka, cl, v, crcl = _draw(spec, block)
         for index in range(len(ka)):
-            model = individualise(spec.parameter_set, crcl_ml_min=float(crcl[index]))
-            model = type(model)(
-                model.parameter_set,
-                model.crcl_ml_min,
-                model.renal_factor,
-                float(ka[index]),
-                float(cl[index]),
-                float(v[index]),
-                (float(cl[index] / v[index]), float(ka[index])),
-                (
-                    ka[index] / (v[index] * (ka[index] - cl[index] / v[index])),
-                    -ka[index] / (v[index] * (ka[index] - cl[index] / v[index])),
-                ),
+            model = drawn_subject(
+                spec.parameter_set, float(ka[index]), float(cl[index]), float(v[index]), float(crcl[index])
             )
             system = Superposition(model, spec.schedule.times_h, spec.schedule.amounts_mg)
             curves.append(system.concentration(grid))

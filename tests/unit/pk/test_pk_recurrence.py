@@ -247,7 +247,7 @@ def test_population_counts_equal_histograms_of_each_traced_subject(spec) -> None
     assert fused.concentration.sum() == 300 * len(spec.percentile_times_h())
 
 
-def test_population_subjects_agree_with_their_closed_form_curves(spec) -> None:
+def test_population_subjects_agree_with_their_closed_form_curves(spec, drawn_subject) -> None:
     """Each drawn subject's traced curve matches the superposition engine for that subject to 1e-9."""
     ka, cl, v, crcl = _draw(spec, 1)
     traced = trace_subjects(one_compartment_input(ka, cl, v), spec.schedule, resolution_h=spec.resolution_h)
@@ -255,13 +255,9 @@ def test_population_subjects_agree_with_their_closed_form_curves(spec) -> None:
     grid = spec.times_h()
     assert np.array_equal(traced.times_h, grid)
     for index in range(0, len(ka), 9):
-        typical = individualise(spec.parameter_set, crcl_ml_min=float(crcl[index]))
-        k = cl[index] / v[index]
-        a = ka[index] / (v[index] * (ka[index] - k))
-        model = IndividualModel(
-            typical.parameter_set, float(crcl[index]), typical.renal_factor, float(ka[index]),
-            float(cl[index]), float(v[index]), (float(k), float(ka[index])), (float(a), float(-a)),
-        )  # fmt: skip
+        model = drawn_subject(
+            spec.parameter_set, float(ka[index]), float(cl[index]), float(v[index]), float(crcl[index])
+        )
         engine = Superposition(model, spec.schedule.times_h, spec.schedule.amounts_mg).concentration(grid)
         assert np.all(np.abs(curves[:, index] - engine) <= RTOL * engine + ATOL_NG_ML)
 
