@@ -155,6 +155,30 @@ def test_a_taken_time_the_clocks_repeat_is_refused_rather_than_guessed(
     assert given.event.taken_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
 
 
+def test_a_change_and_its_audit_entry_carry_the_same_instant(store: FakeStore, kb: Any) -> None:
+    """A clock that ticks on every read still gives a plan version and a grant one time each, shared
+    with the audit entry that records them."""
+    owner = _person(store, "owner")
+    pid = _own_record(store, owner)
+    ticks = iter(NOW + timedelta(seconds=n) for n in range(100))
+    ticking = lambda: next(ticks)  # noqa: E731
+    version = plans_service.start_titration(
+        store=store,
+        kb=kb,
+        clock=ticking,
+        actor=owner,
+        public_id=pid,
+        request=plans_service.TitrationRequest(start="2026-11-10"),
+        reason="r",
+        prescriber="Dr",
+    )
+    grant = sharing.grant_access(
+        store=store, clock=ticking, actor=owner, public_id=pid, email="carer@example.org", access="caregiver"
+    )
+    audit = {e.action: e.at for e in store.data.audit.rows.values()}
+    assert (audit["plan.titration"], audit["access.grant"]) == (version.created_at, grant.granted_at)
+
+
 def _titration(start: date = date(2026, 11, 1)) -> Plan:
     steps = []
     day = start

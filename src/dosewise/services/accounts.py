@@ -105,12 +105,11 @@ def register(
         raise InvalidInput("the password cannot be your e-mail address")
     validate_timezone(timezone)
     password_hash = hasher.hash(password)
+    now = clock()
     with store.write() as uow:
         if uow.users.by_email(address) is not None:
             raise Conflict("an account with this e-mail already exists", hint="sign in instead")
-        user = uow.users.add(
-            email=address, display_name=name, role=role, password_hash=password_hash, at=clock()
-        )
+        user = uow.users.add(email=address, display_name=name, role=role, password_hash=password_hash, at=now)
         actor = _actor(user)
         patient_id = None
         if role == "patient":
@@ -119,12 +118,12 @@ def register(
                 user_id=user.id,
                 display_name=name,
                 timezone=timezone,
-                at=clock(),
+                at=now,
             )
             patient_id = profile.id
         record(
             uow,
-            at=clock(),
+            at=now,
             actor=actor,
             patient_id=patient_id,
             action="account.register",

@@ -9,7 +9,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -206,7 +206,7 @@ def _save(
     uow: UnitOfWork,
     *,
     kb: KnowledgeBase,
-    clock: Clock,
+    now: datetime,
     actor: Actor,
     access: Access,
     timeline: Plan,
@@ -231,7 +231,7 @@ def _save(
             reason=reason,
             created_by=actor.user_id,
             created_by_name=actor.display_name,
-            created_at=clock(),
+            created_at=now,
             effective_from=effective_from,
             prescriber=prescriber if prescriber is not None else (latest.prescriber if latest else None),
             resume_document=resume_document,
@@ -240,7 +240,7 @@ def _save(
     )
     record(
         uow,
-        at=clock(),
+        at=now,
         actor=actor,
         patient_id=access.profile.id,
         action=f"plan.{action}",
@@ -277,7 +277,8 @@ def start_titration(
         access = authorise(uow, actor=actor, public_id=public_id, permission="manage_plans")
         uow.patients.lock(access.profile.id)
         who = _prescriber(access, actor, prescriber)
-        today = local_today(access.profile, clock())
+        now = clock()
+        today = local_today(access.profile, now)
         plan = _titration(kb, access, actor, request, today)
         latest = uow.plans.latest(access.profile.id)
         past: list[Step] = []
@@ -289,7 +290,7 @@ def start_titration(
         version = _save(
             uow,
             kb=kb,
-            clock=clock,
+            now=now,
             actor=actor,
             access=access,
             timeline=timeline,
@@ -368,13 +369,14 @@ def start_taper(
         if latest is None:
             raise InvalidInput("there is no plan to taper")
         current = plan_of(latest, kb)
-        taper = _taper_plan(kb, access, actor, current, request, local_today(access.profile, clock()))
+        now = clock()
+        taper = _taper_plan(kb, access, actor, current, request, local_today(access.profile, now))
         past, _ = plans_adjust.split(current, taper.start)
         timeline = plans_adjust.join(current, past, taper)
         version = _save(
             uow,
             kb=kb,
-            clock=clock,
+            now=now,
             actor=actor,
             access=access,
             timeline=timeline,
@@ -413,7 +415,8 @@ def adjust_plan(
         latest = uow.plans.latest(access.profile.id)
         if latest is None:
             raise InvalidInput("there is no plan to change")
-        day = local_today(access.profile, clock())
+        now = clock()
+        day = local_today(access.profile, now)
         current = plan_of(latest, kb)
         paused = latest.status == "paused"
         extra: dict[str, Any] = {}
@@ -436,7 +439,7 @@ def adjust_plan(
         version = _save(
             uow,
             kb=kb,
-            clock=clock,
+            now=now,
             actor=actor,
             access=access,
             timeline=timeline,

@@ -123,6 +123,7 @@ def grant_access(
         raise InvalidInput(f"'{email}' is not an e-mail address")
     if access not in ("caregiver", "clinician"):
         raise InvalidInput("access is 'caregiver' or 'clinician'")
+    now = clock()
     with store.write() as uow:
         target = authorise(uow, actor=actor, public_id=public_id, permission="manage_access")
         if address == actor.email:
@@ -131,7 +132,7 @@ def grant_access(
         if existing is not None:
             if existing.access == access:
                 return existing
-            uow.grants.revoke(existing.id, at=clock(), by=actor.user_id)
+            uow.grants.revoke(existing.id, at=now, by=actor.user_id)
         grantee = uow.users.by_email(address)
         if access == "clinician" and grantee is not None and grantee.role != "clinician":
             raise InvalidInput(
@@ -142,12 +143,12 @@ def grant_access(
             patient_id=target.profile.id,
             grantee_email=address,
             access=access,  # type: ignore[arg-type]
-            at=clock(),
+            at=now,
             by=actor.user_id,
         )
         record(
             uow,
-            at=clock(),
+            at=now,
             actor=actor,
             patient_id=target.profile.id,
             action="access.grant",
@@ -159,15 +160,16 @@ def grant_access(
 
 
 def revoke_access(*, store: Store, clock: Clock, actor: Actor, public_id: str, grant_id: int) -> None:
+    now = clock()
     with store.write() as uow:
         target = authorise(uow, actor=actor, public_id=public_id, permission="manage_access")
         grant = next((g for g in uow.grants.for_patient(target.profile.id) if g.id == grant_id), None)
         if grant is None:
             raise AccessDenied("no such access grant")
-        uow.grants.revoke(grant_id, at=clock(), by=actor.user_id)
+        uow.grants.revoke(grant_id, at=now, by=actor.user_id)
         record(
             uow,
-            at=clock(),
+            at=now,
             actor=actor,
             patient_id=target.profile.id,
             action="access.revoke",
