@@ -44,6 +44,7 @@ def test_a_person_plot_as_svg_holds_the_band_the_steps_and_the_curve(result, tmp
     assert "therapeutic band 80-400 ng/mL" in text
     assert "5 mg x3" in text
     assert "10 mg x3" in text
+    assert "plasma concentration (ng/mL)" in text
 
 
 def test_a_population_band_plot_renders_to_bytes() -> None:

@@ -74,7 +74,7 @@ def _decorate(
     axes.set_xlim(0, x_max)
     axes.set_ylim(bottom=0)
     axes.set_xlabel("hours from the start of the first day")
-    axes.set_ylabel("baclofen plasma concentration (ng/mL)")
+    axes.set_ylabel("plasma concentration (ng/mL)")
     axes.set_title(title, fontsize=10)
     axes.grid(alpha=0.25)
     axes.legend(loc="best", fontsize=8)
