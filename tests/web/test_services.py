@@ -3,6 +3,7 @@ database or a web request."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -177,6 +178,32 @@ def test_a_change_and_its_audit_entry_carry_the_same_instant(store: FakeStore, k
     )
     audit = {e.action: e.at for e in store.data.audit.rows.values()}
     assert (audit["plan.titration"], audit["access.grant"]) == (version.created_at, grant.granted_at)
+
+
+@pytest.mark.parametrize(("window_hours", "listed"), [(48, 5), (24, 2)])
+def test_unrecorded_doses_are_listed_as_far_back_as_the_missed_dose_rule_looks(
+    store: FakeStore, kb: Any, window_hours: int, listed: int
+) -> None:
+    """Earlier unrecorded doses follow the drug's missed-dose window (48 h: five slots; 24 h: two)."""
+    rules = kb.drug("baclofen")
+    assert rules.missed_dose is not None
+    rule = replace(rules.missed_dose, recent_window_hours=window_hours)
+    kb = replace(kb, drugs={**kb.drugs, "baclofen": replace(rules, missed_dose=rule)})
+    owner = _person(store, "owner")
+    pid = _own_record(store, owner)
+    plans_service.start_titration(
+        store=store,
+        kb=kb,
+        clock=_clock,
+        actor=owner,
+        public_id=pid,
+        request=plans_service.TitrationRequest(start="2026-11-08"),
+        reason="r",
+        prescriber="Dr",
+    )
+    view = today.today_view(store=store, kb=kb, clock=_clock, actor=owner, public_id=pid)
+    assert len(view.earlier) == listed
+    assert all(NOW - slot.administration.at <= timedelta(hours=window_hours) for slot in view.earlier)
 
 
 def _titration(start: date = date(2026, 11, 1)) -> Plan:

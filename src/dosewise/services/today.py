@@ -39,8 +39,12 @@ __all__ = [
 ]
 
 SlotStatus = Literal["taken", "skipped", "due", "upcoming", "missed"]
-_EARLIER_DAYS = 2  # unrecorded slots shown from the two days before today (the 48 h the advice looks at)
-_ADVICE_DAYS = 3  # the advice looks back 48 h; three calendar days cover it in any time zone
+# Unrecorded doses are listed as far back as the drug's missed-dose rule judges them (recent_window_hours);
+# this is for a drug without one. dosewise policy, not a clinical number.
+_LOOK_BACK_WITHOUT_RULE = timedelta(hours=48)
+# dosewise policy: a dose may be recorded up to 12 h before its planned time, and a clock time more than
+# 12 h before the slot ("00:30" for a 20:00 dose) means the night after.
+_EARLY_LIMIT = timedelta(hours=12)
 _LATE_LIMIT = timedelta(hours=36)  # "took it at another time" reaches back at most this far from the slot
 # "Taken" without a time means "just now"; hours after the planned time that guess would misplace the dose.
 _NOW_ONLY_WITHIN = timedelta(hours=4)
@@ -112,13 +116,13 @@ def _slots(
     first: date,
     end: date,
     now: datetime,
-    standing: dict[tuple[date, int], DoseEvent],
+    recorded: dict[tuple[date, int], DoseEvent],
 ) -> list[DoseSlot]:
     planned = list(administrations(plan, tz, start=first, end=end))
     due_index = max((i for i, a in enumerate(planned) if a.at <= now), default=None)
     slots = []
     for index, administration in enumerate(planned):
-        event = standing.get((administration.slot_date, administration.slot_index))
+        event = recorded.get((administration.slot_date, administration.slot_index))
         status: SlotStatus
         if event is not None:
             status = "taken" if event.status == "taken" else "skipped"
@@ -135,11 +139,11 @@ def _slots(
 
 def recorded_times(events: Sequence[DoseEvent], now: datetime) -> tuple[list[datetime], list[datetime]]:
     """When standing doses were taken, and the planned times of standing skips (for advice and triage)."""
-    standing = current_events(events).values()
+    entries = current_events(events).values()
     taken = [
-        e.taken_at for e in standing if e.status == "taken" and e.taken_at is not None and e.taken_at <= now
+        e.taken_at for e in entries if e.status == "taken" and e.taken_at is not None and e.taken_at <= now
     ]
-    skipped = [e.scheduled_at for e in standing if e.status == "skipped"]
+    skipped = [e.scheduled_at for e in entries if e.status == "skipped"]
     return taken, skipped
 
 
@@ -157,6 +161,12 @@ def plan_timezone(plan: Plan | None, fallback: str) -> str:
     return plan.timezone if plan is not None else fallback
 
 
+def _look_back(kb: KnowledgeBase, plan: Plan) -> timedelta:
+    """How far back unrecorded doses are listed: the span the missed-dose advice judges."""
+    rule = kb.drug(plan.drug).missed_dose
+    return timedelta(hours=rule.recent_window_hours) if rule is not None else _LOOK_BACK_WITHOUT_RULE
+
+
 def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, public_id: str) -> TodayView:
     now_utc = clock()
     with store.read() as uow:
@@ -166,22 +176,22 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
         tz = ZoneInfo(zone_name)
         now = now_utc.astimezone(tz)
         today = now.date()
-        events = uow.doses.between(access.profile.id, today - timedelta(days=_ADVICE_DAYS), today)
+        look_back = _look_back(kb, plan) if plan else timedelta(0)
+        # Whole calendar days that hold every slot in the look-back, plus one for any time zone.
+        first = today - timedelta(days=-(-look_back // timedelta(days=1)))
+        events = uow.doses.between(access.profile.id, first - timedelta(days=1), today)
         counts = uow.stock.latest(access.profile.id) if plan else ()
         alert = alert_from(uow, access.profile.id, now_utc)
     if plan is None:
         return TodayView(access, today, now, zone_name, None, None, "", (), (), None, (), "", alert)
-    standing = current_events(events)
-    window = _slots(
-        kb, plan, tz, today - timedelta(days=_EARLIER_DAYS), today + timedelta(days=1), now, standing
-    )
+    window = _slots(kb, plan, tz, first, today + timedelta(days=1), now, current_events(events))
     slots = tuple(s for s in window if s.administration.slot_date == today)
     earlier = tuple(
         s
         for s in window
         if s.administration.slot_date < today
         and s.status in ("missed", "due")
-        and now - s.administration.at <= timedelta(hours=48)
+        and now - s.administration.at <= look_back
     )
     advice = _advice(kb, plan, now_utc, events)
     stock = forecast_stock(
@@ -224,7 +234,7 @@ def _taken_at(text: str, slot: Administration, tz: ZoneInfo, now: datetime) -> d
         except ValueError as exc:
             raise InvalidInput(f"'{text}' is not a time such as 07:30") from exc
         day = slot.slot_date
-        if datetime.combine(day, clock, tzinfo=tz) < slot.at - timedelta(hours=12):
+        if datetime.combine(day, clock, tzinfo=tz) < slot.at - _EARLY_LIMIT:
             day += timedelta(days=1)  # "00:30" for a 20:00 slot is the night after
         moment, _ = parse_moment(datetime.combine(day, clock).isoformat(), tz, "the time taken")
     if moment > now:
@@ -298,18 +308,16 @@ def log_dose(
                 f"say when this dose was taken: it was planned for {slot.at.strftime('%a %d %b %H:%M')}",
                 hint="use 'took it at another time' with the time, or 'taken at the planned time'",
             )
-        if slot.at - now > timedelta(hours=12) or (
-            status == "taken" and slot.at - when > timedelta(hours=12)
-        ):
+        if slot.at - now > _EARLY_LIMIT or (status == "taken" and slot.at - when > _EARLY_LIMIT):
             raise InvalidInput("that dose is not due yet")
-        standing = current_events(uow.doses.between(access.profile.id, slot_date, slot_date)).get(
+        recorded = current_events(uow.doses.between(access.profile.id, slot_date, slot_date)).get(
             (slot_date, slot_index)
         )
-        if standing is not None:
-            if standing.status == status:
-                return LogResult(standing, created=False)
+        if recorded is not None:
+            if recorded.status == status:
+                return LogResult(recorded, created=False)
             raise Conflict(
-                f"this dose is already recorded as {standing.status} by {standing.recorded_by_name}",
+                f"this dose is already recorded as {recorded.status} by {recorded.recorded_by_name}",
                 hint="mark that entry as entered in error first, then record the right one",
             )
         event = uow.doses.add(
