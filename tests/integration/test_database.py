@@ -50,6 +50,29 @@ def _patient(store: SqlStore, email: str = "p@example.org") -> tuple[Any, str]:
     return actor, profile.public_id
 
 
+def _on_titration(store: SqlStore, kb: Any) -> tuple[Any, str]:
+    """A patient in London on the label titration from 10 November."""
+    actor, public_id = _patient(store)
+    records.update_profile(
+        store=store,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        changes=records.ProfileChanges(timezone="Europe/London"),
+    )
+    plans_service.start_titration(
+        store=store,
+        kb=kb,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        request=plans_service.TitrationRequest(start="2026-11-10"),
+        reason="r",
+        prescriber="Dr",
+    )
+    return actor, public_id
+
+
 def test_migrations_create_every_table_and_run_twice_harmlessly(engine: Engine) -> None:
     """After migrating (twice), the database has exactly the tables the records declare."""
     migrate(engine)
@@ -69,24 +92,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
 @pytest.fixture
 def full_record(store: SqlStore, kb: Any) -> SqlStore:
     """A record with a row in every history table: plan, dose, stock count, symptom, check-in, audit."""
-    actor, public_id = _patient(store)
-    records.update_profile(
-        store=store,
-        clock=lambda: NOW,
-        actor=actor,
-        public_id=public_id,
-        changes=records.ProfileChanges(timezone="Europe/London"),
-    )
-    plans_service.start_titration(
-        store=store,
-        kb=kb,
-        clock=lambda: NOW,
-        actor=actor,
-        public_id=public_id,
-        request=plans_service.TitrationRequest(start="2026-11-10"),
-        reason="r",
-        prescriber="Dr",
-    )
+    actor, public_id = _on_titration(store, kb)
     today.log_dose(
         store=store,
         kb=kb,
@@ -262,24 +268,7 @@ def test_sessions_expire_and_are_cleaned_up(store: SqlStore) -> None:
 
 def test_concurrent_writers_record_one_dose_for_one_slot(store: SqlStore, kb: Any) -> None:
     """Eight threads logging the same dose with different keys store exactly one entry."""
-    actor, public_id = _patient(store)
-    records.update_profile(
-        store=store,
-        clock=lambda: NOW,
-        actor=actor,
-        public_id=public_id,
-        changes=records.ProfileChanges(timezone="Europe/London"),
-    )
-    plans_service.start_titration(
-        store=store,
-        kb=kb,
-        clock=lambda: NOW,
-        actor=actor,
-        public_id=public_id,
-        request=plans_service.TitrationRequest(start="2026-11-10"),
-        reason="test",
-        prescriber="Dr Who",
-    )
+    actor, public_id = _on_titration(store, kb)
     errors: list[BaseException] = []
     barrier = threading.Barrier(8)
 
