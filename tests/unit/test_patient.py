@@ -133,8 +133,7 @@ def test_the_edges_of_the_plausible_creatinine_range_are_accepted(value: str, un
 def test_creatinine_just_outside_the_plausible_range_is_refused(value: str, unit: str) -> None:
     """Values just outside 0.1-20 mg/dL, in either unit, are refused rather than used."""
     with pytest.raises(InvalidInput):
-        creatinine = SerumCreatinine(Fraction(value), unit)  # type: ignore[arg-type]
-    assert Fraction("0.1") <= creatinine.mg_dl <= 20
+        SerumCreatinine(Fraction(value), unit)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
