@@ -50,3 +50,13 @@ def test_a_corrupt_cache_file_is_ignored(data_copy: Path, tmp_path: Path) -> Non
         path.write_bytes(b"not a pickle")
     load_knowledge_base.cache_clear()
     assert load_knowledge_base(DEFAULT_VERSION, data_copy, cache) == kb
+
+
+def test_a_liquid_without_its_measuring_increment_is_refused_at_load(data_copy: Path) -> None:
+    """A liquid product must say what volume step it is measured in; none is assumed."""
+    drug_file = data_copy / DEFAULT_VERSION / "baclofen.toml"
+    text = drug_file.read_text()
+    drug_file.write_text(text.replace('measure_increment = "0.5 mL"\n', "", 1))
+    load_knowledge_base.cache_clear()
+    with pytest.raises(KnowledgeError, match="measure_increment"):
+        load_knowledge_base(DEFAULT_VERSION, data_copy)

@@ -322,7 +322,8 @@ def check_patient(ctx: CheckContext) -> list[Finding]:
         renal is not None
         and threshold is not None
         and renal.encephalopathy_provenance is not None
-        and (kidney.dialysis or (value is not None and value < 60))
+        and renal.encephalopathy_egfr_below is not None
+        and (kidney.dialysis or (value is not None and value < renal.encephalopathy_egfr_below))
         and ctx.plan.steps[0].daily >= threshold
     ):
         out.append(

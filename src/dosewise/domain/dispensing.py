@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product as cartesian
 
-from dosewise.domain.errors import UnmakeableDose
+from dosewise.domain.errors import KnowledgeError, UnmakeableDose
 from dosewise.domain.quantity import Quantity, Unit, format_amount, times_per_day_words
 from dosewise.domain.regimen import Administration
 from dosewise.domain.rules import DrugRules, Product, Scored
@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 _HALF = Fraction(1, 2)
-_MAX_PIECES = 8  # more than eight pieces for one dose is never a sensible instruction
+# dosewise policy, not clinical data: more than eight pieces for one dose is never a sensible instruction.
+_MAX_PIECES = 8
 
 
 @dataclass(frozen=True)
@@ -152,10 +153,17 @@ def _liquid_part(dose: Quantity, liquid: Product) -> TakePart | None:
     if dose.unit.is_mass != liquid.concentration.mass.unit.is_mass:
         return None
     volume = liquid.concentration.volume_for(dose)
-    increment = liquid.measure_increment or Quantity(Fraction(1, 10), Unit.ML)
+    increment = _increment(liquid)
     if volume.amount <= 0 or (volume.amount / increment.amount).denominator != 1:
         return None
     return TakePart(liquid, volume=volume)
+
+
+def _increment(liquid: Product) -> Quantity:
+    """The volume step a liquid is measured in; the knowledge base requires one for every liquid."""
+    if liquid.measure_increment is None:
+        raise KnowledgeError(f"{liquid.label} has no measuring increment")
+    return liquid.measure_increment
 
 
 def _score(parts: tuple[TakePart, ...]) -> tuple[int, int, int]:
@@ -224,7 +232,7 @@ def makeable_grid(
         if p.strength is not None:
             unit_amounts.append(p.strength.amount * (_HALF if _halvable(p, confirmed) else 1))
         elif p.concentration is not None:
-            increment = p.measure_increment or Quantity(Fraction(1, 10), Unit.ML)
+            increment = _increment(p)
             unit_amounts.append(p.concentration.dose_in(increment).amount)
     if not unit_amounts:
         raise UnmakeableDose(f"no products chosen for {rules.name}")

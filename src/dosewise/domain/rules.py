@@ -184,6 +184,7 @@ class RenalRules:
     dialysis: DialysisRule | None = None
     egfr_rules: tuple[EgfrRule, ...] = ()
     encephalopathy_start_threshold: Quantity | None = None
+    encephalopathy_egfr_below: Fraction | None = None
     encephalopathy_text: str = ""
     encephalopathy_provenance: Provenance | None = None
 

@@ -88,6 +88,10 @@ class _Builder:
     def product(self, entry: schema.ProductEntry) -> Product:
         if (entry.strength is None) == (entry.concentration is None):
             raise KnowledgeError(f"product {entry.id}: give exactly one of strength or concentration")
+        if entry.concentration is not None and entry.measure_increment is None:
+            raise KnowledgeError(
+                f"product {entry.id}: a liquid needs the measure_increment it is measured in"
+            )
         return Product(
             id=entry.id,
             form=entry.form,
@@ -146,6 +150,7 @@ class _Builder:
             dialysis=dialysis,
             egfr_rules=egfr_rules,
             encephalopathy_start_threshold=parse_quantity(enc.start_daily_threshold) if enc else None,
+            encephalopathy_egfr_below=parse_quantity(enc.egfr_below).amount if enc else None,
             encephalopathy_text=enc.clinician_text if enc else "",
             encephalopathy_provenance=self.provenance(enc, "encephalopathy") if enc else None,
         )

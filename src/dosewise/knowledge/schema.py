@@ -176,6 +176,7 @@ class DialysisEntry(Sourced):
 class EncephalopathyEntry(Sourced):
     clinician_text: str
     start_daily_threshold: Mass
+    egfr_below: EgfrText
 
 
 class RenalSection(Sourced):
