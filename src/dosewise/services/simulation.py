@@ -171,8 +171,8 @@ def _person(
 
 
 def _plan_zone(plan: Plan, patient: Patient | None) -> tzinfo:
-    """The patient's zone when one is set (a plan made from --dose is in UTC), else the plan's."""
-    return zone(patient.timezone if patient and patient.timezone != "UTC" else plan.timezone)
+    """The plan's zone, as for missed doses and Today (plans made from --dose carry the patient's zone)."""
+    return zone(plan.timezone)
 
 
 def simulate_plan(
@@ -224,23 +224,33 @@ def simulate_history(
     )
 
 
-def single_dose_plan(*, kb: KnowledgeBase, drug: str, dose: Quantity, day: date, hours: int = 48) -> Plan:
+def single_dose_plan(
+    *, kb: KnowledgeBase, drug: str, dose: Quantity, day: date, hours: int = 48, timezone: str = "UTC"
+) -> Plan:
     """One dose at 08:00 on ``day`` and nothing after, simulated for ``hours`` (whole days)."""
     rules = kb.drug(drug)
     days = max(1, math.ceil(hours / 24))
     step = Step(day, 1, dose, (time(8, 0),))
     rest = Step(step.end, days, Quantity(dose.amount * 0, dose.unit), ())
-    return Plan(rules.id, rules.route, (step, rest) if days > 1 else (step,), kb.version, then="stop")
+    steps = (step, rest) if days > 1 else (step,)
+    return Plan(rules.id, rules.route, steps, kb.version, timezone=timezone, then="stop")
 
 
 def repeated_plan(
-    *, kb: KnowledgeBase, drug: str, dose: Quantity, times_per_day: int, days: int, day: date
+    *,
+    kb: KnowledgeBase,
+    drug: str,
+    dose: Quantity,
+    times_per_day: int,
+    days: int,
+    day: date,
+    timezone: str = "UTC",
 ) -> Plan:
     rules = kb.drug(drug)
     if days < 1:
         raise InvalidInput("--days must be at least 1")
     step = Step(day, days, dose, default_times(times_per_day))
-    return Plan(rules.id, rules.route, (step,), kb.version, then="continue")
+    return Plan(rules.id, rules.route, (step,), kb.version, timezone=timezone, then="continue")
 
 
 def _run_part(spec: PopulationSpec, blocks: range) -> PopulationSummary:

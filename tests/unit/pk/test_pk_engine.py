@@ -192,3 +192,29 @@ def test_a_dose_time_without_a_zone_is_refused() -> None:
 
     with pytest.raises(InvalidInput, match="time zone"):
         DoseEvent(datetime(2026, 1, 5, 8, 0), mg(10))
+
+
+def test_a_plan_is_simulated_in_its_own_zone_whatever_the_patients_zone() -> None:
+    """A New York plan for a London patient doses at 08:00 New York time, as Today and missed doses read it."""
+    from datetime import UTC, date, datetime
+
+    from dosewise.domain.patient import Patient
+    from dosewise.domain.quantity import mg
+    from dosewise.knowledge import load_knowledge_base
+    from dosewise.services import simulation
+
+    kb = load_knowledge_base()
+    plan = simulation.repeated_plan(
+        kb=kb,
+        drug="baclofen",
+        dose=mg(5),
+        times_per_day=1,
+        days=2,
+        day=date(2026, 11, 23),
+        timezone="America/New_York",
+    )
+    run = simulation.simulate_plan(kb=kb, plan=plan, patient=Patient(timezone="Europe/London"))
+    schedule = run.result.schedule
+    # local midnight in New York is 05:00 UTC (in London it would be 00:00 UTC); the dose is 8 h later
+    assert schedule.origin.astimezone(UTC) == datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
+    assert schedule.times_h[0] == 8.0

@@ -93,7 +93,7 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _plan(args: argparse.Namespace, kb: Any) -> Any:
+def _plan(args: argparse.Namespace, kb: Any, timezone: str = "UTC") -> Any:
     from dosewise.domain.quantity import Unit, parse_quantity
     from dosewise.services import simulation
     from dosewise.services.documents import plan_from_document
@@ -110,11 +110,17 @@ def _plan(args: argparse.Namespace, kb: Any) -> Any:
     if args.single:
         if args.times_per_day or args.days:
             raise InvalidInput("--single cannot be combined with --times-per-day or --days")
-        return simulation.single_dose_plan(kb=kb, drug=args.drug, dose=dose, day=day), True
+        return simulation.single_dose_plan(kb=kb, drug=args.drug, dose=dose, day=day, timezone=timezone), True
     if not args.times_per_day or not args.days:
         raise InvalidInput("with --dose, give --single or both --times-per-day N and --days D")
     plan = simulation.repeated_plan(
-        kb=kb, drug=args.drug, dose=dose, times_per_day=args.times_per_day, days=args.days, day=day
+        kb=kb,
+        drug=args.drug,
+        dose=dose,
+        times_per_day=args.times_per_day,
+        days=args.days,
+        day=day,
+        timezone=timezone,
     )
     return plan, False
 
@@ -184,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
             resolution_h=args.resolution,
         )
     else:
-        plan, single = _plan(args, kb)
+        plan, single = _plan(args, kb, patient.timezone if patient else "UTC")
         person = simulation.simulate_plan(
             kb=kb,
             plan=plan,
@@ -211,7 +217,7 @@ def _run_population(args: argparse.Namespace, kb: Any, patient: Any) -> int:
         raise InvalidInput("--population runs on a plan or --dose, not a history")
     if args.population < 1:
         raise InvalidInput("--population needs at least one subject")
-    plan, _ = _plan(args, kb)
+    plan, _ = _plan(args, kb, patient.timezone if patient else "UTC")
     client: Any = None
     cluster: Any = None
     if args.dask:
