@@ -457,3 +457,19 @@ def test_a_plan_without_now_is_refused() -> None:
     p = plan([{"start": "2026-03-01", "days": 30, "dose": "10 mg", **TID}])
     with pytest.raises(InvalidInput, match="needs 'now'"):
         triage_context(kb=KB, plan=p)
+
+
+def test_a_side_effect_the_person_calls_severe_is_never_expected() -> None:
+    """Severe drowsiness is raised from expected to soon by the knowledge base's reported-severity rule."""
+    kb = load_knowledge_base(DEFAULT_VERSION)
+    mild = triage(["drowsy"], TriageContext(), kb, reported_severity="mild")
+    severe = triage(["drowsy"], TriageContext(), kb, reported_severity="severe")
+    assert (mild.level, mild.raised_for_severity) == ("expected", False)
+    assert (severe.level, severe.raised_for_severity) == ("soon", True)
+    assert "dosewise_policy" in severe.source_ids
+
+
+def test_reported_severity_never_lowers_a_level() -> None:
+    """Calling slow breathing 'mild' leaves it an emergency."""
+    kb = load_knowledge_base(DEFAULT_VERSION)
+    assert triage(["slow breathing"], TriageContext(), kb, reported_severity="mild").level == "emergency"

@@ -28,6 +28,7 @@ __all__ = [
     "RenalRules",
     "Scored",
     "Severity",
+    "SeverityFloorRule",
     "SourceRef",
     "SymptomDefinition",
     "TaperRule",
@@ -324,6 +325,16 @@ class TriageContextRule:
 
 
 @dataclass(frozen=True)
+class SeverityFloorRule:
+    """The lowest triage level for a symptom the person reports as severe."""
+
+    severe_at_least: str
+    patient_text: str
+    clinician_text: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     version: str
     status: str
@@ -338,6 +349,7 @@ class KnowledgeBase:
     alternatives: tuple[dict[str, str], ...] = ()
     pk: dict[str, object] = field(default_factory=dict)
     triage_context: TriageContextRule | None = None
+    severity_floor: SeverityFloorRule | None = None
 
     def drug(self, drug_id: str) -> DrugRules:
         key = drug_id.strip().lower()

@@ -102,6 +102,7 @@ class TriageResult:
     kb_version: str
     labels: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    raised_for_severity: bool = False
 
 
 def _normalise(text: str) -> str:
@@ -154,7 +155,12 @@ def _fires(rule: TriageRule, present: set[str], flags: frozenset[str]) -> Matche
 
 
 def triage(
-    symptoms: Sequence[str], context: TriageContext, kb: KnowledgeBase, *, notes: tuple[str, ...] = ()
+    symptoms: Sequence[str],
+    context: TriageContext,
+    kb: KnowledgeBase,
+    *,
+    notes: tuple[str, ...] = (),
+    reported_severity: str | None = None,
 ) -> TriageResult:
     """One level (expected, soon, urgent, emergency), its reason and every rule that matched."""
     texts = [s for s in symptoms if s.strip()]
@@ -183,6 +189,15 @@ def triage(
     source_refs = [src for m in matched for src in m.rule.provenance.sources]
     if fallback and "dosewise_policy" in kb.sources:
         source_refs.append(kb.sources["dosewise_policy"])
+    floor = kb.severity_floor
+    raised = (
+        reported_severity == "severe" and floor is not None and _rank(level) < _rank(floor.severe_at_least)
+    )
+    if raised and floor is not None:
+        level = floor.severe_at_least
+        patient = floor.patient_text
+        clinician = f"{floor.clinician_text} {clinician}"
+        source_refs.extend(floor.provenance.sources)
     unique = {ref.id: ref for ref in source_refs}
     return TriageResult(
         level=level,
@@ -200,6 +215,7 @@ def triage(
         kb_version=kb.version,
         labels={s: labels[s] for s in present},
         notes=notes,
+        raised_for_severity=raised,
     )
 
 

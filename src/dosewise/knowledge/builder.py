@@ -31,6 +31,7 @@ from dosewise.domain.rules import (
     RenalRules,
     Scored,
     Severity,
+    SeverityFloorRule,
     SourceRef,
     SymptomDefinition,
     TaperRule,
@@ -379,6 +380,12 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             for a in alternatives.agents
         ),
         pk=_read_raw(folder, "pk.toml"),
+        severity_floor=SeverityFloorRule(
+            severe_at_least=triage.reported_severity.severe_at_least,
+            patient_text=triage.reported_severity.patient_text,
+            clinician_text=triage.reported_severity.clinician_text,
+            provenance=builder.provenance(triage.reported_severity, "triage reported severity"),
+        ),
         triage_context=TriageContextRule(
             change_window_hours=triage.context.change_window_hours,
             kidney_impaired_below_ml_min=parse_quantity(triage.context.kidney_impaired_below).amount,

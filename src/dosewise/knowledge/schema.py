@@ -413,7 +413,14 @@ class TriageContextEntry(Sourced):
     note: str
 
 
+class ReportedSeverityEntry(Sourced):
+    severe_at_least: Literal["soon", "urgent", "emergency"]
+    patient_text: str
+    clinician_text: str
+
+
 class TriageFile(Strict):
     context: TriageContextEntry
+    reported_severity: ReportedSeverityEntry
     symptoms: list[SymptomEntry] = Field(min_length=1)
     rules: list[TriageRuleEntry] = Field(min_length=1)

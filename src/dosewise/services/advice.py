@@ -235,13 +235,14 @@ def triage_symptoms(
     skipped: Sequence[datetime] = (),
     patient: Patient | None = None,
     pump: bool = False,
+    reported_severity: str | None = None,
 ) -> TriageResult:
     """Triage symptoms with the context computed from the plan, recorded doses and the patient."""
     notes: list[str] = []
     context = triage_context(
         kb=kb, plan=plan, now=now, taken=taken, skipped=skipped, patient=patient, pump=pump, notes=notes
     )
-    return triage(symptoms, context, kb, notes=tuple(notes))
+    return triage(symptoms, context, kb, notes=tuple(notes), reported_severity=reported_severity)
 
 
 def plan_pump_refill(

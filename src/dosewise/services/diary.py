@@ -71,7 +71,7 @@ def current_alert(*, store: Store, clock: Clock, actor: Actor, public_id: str) -
         return alert_from(uow, access.profile.id, clock())
 
 
-def _triage_json(result: TriageResult, severity: str, raised: bool) -> dict[str, Any]:
+def _triage_json(result: TriageResult, severity: str) -> dict[str, Any]:
     return {
         "level": result.level,
         "reason": result.reason,
@@ -86,7 +86,7 @@ def _triage_json(result: TriageResult, severity: str, raised: bool) -> dict[str,
         "kb_version": result.kb_version,
         "notes": list(result.notes),
         "severity": severity,
-        "raised_for_severity": raised,
+        "raised_for_severity": result.raised_for_severity,
     }
 
 
@@ -127,18 +127,10 @@ def record_symptoms(
             taken=taken,
             skipped=skipped,
             patient=patient,
+            reported_severity=severity,
         )
-        level, raised = result.level, False
-        if severity == "severe" and level == "expected":
-            # dosewise policy: a side effect the person calls severe is never "expected"; tell the clinician.
-            level, raised = "soon", True
-        triage = _triage_json(result, severity, raised)
-        if raised:
-            triage["patient_text"] = (
-                "You said this is severe. Tell your clinician today or tomorrow; do not change the dose on your "
-                "own. If it gets worse or you think it is an emergency, call your emergency number."
-            )
-        triage["level"] = level
+        triage = _triage_json(result, severity)
+        level = result.level
         entry = uow.diary.add_symptom(
             SymptomEntry(
                 id=0,
