@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dosewise.domain.errors import InvalidInput
-from dosewise.domain.patient import (
+from dosewise.domain.patient import (, parse_creatinine_unit
     CREATININE_UMOL_PER_MG_DL,
     Patient,
     SerumCreatinine,
@@ -212,3 +212,20 @@ def test_an_implausible_clearance_is_refused(field: str) -> None:
     """A CrCl or eGFR above 250 mL/min is refused as a typing error."""
     with pytest.raises(InvalidInput):
         Patient(**{field: Fraction(300)})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [("mg/dL", "mg/dL"), ("MG/DL", "mg/dL"), ("umol/L", "umol/L"), ("µmol/L", "umol/L"), ("micromol/L", "umol/L")],
+)
+def test_creatinine_units_are_read_one_way_everywhere(text: str, unit: str) -> None:
+    """The patient file and the web profile share one reader of creatinine units."""
+    assert parse_creatinine_unit(text) == unit
+
+
+@pytest.mark.parametrize("text", ["", "mmol/L", "mg"])
+def test_a_missing_or_unknown_creatinine_unit_is_refused(text: str) -> None:
+    """No unit, or another unit, is refused with a hint that the unit decides the value."""
+    with pytest.raises(InvalidInput) as caught:
+        parse_creatinine_unit(text)
+    assert caught.value.hint is not None

@@ -16,6 +16,7 @@ __all__ = [
     "Patient",
     "SerumCreatinine",
     "kidney_function",
+    "parse_creatinine_unit",
 ]
 
 # 1 mg/dL creatinine = 88.4 micromol/L (molar mass 113.12 g/mol); source id creatinine_si_conversion.
@@ -27,6 +28,23 @@ CREATININE_MG_DL_RANGE = (Fraction("0.1"), Fraction(20))
 AGE_RANGE_YEARS = (0, 120)
 WEIGHT_RANGE_KG = (Fraction(1), Fraction(400))
 CLEARANCE_RANGE_ML_MIN = (Fraction(0), Fraction(250))
+
+
+CreatinineUnit = Literal["mg/dL", "umol/L"]
+_CREATININE_UNITS: dict[str, CreatinineUnit] = {"mg/dl": "mg/dL", "umol/l": "umol/L", "micromol/l": "umol/L"}
+
+
+def parse_creatinine_unit(text: str) -> CreatinineUnit:
+    """ "mg/dL", "umol/L", "µmol/L" or "micromol/L"; anything else (or nothing) is refused, never guessed."""
+    key = text.strip().replace("µ", "u").replace("μ", "u").lower()
+    if key not in _CREATININE_UNITS:
+        raise InvalidInput(
+            f"creatinine unit '{text}' is not mg/dL or umol/L"
+            if text.strip()
+            else "a creatinine result needs its unit",
+            hint="1.2 mg/dL and 106 umol/L are the same value: the unit decides",
+        )
+    return _CREATININE_UNITS[key]
 
 
 @dataclass(frozen=True)

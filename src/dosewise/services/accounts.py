@@ -12,9 +12,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dosewise.domain.errors import InvalidInput
+from dosewise.services.advice import zone
 from dosewise.services.audit import record
 from dosewise.services.ports import (
     Actor,
@@ -72,10 +72,7 @@ def _token_hash(token: str) -> str:
 
 
 def validate_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"'{name}' is not a time zone", hint="use a name such as Europe/London") from exc
+    zone(name)  # refuses an unknown zone with a hint
     return name
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 from dosewise.domain.dispensing import TakeInstruction, dispense_totals, take_for_dose
 from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.findings import Finding
-from dosewise.domain.patient import Medication, Patient, SerumCreatinine
+from dosewise.domain.patient import Medication, Patient, SerumCreatinine, parse_creatinine_unit
 from dosewise.domain.planning import validate_overrides
 from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantity
 from dosewise.domain.regimen import (
@@ -301,13 +301,8 @@ def patient_from_document(document: Mapping[str, Any]) -> Patient:
                 'patient: serum_creatinine is {value = ..., unit = "mg/dL" or "umol/L"}',
                 hint="a creatinine without its unit is refused: 1.2 mg/dL and 106 umol/L are the same value",
             )
-        unit_text = str(raw_scr["unit"]).replace("µ", "u").replace("μ", "u").strip()
-        units = {"mg/dl": "mg/dL", "umol/l": "umol/L", "micromol/l": "umol/L"}
-        if unit_text.lower() not in units:
-            raise InvalidInput(f"patient: creatinine unit '{raw_scr['unit']}' is not mg/dL or umol/L")
         creatinine = SerumCreatinine(
-            _fraction(raw_scr["value"], "serum_creatinine"),
-            cast(Literal["mg/dL", "umol/L"], units[unit_text.lower()]),
+            _fraction(raw_scr["value"], "serum_creatinine"), parse_creatinine_unit(str(raw_scr["unit"]))
         )
     sex = document.get("sex")
     if sex is not None:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.patient import Medication as DomainMedication
-from dosewise.domain.patient import Patient, SerumCreatinine, kidney_function
+from dosewise.domain.patient import Patient, SerumCreatinine, kidney_function, parse_creatinine_unit
 from dosewise.domain.quantity import Unit, format_amount, parse_amount, parse_quantity
 from dosewise.domain.rules import Ingredient, KnowledgeBase
 from dosewise.domain.screening import resolve
@@ -166,18 +166,13 @@ def _parse_profile(current: Profile, changes: ProfileChanges, now: datetime) -> 
     if sex not in (None, "female", "male"):
         raise InvalidInput("sex is 'female' or 'male' (used by the Cockcroft-Gault formula)")
     creatinine_value = _optional_amount(changes.creatinine_value, "serum creatinine")
-    unit_text = changes.creatinine_unit.strip().replace("µ", "u").replace("μ", "u")
-    unit = {"mg/dl": "mg/dL", "umol/l": "umol/L"}.get(unit_text.lower()) if unit_text else None
-    if creatinine_value is not None and unit is None:
-        raise InvalidInput(
-            "a creatinine result needs its unit (mg/dL or umol/L)",
-            hint="1.2 mg/dL and 106 umol/L are the same value: the unit decides",
-        )
+    # A value always needs its unit (a blank unit is refused); a unit alone is checked and kept.
+    needs_unit = creatinine_value is not None or changes.creatinine_unit.strip()
+    unit = parse_creatinine_unit(changes.creatinine_unit) if needs_unit else None
     creatinine_date = _optional_date(changes.creatinine_date, "creatinine date", today)
     if creatinine_value is not None:
-        SerumCreatinine(
-            creatinine_value, cast(Literal["mg/dL", "umol/L"], unit)
-        )  # refuses implausible values
+        assert unit is not None
+        SerumCreatinine(creatinine_value, unit)  # refuses implausible values
         if creatinine_date is None:
             raise InvalidInput("a creatinine result needs the date it was measured")
     else:
@@ -189,7 +184,7 @@ def _parse_profile(current: Profile, changes: ProfileChanges, now: datetime) -> 
         sex=cast(Literal["female", "male"] | None, sex),
         weight_kg=_optional_amount(changes.weight_kg, "weight"),
         creatinine_value=creatinine_value,
-        creatinine_unit=cast(Literal["mg/dL", "umol/L"] | None, unit),
+        creatinine_unit=unit,
         creatinine_date=creatinine_date,
         egfr=_optional_amount(changes.egfr, "eGFR"),
         dialysis=changes.dialysis,
