@@ -9,11 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dosewise.domain.errors import InvalidInput
-from dosewise.domain.patient import (, parse_creatinine_unit
+from dosewise.domain.patient import (
     CREATININE_UMOL_PER_MG_DL,
     Patient,
     SerumCreatinine,
     kidney_function,
+    parse_creatinine_unit,
 )
 
 
@@ -216,7 +217,13 @@ def test_an_implausible_clearance_is_refused(field: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "unit"),
-    [("mg/dL", "mg/dL"), ("MG/DL", "mg/dL"), ("umol/L", "umol/L"), ("µmol/L", "umol/L"), ("micromol/L", "umol/L")],
+    [
+        ("mg/dL", "mg/dL"),
+        ("MG/DL", "mg/dL"),
+        ("umol/L", "umol/L"),
+        ("µmol/L", "umol/L"),
+        ("micromol/L", "umol/L"),
+    ],
 )
 def test_creatinine_units_are_read_one_way_everywhere(text: str, unit: str) -> None:
     """The patient file and the web profile share one reader of creatinine units."""
