@@ -22,7 +22,7 @@ from dosewise.domain.planning import (
     OVERRIDE_FASTER_ESCALATION,
     OVERRIDE_RAPID_WITHDRAWAL,
 )
-from dosewise.domain.regimen import Plan, Step
+from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase, Severity
 from dosewise.services import planning, plans_adjust
 

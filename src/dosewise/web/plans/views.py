@@ -60,7 +60,7 @@ def _titration(data: dict[str, Any]) -> plans_service.TitrationRequest:
 
 def _previewed(data: dict[str, Any]) -> str:
     """The fingerprint of the preview this page showed: a page saves only what it previewed."""
-    fingerprint = data["fields"].get("fingerprint", "").strip()
+    fingerprint = str(data["fields"].get("fingerprint", "")).strip()
     if not fingerprint:
         raise InvalidInput(
             "preview the plan first: it is saved only after you have seen its findings",
@@ -130,7 +130,7 @@ def _show_preview(
 ) -> Response:
     ctx = context(request)
     document = plan_to_document(preview.plan, ctx.kb.drug(preview.plan.drug))
-    shown = {
+    shown: dict[str, Any] = {
         "document": document,
         "kind": kind,
         "blocked": preview.blocked,
