@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dosewise.domain.errors import InvalidInput, KnowledgeError
 from dosewise.domain.missed import MissedDoseAdvice, advise
+from dosewise.domain.missed.slots import DoseRecord
 from dosewise.domain.patient import Patient, kidney_function
 from dosewise.domain.pump import RefillPlan, plan_refill
 from dosewise.domain.quantity import Concentration, Quantity
@@ -90,6 +91,7 @@ def advise_missed(
     taken: Sequence[datetime] = (),
     skipped: Sequence[datetime] = (),
     since: datetime | None = None,
+    records: Sequence[DoseRecord] = (),
 ) -> MissedDoseAdvice:
     """Take now or skip the most recent missed dose of ``plan``, with its urgency."""
     rules = kb.drug(plan.drug)
@@ -105,6 +107,7 @@ def advise_missed(
         rule=rules.missed_dose,
         kb_version=kb.version,
         withdrawal_signs=rules.withdrawal_signs,
+        records=records,
     )
 
 
@@ -196,6 +199,7 @@ def triage_context(
     patient: Patient | None = None,
     pump: bool = False,
     notes: list[str] | None = None,
+    records: Sequence[DoseRecord] = (),
 ) -> TriageContext:
     """The context flags for triage, each with why it is set."""
     notes = [] if notes is None else notes
@@ -210,8 +214,8 @@ def triage_context(
         context = _plan_flags(kb, plan, now, context)
         if kb.drug(plan.drug).missed_dose is None:
             notes.append(f"No missed-dose rule for {plan.drug}, so missed doses were not assessed.")
-        elif taken or skipped:
-            advice = advise_missed(kb=kb, plan=plan, now=now, taken=taken, skipped=skipped)
+        elif taken or skipped or records:
+            advice = advise_missed(kb=kb, plan=plan, now=now, taken=taken, skipped=skipped, records=records)
             # A dose still inside its take window is not missed yet.
             missed = advice.missed_recent - (1 if advice.action == "take_now" else 0)
             if missed > 0 or advice.late_recent > 0:
@@ -236,11 +240,20 @@ def triage_symptoms(
     patient: Patient | None = None,
     pump: bool = False,
     reported_severity: str | None = None,
+    records: Sequence[DoseRecord] = (),
 ) -> TriageResult:
     """Triage symptoms with the context computed from the plan, recorded doses and the patient."""
     notes: list[str] = []
     context = triage_context(
-        kb=kb, plan=plan, now=now, taken=taken, skipped=skipped, patient=patient, pump=pump, notes=notes
+        kb=kb,
+        plan=plan,
+        now=now,
+        taken=taken,
+        skipped=skipped,
+        patient=patient,
+        pump=pump,
+        notes=notes,
+        records=records,
     )
     return triage(symptoms, context, kb, notes=tuple(notes), reported_severity=reported_severity)
 

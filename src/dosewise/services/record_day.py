@@ -12,21 +12,26 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dosewise.domain.regimen import Plan
-from dosewise.services.ports import Profile
+from dosewise.services.ports import PlanVersion, Profile
 
 __all__ = ["record_now", "record_today", "record_zone"]
 
 
-def record_zone(profile: Profile, plan: Plan | None) -> str:
-    """The zone the record's day is read in: the plan in force's, else the profile's."""
+def record_zone(profile: Profile, plan: Plan | PlanVersion | None) -> str:
+    """The zone the record's day is read in: the plan in force's, else the profile's.
+
+    A stored version may be given instead of its decoded plan (where no knowledge base is at hand).
+    """
+    if isinstance(plan, PlanVersion):
+        return str(plan.document.get("timezone") or profile.timezone)
     return plan.timezone if plan is not None else profile.timezone
 
 
-def record_now(profile: Profile, plan: Plan | None, now: datetime) -> datetime:
+def record_now(profile: Profile, plan: Plan | PlanVersion | None, now: datetime) -> datetime:
     """``now`` on the record's own clock."""
     return now.astimezone(ZoneInfo(record_zone(profile, plan)))
 
 
-def record_today(profile: Profile, plan: Plan | None, now: datetime) -> date:
+def record_today(profile: Profile, plan: Plan | PlanVersion | None, now: datetime) -> date:
     """The record's calendar day at ``now``."""
     return record_now(profile, plan, now).date()
