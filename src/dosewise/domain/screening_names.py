@@ -31,7 +31,7 @@ class Hit:
     ingredients: tuple[Ingredient, ...]
     kind: str  # id | name | brand | misspelling | rxcui
     product: str | None = None  # the combination's name when the term names a combination product
-    canonical: str = ""  # the name a suggestion offers
+    canonical: str = ""  # the name a suggestion offers: the term as the dictionary spells it
 
 
 # Formulation and release words, routes and salts: they never change which ingredient it is.
@@ -49,7 +49,8 @@ FREQUENCY_WORDS = frozenset(
     """
     daily nightly weekly a an day days night nights week per each every at bedtime morning mornings evening
     evenings twice once thrice times x bid tid qid qhs qd od prn hs as needed required when if food meals after
-    before with for pain one two three four half
+    before with for pain one two three four half the weekend weekends month monthly occasionally sometimes
+    socially usually most about around approx approximately so
     """.split()
 )
 # Words before a substance that say how much ("2 glasses of wine", "a few beers").
@@ -61,10 +62,10 @@ LEADING_WORDS = frozenset(
 )
 _UNITS = frozenset({"mg", "mcg", "ug", "µg", "g", "ml", "l", "units", "iu", "%", "mg/ml", "mcg/h", "mcg/hr"})
 _DOSE = re.compile(r"^[#(]?[\d.,/½¼¾]+")
-_SEPARATORS = re.compile(r"\s*(?:\+|&|,|;|\band\b|\bwith\b|\bplus\b|(?<=[a-z])/(?=[a-z]))\s*")
+_SEPARATORS = re.compile(r"\s*(?:\+|&|,|;|\band\b|\bor\b|\bwith\b|\bplus\b|(?<=[a-z])/(?=[a-z]))\s*")
 
 # Suggestions (measured in tests/unit/test_screening_names.py on misspellings and ordinary words).
-SUGGESTION_MIN_RATIO = 0.8
+SUGGESTION_MIN_RATIO = 0.85
 SUGGESTION_MIN_LENGTH = 4
 
 
@@ -125,6 +126,12 @@ def index_for(kb: KnowledgeBase) -> dict[str, Hit]:
     return table
 
 
+def _keys(term: str) -> set[str]:
+    """A term as written and as its words ("ethinyl estradiol (combined pill)" -> "... combined pill")."""
+    key = _normalise(term)
+    return {key, " ".join(_tokens(key))}
+
+
 def _build(kb: KnowledgeBase) -> dict[str, Hit]:
     table: dict[str, Hit] = {}
     by_id = {ingredient.id: ingredient for ingredient in kb.ingredients}
@@ -136,7 +143,9 @@ def _build(kb: KnowledgeBase) -> dict[str, Hit]:
             ("id", (ingredient.id,)),
         ):
             for term in terms:
-                table[_normalise(term)] = Hit((ingredient,), kind, None, ingredient.name)
+                offered = ingredient.name if kind in ("misspelling", "id") else term
+                for key in _keys(term):
+                    table[key] = Hit((ingredient,), kind, None, offered)
         if ingredient.rxcui:
             table[ingredient.rxcui] = Hit((ingredient,), "rxcui", None, ingredient.name)
     for combination in kb.combinations:
@@ -148,7 +157,9 @@ def _build(kb: KnowledgeBase) -> dict[str, Hit]:
             ("id", (combination.id,)),
         ):
             for term in terms:
-                table[_normalise(term)] = Hit(ingredients, kind, combination.name, combination.brands[0])
+                offered = combination.brands[0] if kind in ("misspelling", "id") else term
+                for key in _keys(term):
+                    table[key] = Hit(ingredients, kind, combination.name, offered)
     return table
 
 
