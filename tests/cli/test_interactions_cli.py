@@ -35,8 +35,12 @@ def test_pairs_without_the_planned_drug_are_reported_with_source_and_version(
     rules = {i["rule"]: i for i in data["interactions"]}
     assert {"opioid-alcohol", "opioid-benzodiazepine", "benzodiazepine-alcohol"} <= set(rules)
     for item in rules.values():
-        assert item["source"] and item["source_ids"] and item["kb_version"] == DEFAULT_VERSION
-        assert item["effect"] and item["action"] and item["severity"] == "major"
+        assert item["source"]
+        assert item["source_ids"]
+        assert item["kb_version"] == DEFAULT_VERSION
+        assert item["effect"]
+        assert item["action"]
+        assert item["severity"] == "major"
     assert rules["opioid-alcohol"]["ingredients"] == ["hydrocodone", "ethanol"]
     (count,) = data["class_counts"]
     assert count["code"] == "class_count.three-cns-depressants"

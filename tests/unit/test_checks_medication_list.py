@@ -33,7 +33,9 @@ def codes(kb: KnowledgeBase, plan: Plan, *meds: Medication) -> dict[str, Finding
     return {f.code: f for f in check_plan(plan, kb, patient)}
 
 
-def test_a_brand_of_the_planned_drug_is_a_major_duplicate_with_the_total_above_the_maximum(kb: KnowledgeBase) -> None:
+def test_a_brand_of_the_planned_drug_is_a_major_duplicate_with_the_total_above_the_maximum(
+    kb: KnowledgeBase,
+) -> None:
     """Plan 20 mg x3 (60 mg) + Lioresal 10 mg x3 on the list: 90 mg a day, above the 80 mg label maximum."""
     found = codes(kb, a_plan(kb), Medication("Lioresal", mg(10), 3))
     duplicate = found["duplicate.planned_drug"]
