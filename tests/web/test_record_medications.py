@@ -103,3 +103,13 @@ def test_an_unknown_medicine_never_shows_no_interactions_found(patient: Any) -> 
     page = patient.client.get(f"/p/{patient.patient_id}/medications").text
     assert "No interactions found" not in page
     assert "Not screened" in page
+
+
+def test_the_api_replaces_a_misspelt_entry_and_refuses_an_unknown_name(patient: Any) -> None:
+    """PUT .../medications/{id} with a known name replaces the entry; an unknown name is refused with 422."""
+    pid = patient.patient_id
+    entry = add(patient, "diazepan 5 mg")["medications"][0]
+    path = f"/api/v1/patients/{pid}/medications/{entry['id']}"
+    assert patient.api("PUT", path, json={"name": "qqqzz"}).status_code == 422
+    body = patient.api("PUT", path, json={"name": "diazepam"}).json()
+    assert [m["ingredient"] for m in body["medications"]] == ["diazepam"]

@@ -337,21 +337,20 @@ def replace_medication(
 ) -> Medication:
     """The one-tap fix: a list entry's name replaced by a suggestion (dose and times a day kept), audited."""
     clean = " ".join(name.split())
-    if not clean or len(clean) > 200:
-        raise InvalidInput("a medicine needs a name (up to 200 characters)")
-    resolution = resolve(clean, kb)
-    if not resolution.screened:
-        raise InvalidInput(
-            f"'{clean}' is not in the knowledge base either", hint="keep the entry or remove it"
-        )
+    resolution = resolve(clean, kb) if 0 < len(clean) <= 200 else None
     now = clock()
     with store.write() as uow:
+        # Who may edit is decided before anything about the input, so a stranger learns nothing from it.
         access = authorise(uow, actor=actor, public_id=public_id, permission="edit_record")
         old = uow.medications.get(medication_id)
         if old is None or old.patient_id != access.profile.id or old.removed_at is not None:
             raise InvalidInput("that medicine is not on the list")
+        if resolution is None or not resolution.screened or resolution.ingredient is None:
+            raise InvalidInput(
+                f"'{clean[:200]}' is not a medicine the knowledge base knows",
+                hint="keep the entry or remove it",
+            )
         uow.medications.remove(medication_id, at=now, by=actor.user_id)
-        assert resolution.ingredient is not None
         medication = uow.medications.add(
             patient_id=access.profile.id,
             name=clean,

@@ -35,6 +35,11 @@ class MedicationIn(BaseModel):
     times_per_day: int | None = Field(default=None, ge=1, le=6)
 
 
+class MedicationNameIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=200, description="the suggested name that replaces a misspelt entry")
+
+
 def _amount(value: Any) -> str | None:
     return None if value is None else format_amount(value)
 
