@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from dosewise.domain.assessment import Assessment, assess
+from dosewise.domain.checks_medication_list import check_medication_list
 from dosewise.domain.dispensing import can_make, choose_products
 from dosewise.domain.findings import Finding, finding
 from dosewise.domain.patient import Patient
@@ -428,6 +429,7 @@ CHECKS: tuple[Check, ...] = (
     check_stops,
     check_patient,
     check_interactions,
+    check_medication_list,
     check_makeable,
     check_provenance,
 )
