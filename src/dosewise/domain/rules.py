@@ -12,10 +12,12 @@ from dosewise.domain.quantity import Concentration, Quantity
 
 __all__ = [
     "Conflict",
+    "ContextCue",
     "DialysisRule",
     "DrugRules",
     "EgfrRule",
     "ElderlyRule",
+    "IngestionRule",
     "Ingredient",
     "InteractionRule",
     "KnowledgeBase",
@@ -32,6 +34,7 @@ __all__ = [
     "SourceRef",
     "SymptomDefinition",
     "TaperRule",
+    "TemperatureRule",
     "TitrationRule",
     "TriageContextRule",
     "TriageRule",
@@ -298,6 +301,38 @@ class SymptomDefinition:
     id: str
     label: str
     words: tuple[str, ...]
+    patterns: tuple[tuple[str, ...], ...] = ()
+    red_flag: bool = False
+
+
+@dataclass(frozen=True)
+class ContextCue:
+    """Words that state a context flag ("ran out of my tablets" means the dose stopped)."""
+
+    flag: str
+    why: str
+    patterns: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class IngestionRule:
+    """The large-ingestion red flag of one drug and the largest unit strength assumed when unknown."""
+
+    drug: str
+    threshold: Quantity | None
+    largest_unit: Quantity
+    note: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class TemperatureRule:
+    """Temperatures read from the words: fever at or above, low temperature below (degrees Celsius)."""
+
+    fever_at_or_above_c: Fraction
+    low_below_c: Fraction
+    note: str
+    provenance: Provenance
 
 
 @dataclass(frozen=True)
@@ -312,6 +347,7 @@ class TriageRule:
     min_matched: int = 1
     context_any: tuple[str, ...] = ()
     context_all: tuple[str, ...] = ()
+    all_groups: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -332,6 +368,7 @@ class SeverityFloorRule:
     patient_text: str
     clinician_text: str
     provenance: Provenance
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -350,6 +387,9 @@ class KnowledgeBase:
     pk: dict[str, object] = field(default_factory=dict)
     triage_context: TriageContextRule | None = None
     severity_floor: SeverityFloorRule | None = None
+    context_cues: tuple[ContextCue, ...] = ()
+    ingestion: dict[str, IngestionRule] = field(default_factory=dict)
+    temperature: TemperatureRule | None = None
 
     def drug(self, drug_id: str) -> DrugRules:
         key = drug_id.strip().lower()

@@ -15,10 +15,12 @@ from dosewise.domain.errors import KnowledgeError
 from dosewise.domain.quantity import parse_amount, parse_concentration, parse_quantity
 from dosewise.domain.rules import (
     Conflict,
+    ContextCue,
     DialysisRule,
     DrugRules,
     EgfrRule,
     ElderlyRule,
+    IngestionRule,
     Ingredient,
     InteractionRule,
     KnowledgeBase,
@@ -35,6 +37,7 @@ from dosewise.domain.rules import (
     SourceRef,
     SymptomDefinition,
     TaperRule,
+    TemperatureRule,
     TitrationRule,
     TriageContextRule,
     TriageRule,
@@ -293,6 +296,41 @@ def _read_raw(folder: Path, name: str) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
+def _ingestion(
+    builder: _Builder, triage: schema.TriageFile, models: dict[str, schema.DrugFile]
+) -> dict[str, IngestionRule]:
+    """triage.toml [[ingestion]] with the drug file's own large-ingestion red flag (one answer, one place)."""
+    out: dict[str, IngestionRule] = {}
+    for entry in triage.ingestion:
+        if entry.drug not in models:
+            raise KnowledgeError(f"triage ingestion: unknown drug '{entry.drug}'")
+        flag = next((f for f in models[entry.drug].red_flags if f.id == "large_ingestion"), None)
+        provenance = builder.provenance(entry, f"triage ingestion {entry.drug}")
+        if flag is not None:
+            extra = builder.provenance(flag, f"{entry.drug} red flag large_ingestion")
+            provenance = Provenance((*extra.sources, *provenance.sources), extra.confidence)
+        out[entry.drug] = IngestionRule(
+            drug=entry.drug,
+            threshold=parse_quantity(flag.threshold) if flag is not None and flag.threshold else None,
+            largest_unit=parse_quantity(entry.largest_unit),
+            note=entry.note,
+            provenance=provenance,
+        )
+    return out
+
+
+def _temperature(builder: _Builder, triage: schema.TriageFile) -> TemperatureRule | None:
+    readings = triage.readings
+    if readings is None:
+        return None
+    return TemperatureRule(
+        fever_at_or_above_c=Fraction(readings.fever_at_or_above_celsius),
+        low_below_c=Fraction(readings.low_below_celsius),
+        note=readings.note,
+        provenance=builder.provenance(readings, "triage readings"),
+    )
+
+
 def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
     """Validate every file of one version folder and build the rules; raises ``KnowledgeError``."""
     release = _read(folder, "release.toml", schema.ReleaseFile)
@@ -303,9 +341,12 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
     builder = _Builder(sources)
 
     drugs: dict[str, DrugRules] = {}
+    models: dict[str, schema.DrugFile] = {}
     for name in _DRUG_FILES:
-        rules = builder.drug(_read(folder, name, schema.DrugFile))
+        model = _read(folder, name, schema.DrugFile)
+        rules = builder.drug(model)
         drugs[rules.id] = rules
+        models[rules.id] = model
     intrathecal = _read(folder, "baclofen_intrathecal.toml", schema.IntrathecalFile)
     builder.provenance(intrathecal.drug, "intrathecal")
     for entry in [*intrathecal.concentrations, *intrathecal.screening_boluses, *intrathecal.titration]:
@@ -357,7 +398,10 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
         drugs=drugs,
         ingredients=ingredients,
         interactions=interactions,
-        symptoms=tuple(SymptomDefinition(s.id, s.label, tuple(s.words)) for s in triage.symptoms),
+        symptoms=tuple(
+            SymptomDefinition(s.id, s.label, tuple(s.words), tuple(tuple(p) for p in s.patterns), s.red_flag)
+            for s in triage.symptoms
+        ),
         triage_rules=tuple(
             TriageRule(
                 id=rule.id,
@@ -370,6 +414,7 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
                 min_matched=rule.min_matched,
                 context_any=tuple(rule.context_any),
                 context_all=tuple(rule.context_all),
+                all_groups=tuple(tuple(group) for group in rule.all_groups),
             )
             for rule in triage.rules
         ),
@@ -385,7 +430,14 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             patient_text=triage.reported_severity.patient_text,
             clinician_text=triage.reported_severity.clinician_text,
             provenance=builder.provenance(triage.reported_severity, "triage reported severity"),
+            words=tuple(triage.reported_severity.words),
         ),
+        context_cues=tuple(
+            ContextCue(cue.flag, cue.why, tuple(tuple(p) for p in cue.patterns))
+            for cue in triage.context_cues
+        ),
+        ingestion=_ingestion(builder, triage, models),
+        temperature=_temperature(builder, triage),
         triage_context=TriageContextRule(
             change_window_hours=triage.context.change_window_hours,
             kidney_impaired_below_ml_min=parse_quantity(triage.context.kidney_impaired_below).amount,
