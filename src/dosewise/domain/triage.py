@@ -90,6 +90,9 @@ class MatchedRule:
     rule: TriageRule
     symptoms: tuple[str, ...]
     context: tuple[str, ...]
+    # The rule's texts with the drug in question named ("{drug}" filled in).
+    patient_text: str = ""
+    clinician_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -250,7 +253,16 @@ def triage(
         if implied and implied not in context.flags:
             context = context.with_flag(implied, f"reported symptom '{symptom_id}'")
     unrecognised = tuple(m.unrecognised if m.symptoms else m.text for m in inputs if m.unrecognised)
-    matched = [m for rule in kb.triage_rules if (m := _fires(rule, set(present), context.flags))]
+    name = context.drug_name or "your medicine"
+    matched = [
+        replace(
+            m,
+            patient_text=m.rule.patient_text.replace("{drug}", name),
+            clinician_text=m.rule.clinician_text.replace("{drug}", name),
+        )
+        for rule in kb.triage_rules
+        if (m := _fires(rule, set(present), context.flags))
+    ]
     covered = {s for m in matched for s in m.symptoms}
     uncovered = tuple(s for s in present if s not in covered)
     matched.sort(key=lambda m: -_rank(m.rule.level))  # stable: knowledge-base order within a level
@@ -274,7 +286,6 @@ def triage(
         patient = floor.patient_text
         clinician = f"{floor.clinician_text} {clinician}"
         source_refs.extend(floor.provenance.sources)
-    name = context.drug_name or "your medicine"
     patient, clinician = patient.replace("{drug}", name), clinician.replace("{drug}", name)
     unique = {ref.id: ref for ref in source_refs}
     return TriageResult(
