@@ -21,7 +21,7 @@ from fractions import Fraction
 from dosewise.domain.rules import TemperatureRule
 from dosewise.domain.triage_words import NEGATION_CUES, NUMBER_WORDS
 
-__all__ = ["Ingestion", "NumberReading", "read_numbers"]
+__all__ = ["NUMBER_VOCABULARY", "Ingestion", "NumberReading", "read_numbers"]
 
 _TEMP_WORDS = frozenset("temp temps temperature temperatures fever thermometer reading".split())
 _CELSIUS = frozenset("c celsius centigrade".split())
@@ -39,8 +39,13 @@ _EXTRA = frozenset("double extra twice another again".split())
 _NOT_A_COUNT_AFTER = frozenset(
     "am pm day days hour hours hr hrs minute minutes min mins week weeks month months year years oclock night nights time times".split()
 )
-_NOT_A_COUNT_BEFORE = frozenset("at for since around about by ago every".split())
+_NOT_A_COUNT_BEFORE = frozenset("at for since by ago every".split())
 _REACH = 7
+# The words this module reads, so that the speller never "corrects" them into something else.
+NUMBER_VOCABULARY = frozenset(
+    _TEMP_WORDS | _CELSIUS | _FAHRENHEIT | _SWALLOW | _UNITS | set(_MG) | _UNKNOWN_SIZE | _EXTRA
+    | _NOT_A_COUNT_AFTER | _NOT_A_COUNT_BEFORE | {"overdose", "overdosed", "degrees"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dosewise.domain.rules import ContextCue, SymptomDefinition, TemperatureRule
-from dosewise.domain.triage_numbers import Ingestion, read_numbers
+from dosewise.domain.triage_numbers import NUMBER_VOCABULARY, Ingestion, read_numbers
 from dosewise.domain.triage_words import (
     BOUNDARY,
     FILLER,
@@ -111,6 +111,7 @@ def compile_lexicon(
         (tuple(_term(g) for g in pattern), cue.flag, cue.why) for cue in cues for pattern in cue.patterns
     )
     words: set[str] = set(FILLER) | set(NEGATION_CUES) | set(NUMBER_WORDS) | set(NEGATION_STOPS)
+    words |= NUMBER_VOCABULARY
     for symptom in symptoms:
         for term in (*symptom.words, symptom.label):
             words.update(t for t in tokenise(term) if t.isalpha())

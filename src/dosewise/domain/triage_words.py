@@ -57,7 +57,7 @@ FILLER = frozenset(
     ago monday tuesday wednesday thursday friday saturday sunday weekend week am pm
     legs leg arms arm hands hand feet foot body muscles muscle head neck shoulders shoulder side
     stand standing stood sit sitting sat lie lying lay walk walking walked move moving bed sleep shower
-    work home house room tried try trying take taking taken medicine medication meds tablet tablets pill
+    need needs needed needing work home house room tried try trying take taking taken medicine medication meds tablet tablets pill
     pills dose doses baclofen tizanidine it s t d ll re ve m""".split()
 )
 
@@ -96,7 +96,8 @@ def stem(word: str) -> str:
             if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
                 word = word[:-1]
             break
-    return word
+    # A silent final e goes too, so that "live" meets "living" and "wake" meets "waking".
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def _distance(a: str, b: str, limit: int) -> int:
@@ -127,8 +128,8 @@ class Speller:
     same letters in another order ("tounge").
 
     Candidates come from a one-deletion index (so a lookup costs a few set probes, not a scan of the
-    vocabulary). Words shorter than five letters are never corrected (too many real words lie one edit
-    from "fit" or "sick"), and the first letter must agree: slips rarely change it, and real words that
+    vocabulary). Words of four letters are mended only for one dropped letter with a single candidate, shorter
+    ones never (too many real words lie one edit from "fit" or "sick"), and the first letter must agree: slips rarely change it, and real words that
     differ in their first letter ("blurred" and "slurred") must not be read as each other.
     """
 
@@ -146,8 +147,12 @@ class Speller:
         return token in self.words or stem(token) in self.words or token.startswith(self.prefixes)
 
     def correct(self, token: str) -> str:
-        if len(token) < 5 or not token.isalpha() or self.known(token):
+        if len(token) < 4 or not token.isalpha() or self.known(token):
             return token
+        if len(token) == 4:
+            # Four letters: only a dropped letter is mended ("dizy"), never a changed one ("fell").
+            found = sorted(w for w in self._index.get(token, set()) if len(w) == 5 and w[0] == token[0])
+            return found[0] if len(found) == 1 else token
         limit = 1 if len(token) <= 7 else 2
         candidates: set[str] = set()
         for key in {token} | _deletions(token):

@@ -32,16 +32,23 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     add_patient_option(parser)
     parser.add_argument("--pump", action="store_true", help="the person has an intrathecal baclofen pump")
     parser.add_argument(
-        "--drug", metavar="DRUG", help="the medicine in question without a plan (default baclofen, with a note)"
+        "--drug",
+        metavar="DRUG",
+        help="the medicine in question without a plan (default baclofen, with a note)",
     )
     parser.add_argument(
         "--tablet", metavar="STRENGTH", help="strength of one tablet, e.g. '10 mg' (for a count swallowed)"
     )
     parser.add_argument(
-        "--stopped-recently", action="store_true", help="the medicine was stopped or cut steeply in the last days"
+        "--stopped-recently",
+        action="store_true",
+        help="the medicine was stopped or cut steeply in the last days",
     )
     parser.add_argument(
-        "--missed-days", type=int, metavar="N", help="days on which doses were missed recently (no plan needed)"
+        "--missed-days",
+        type=int,
+        metavar="N",
+        help="days on which doses were missed recently (no plan needed)",
     )
     parser.set_defaults(handler=_run)
 
