@@ -58,6 +58,7 @@ class Ingestion:
     strength_mg: Fraction | None = None
     unknown_size: bool = False
     extra: bool = False
+    denied: bool = False  # "no overdose": a red flag, kept all the same
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def read_numbers(
                 for j in used:
                     free[j] = False
         elif token.startswith("overdos") and ingestion is None:
-            ingestion = Ingestion(token, unknown_size=True)
+            denied = any(tokens[j] in NEGATION_CUES for j in range(max(0, i - 3), i))
+            ingestion = Ingestion(token, unknown_size=True, denied=denied)
             free[i] = False
     return NumberReading(tuple(symptoms), tuple(temperatures), ingestion)

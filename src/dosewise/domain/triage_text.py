@@ -236,6 +236,8 @@ def read_text(text: str, lexicon: Lexicon, temperature: TemperatureRule | None) 
                 continue
         if symptom_id not in symptoms:
             symptoms.append(symptom_id)
+    if numbers.ingestion is not None and numbers.ingestion.denied:
+        kept.append("large_ingestion")
     negated = [s for s in dict.fromkeys(negated) if s not in symptoms]
     leftover = " ".join(
         raw[i]

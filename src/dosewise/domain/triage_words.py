@@ -147,34 +147,42 @@ class Speller:
         return token in self.words or stem(token) in self.words or token.startswith(self.prefixes)
 
     def correct(self, token: str) -> str:
-        if len(token) < 4 or not token.isalpha() or self.known(token):
+        if len(token) < 4 or not token.isalpha() or token in self.words or stem(token) in self.words:
             return token
         if len(token) == 4:
             # Four letters: only a dropped letter is mended ("dizy"), never a changed one ("fell").
             found = sorted(w for w in self._index.get(token, set()) if len(w) == 5 and w[0] == token[0])
             return found[0] if len(found) == 1 else token
+        whole = self._whole_word(token)
+        if whole is not None:
+            return whole  # "breathelss" is "breathless" even though it starts like "breath*"
+        if token.startswith(self.prefixes):
+            return token
+        return self._by_prefix(token) or token
+
+    def _whole_word(self, token: str) -> str | None:
         limit = 1 if len(token) <= 7 else 2
+        letters = "".join(sorted(token))
+        for candidate in sorted(self._index.get(letters, set())):
+            if candidate[0] == token[0] and "".join(sorted(candidate)) == letters:
+                return candidate
         candidates: set[str] = set()
         for key in {token} | _deletions(token):
             candidates |= self._index.get(key, set())
-        letters = "".join(sorted(token))
         best: tuple[int, str] | None = None
-        for candidate in sorted(self._index.get(letters, set())):
-            if candidate[0] == token[0] and "".join(sorted(candidate)) == letters:
-                best = (limit, candidate)
-                break
         for candidate in sorted(candidates):
             if candidate[0] != token[0]:
                 continue
             d = _distance(token, candidate, limit)
             if d <= limit and (best is None or d < best[0]):
                 best = (d, candidate)
+        return best[1] if best else None
+
+    def _by_prefix(self, token: str) -> str | None:
         for prefix in self.prefixes:
-            if len(prefix) < 5:
-                continue
-            if prefix[0] != token[0]:
+            if len(prefix) < 5 or prefix[0] != token[0]:
                 continue
             for cut in (len(prefix) - 1, len(prefix), len(prefix) + 1):
-                if _distance(token[:cut], prefix, 1) <= 1 and (best is None or best[0] > 1):
-                    best = (1, prefix + token[cut:])
-        return best[1] if best else token
+                if _distance(token[:cut], prefix, 1) <= 1:
+                    return prefix + token[cut:]
+        return None
