@@ -81,7 +81,7 @@ def _show(value: Fraction) -> str:
 
 
 def _temperature(
-    tokens: list[str], free: list[bool], i: int, rule: TemperatureRule
+    tokens: list[str], free: list[bool], clause: list[int], i: int
 ) -> tuple[Fraction, list[int]] | None:
     value = _number(tokens[i])
     if value is None or not tokens[i][:1].isdigit():
@@ -94,7 +94,9 @@ def _temperature(
     scale = "C" if after in _CELSIUS else "F" if after in _FAHRENHEIT else ""
     if scale:
         used.append(i + 1 if tokens[i + 1] != "degrees" else i + 2)
-    keyword = [j for j in range(max(0, i - 3), i) if tokens[j] in _TEMP_WORDS and free[j]]
+    keyword = [
+        j for j in range(max(0, i - 3), i) if tokens[j] in _TEMP_WORDS and free[j] and clause[j] == clause[i]
+    ][-1:]  # the nearest, in the same clause ("no fever, temp 37.2": the fever is denied, not a keyword)
     used += keyword
     if not scale:
         if keyword:
@@ -172,7 +174,7 @@ def read_numbers(
     for i, token in enumerate(tokens):
         if not free[i]:
             continue
-        if temperature is not None and (reading := _temperature(tokens, free, i, temperature)):
+        if temperature is not None and (reading := _temperature(tokens, free, clause, i)):
             celsius, used = reading
             for j in used:
                 free[j] = False
