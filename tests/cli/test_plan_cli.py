@@ -266,11 +266,21 @@ def test_an_unreadable_current_regimen_exits_2(
     assert message in err
 
 
-def test_a_taper_from_the_final_step_is_refused_with_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
-    """5 mg three times a day is already the final step: nothing to taper (exit 3)."""
-    code, _, err = run(capsys, "plan", "taper", "baclofen", "--from", "5 mg TID")
+def test_a_taper_from_15_mg_a_day_is_a_short_taper(capsys: pytest.CaptureFixture[str]) -> None:
+    """5 mg three times a day steps down once, then stops after at least two weeks (exit 0)."""
+    code, document = run_json(capsys, "plan", "taper", "baclofen", "--from", "5 mg TID", "--start", "2026-11-23")
+    assert code == 0
+    assert document["then"] == "stop"
+    assert sum(step["days"] for step in document["steps"]) >= 14
+
+
+def test_weeks_shorter_than_the_minimum_are_refused_with_the_override(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--weeks 1 for a baclofen stop is refused (exit 3) naming rapid_withdrawal, never stretched silently."""
+    code, _, err = run(capsys, "plan", "taper", "baclofen", "--from", "20 mg QID", "--weeks", "1")
     assert code == EXIT_REFUSED
-    assert "nothing to taper" in err
+    assert "rapid_withdrawal" in err
 
 
 def test_taper_without_a_current_regimen_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

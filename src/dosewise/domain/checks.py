@@ -10,12 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from dosewise.domain.assessment import Assessment, assess
+from dosewise.domain.assessment import Assessment, assess, screen_co_medications
 from dosewise.domain.dispensing import can_make, choose_products
 from dosewise.domain.findings import Finding, finding
 from dosewise.domain.patient import Patient
 from dosewise.domain.planning import (
     OVERRIDE_ABOVE_LABEL_MAX,
+    OVERRIDE_ABOVE_LABEL_START,
     OVERRIDE_ABOVE_RENAL_CEILING,
     OVERRIDE_FASTER_ESCALATION,
     OVERRIDE_RAPID_WITHDRAWAL,
@@ -110,50 +111,73 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
     assert titration is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
-    if ctx.plan.kind == "titration" and steps and not steps[0].dose.is_zero:
-        first_label = titration.steps[0][0] * titration.times_per_day
-        allowed = Quantity(first_label.amount * ctx.assessment.multiplier, first_label.unit)
-        if steps[0].daily > allowed:
+    prior = ctx.plan.prior
+    assessment = ctx.assessment
+    if ctx.plan.kind == "titration" and steps and not steps[0].dose.is_zero and prior is None:
+        severity = assessment.start_severity(titration, steps[0].daily)
+        if severity is not None:
+            first_label = titration.steps[0][0] * titration.times_per_day
+            cap = assessment.start_cap(titration)
             out.append(
                 finding(
-                    Severity.MODERATE,
+                    severity,
                     "titration.high_start",
                     f"The titration starts at {steps[0].daily} a day; the label starts at {first_label} a day"
-                    + (" before kidney adjustment." if ctx.assessment.multiplier != 1 else "."),
+                    + (f" ({cap} a day for this patient)" if cap != first_label else "")
+                    + (
+                        ", and no regimen the patient already takes is recorded."
+                        if severity is Severity.MAJOR
+                        else "."
+                    )
+                    + _overridden(ctx, OVERRIDE_ABOVE_LABEL_START),
                     "This plan starts higher than usual. Check it with your prescriber.",
-                    titration.provenance,
+                    assessment.co_medication.provenance if assessment.co_medication else titration.provenance,
                     ctx.kb.version,
                     0,
                 )
             )
-    for index in range(1, len(steps)):
-        before, after = steps[index - 1], steps[index]
-        if after.daily <= before.daily:
+    min_interval = assessment.min_interval_days(titration)
+    # A titration that continues from a recorded regimen judges its first step as a rise from it.
+    pairs: list[tuple[int, Quantity, Quantity, int | None]] = []
+    if ctx.plan.kind == "titration" and prior is not None and steps:
+        pairs.append((0, prior.daily, steps[0].daily, None))
+    pairs += [
+        (index, steps[index - 1].daily, steps[index].daily, steps[index - 1].days) for index in range(1, len(steps))
+    ]
+    for index, before_daily, after_daily, held in pairs:
+        if after_daily <= before_daily:
             continue
+        after = steps[index]
         per_day = max(after.times_per_day, titration.times_per_day)
-        allowed_rise = titration.allowed_daily_rise(after.times_per_day)
-        rise = after.daily - before.daily
+        allowed_rise = assessment.allowed_rise(titration, after.times_per_day)
+        rise = after_daily - before_daily
         if rise > allowed_rise:
             out.append(
                 finding(
                     Severity.MAJOR,
                     "titration.too_fast_increment",
                     f"Step {index + 1}: the daily dose rises by {rise} at once; the label raises by at most "
-                    f"{titration.increment_per_dose} a dose ({allowed_rise} a day at {per_day} doses a day)."
+                    f"{titration.increment_per_dose} a dose ({allowed_rise} a day at {per_day} doses a day"
+                    + (
+                        f", with {', '.join(assessment.co_medication_names)}"
+                        if assessment.co_medication
+                        else ""
+                    )
+                    + ")."
                     + _overridden(ctx, OVERRIDE_FASTER_ESCALATION),
                     "This plan raises the dose faster than usual. Check it with your prescriber.",
-                    titration.provenance,
+                    assessment.co_medication.provenance if assessment.co_medication else titration.provenance,
                     ctx.kb.version,
                     index,
                 )
             )
-        if before.days < titration.min_interval_days:
+        if held is not None and held < min_interval:
             out.append(
                 finding(
                     Severity.MAJOR,
                     "titration.too_fast_interval",
-                    f"Step {index + 1}: the dose rises after only {before.days} day(s); the label waits at least "
-                    f"{titration.min_interval_days} days between increases."
+                    f"Step {index + 1}: the dose rises after only {held} day(s); the label waits at least "
+                    f"{min_interval} days between increases."
                     + _overridden(ctx, OVERRIDE_FASTER_ESCALATION),
                     "This plan raises the dose sooner than usual. Check it with your prescriber.",
                     titration.provenance,
@@ -177,6 +201,18 @@ def check_taper(ctx: CheckContext) -> list[Finding]:
     for index in range(0 if prior else 1, len(steps)):
         after = steps[index]
         before_daily = steps[index - 1].daily if index else prior.daily if prior else after.daily
+        if after.daily > before_daily and ctx.plan.kind == "taper":
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "taper.rise",
+                    f"Step {index + 1}: the daily dose rises from {before_daily} to {after.daily} inside a taper.",
+                    "This plan raises the dose in the middle of lowering it. Check it with your prescriber.",
+                    taper.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
         if after.daily >= before_daily:
             continue
         if first_fall is None:
@@ -436,7 +472,8 @@ CHECKS: tuple[Check, ...] = (
 def check_plan(plan: Plan, kb: KnowledgeBase, patient: Patient | None = None) -> tuple[Finding, ...]:
     """Run every check; findings most severe first, then in plan order."""
     rules = kb.drug(plan.drug)
-    ctx = CheckContext(plan, rules, kb, patient, assess(rules, patient, kb.version))
+    screen = screen_co_medications(rules.id, patient, kb)
+    ctx = CheckContext(plan, rules, kb, patient, assess(rules, patient, kb.version, screen))
     findings = [f for check in CHECKS for f in check(ctx)]
     unique = list({(f.code, f.step_index, f.message): f for f in findings}.values())
     return tuple(

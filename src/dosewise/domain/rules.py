@@ -11,6 +11,7 @@ from dosewise.domain.errors import UnknownDrug
 from dosewise.domain.quantity import Concentration, Quantity
 
 __all__ = [
+    "CoMedicationRule",
     "Conflict",
     "DialysisRule",
     "DrugRules",
@@ -214,6 +215,23 @@ class TaperRule:
 
 
 @dataclass(frozen=True)
+class CoMedicationRule:
+    """A label's changed titration when the list holds a member of ``when_class`` (tizanidine with a CYP1A2
+    inhibitor: start low, rise in small daily steps)."""
+
+    id: str
+    when_class: str
+    start_daily: Quantity
+    start_times_per_day: int
+    preferred_daily_rise: Quantity
+    max_daily_rise: Quantity
+    min_interval_days: int
+    clinician_text: str
+    provenance: Provenance
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
 class MissedDoseRule:
     take_if_elapsed_fraction_below: Fraction
     soon_after_consecutive_missed: int
@@ -254,6 +272,7 @@ class DrugRules:
     elderly: ElderlyRule | None = None
     taper: TaperRule | None = None
     missed_dose: MissedDoseRule | None = None
+    co_medication: tuple[CoMedicationRule, ...] = ()
     withdrawal_signs: tuple[str, ...] = ()
     withdrawal_text: str = ""
     therapeutic_band_ng_ml: tuple[Fraction, Fraction] | None = None

@@ -35,6 +35,7 @@ from dosewise.domain.rules import (
     SourceRef,
     SymptomDefinition,
     TaperRule,
+    CoMedicationRule,
     TitrationRule,
     TriageContextRule,
     TriageRule,
@@ -236,6 +237,21 @@ class _Builder:
             elderly=elderly,
             taper=taper,
             missed_dose=missed,
+            co_medication=tuple(
+                CoMedicationRule(
+                    id=entry.id,
+                    when_class=entry.when_class,
+                    start_daily=parse_quantity(entry.start_daily),
+                    start_times_per_day=entry.start_times_per_day,
+                    preferred_daily_rise=parse_quantity(entry.preferred_daily_rise),
+                    max_daily_rise=parse_quantity(entry.max_daily_rise),
+                    min_interval_days=entry.min_interval_days,
+                    clinician_text=entry.clinician_text,
+                    provenance=self.provenance(entry, f"{where} co-medication {entry.id}"),
+                    conflicts=self.conflicts(entry.conflicts, f"{where} co-medication {entry.id}"),
+                )
+                for entry in model.co_medication
+            ),
             withdrawal_signs=tuple(model.withdrawal.signs),
             withdrawal_text=model.withdrawal.clinician_text,
             therapeutic_band_ng_ml=band,

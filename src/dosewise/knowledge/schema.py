@@ -212,6 +212,20 @@ class TaperSection(Sourced):
     conflicts: list[ConflictEntry] = []
 
 
+class CoMedicationEntry(Sourced):
+    """How a drug's plan changes when the medication list holds a member of a class (label text)."""
+
+    id: str
+    when_class: str
+    start_daily: Mass
+    start_times_per_day: int = Field(ge=1, le=6)
+    preferred_daily_rise: Mass
+    max_daily_rise: Mass
+    min_interval_days: int = Field(ge=1)
+    clinician_text: str
+    conflicts: list[ConflictEntry] = []
+
+
 class WithdrawalSection(Sourced):
     signs: list[str] = Field(min_length=1)
     clinician_text: str
@@ -258,6 +272,7 @@ class DrugFile(Strict):
     renal: RenalSection | None = None
     elderly: ElderlySection | None = None
     taper: TaperSection
+    co_medication: list[CoMedicationEntry] = []
     withdrawal: WithdrawalSection
     side_effects: list[SideEffect] = []
     red_flags: list[RedFlag] = []

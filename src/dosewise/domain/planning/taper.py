@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from dosewise.domain.assessment import CoMedicationScreen
 from dosewise.domain.dispensing import choose_products
 from dosewise.domain.errors import InvalidInput, PlanRefused
 from dosewise.domain.patient import Patient
@@ -40,12 +41,15 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> lis
     floor_fraction = 1 - taper.max_single_reduction
     sequence: list[tuple[Fraction, int]] = []
     while current > target:
+        # A stop comes only from the final-step limit or less, and only after at least one reduction when
+        # one can be made (15 mg a day of baclofen is a short taper, not an immediate stop).
         if target == 0 and current <= taper.final_max_daily.amount:
-            sequence.append((Fraction(0), 0))
-            break
+            if sequence or _realise_taper_step(current * floor_fraction, current, current_dose, per_day, maker, target) is None:
+                sequence.append((Fraction(0), 0))
+                break
         wanted = current * (1 - options.percent / 100) if options.percent is not None else current - step
         wanted = max(wanted, current * floor_fraction, target)
-        choice = _realise_taper_step(wanted, current, current_dose, per_day, maker)
+        choice = _realise_taper_step(wanted, current, current_dose, per_day, maker, target)
         if choice is None:
             if target > 0:
                 raise PlanRefused(
@@ -63,23 +67,30 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> lis
 
 
 def _realise_taper_step(
-    wanted: Fraction, current: Fraction, current_dose: Fraction, per_day: int, maker: Maker
+    wanted: Fraction, current: Fraction, current_dose: Fraction, per_day: int, maker: Maker, target: Fraction
 ) -> tuple[Fraction, int] | None:
     """The smallest makeable daily amount at or above ``wanted`` and below ``current``, keeping the current
     number of doses a day when it can (fewer only when it cannot) and never a single dose above the current
-    one; failing that, the largest amount below ``current`` that keeps at least half of it."""
+    one; failing that, the largest amount below ``current`` that keeps at least half of it and never goes
+    below the target."""
     for count in range(per_day, 0, -1):
         dose = maker.smallest_at_least(wanted / count, current / count)
         if dose is not None and dose <= current_dose and dose * count < current:
             return dose, count
     for count in range(per_day, 0, -1):
         dose = maker.largest_at_most(min(current_dose, (current - maker.grid) / count))
-        if dose is not None and dose * count < current and dose * count * 2 >= current:
+        if dose is not None and dose * count < current and dose * count * 2 >= current and dose * count >= target:
             return dose, count
     return None
 
 
-def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None, kb_version: str) -> Plan:
+def plan_taper(
+    rules: DrugRules,
+    options: TaperOptions,
+    patient: Patient | None,
+    kb_version: str,
+    screen: CoMedicationScreen | None = None,
+) -> Plan:
     """From the current regimen down to the target (zero: a stop), never rising, only makeable doses, at
     least the minimum duration unless a clinician records a rapid withdrawal."""
     if rules.taper is None or rules.limits is None:
@@ -120,6 +131,12 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
     if not reductions:
         raise PlanRefused("the current dose is already at or below the final step; nothing to taper")
     count = len(reductions)
+    if options.weeks is not None and options.weeks * 7 < taper.min_days and not rapid:
+        raise PlanRefused(
+            f"a taper over {options.weeks} week(s) is shorter than the minimum of {taper.min_days} days",
+            hint=f"give --weeks {math.ceil(taper.min_days / 7)} or more, or a clinician may override with "
+            f"--override {OVERRIDE_RAPID_WITHDRAWAL}:REASON",
+        )
     if options.weeks is not None:
         total = options.weeks * 7
         base, extra = divmod(total, count)
@@ -140,12 +157,23 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
             before = after
     # The plan records the regimen it starts from (``prior``), so the checker counts the first reduction
     # and the minimum duration runs from the first day of the plan.
-    if sum(lengths) < taper.min_days and not rapid:
+    stretched_note = ""
+    if options.weeks is None and sum(lengths) < taper.min_days and not rapid:
         stretched = math.ceil(taper.min_days / len(lengths))
         lengths = [max(length, stretched) for length in lengths]
+        stretched_note = (
+            f"steps held for {stretched} days or more so the taper lasts at least the minimum {taper.min_days} days"
+        )
     raw = [(dose, per_day, days) for (dose, per_day), days in zip(reductions, lengths, strict=True)]
     steps = to_steps(raw, options.start, maker.unit, options.times)
     notes = [taper.clinician_text]
+    if stretched_note:
+        notes.append(stretched_note)
+    for interaction in (screen.contraindicated if screen else ()):
+        notes.append(
+            f"{interaction.second.query} is on the list: {interaction.rule.effect} (the taper itself is not refused: "
+            "stopping abruptly is the greater risk)"
+        )
     if options.times and any(s.times_per_day != len(options.times) for s in steps if not s.dose.is_zero):
         notes.append(
             f"the {len(options.times)} clock times given fit only steps with {len(options.times)} doses a day; "
