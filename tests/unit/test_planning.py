@@ -512,7 +512,7 @@ def _taper_or_refuse(kb: KnowledgeBase, options: dict[str, object]) -> Plan | No
     assert isinstance(dose, Fraction)
     try:
         return taper(kb, str(dose.numerator / dose.denominator), options["per_day"], **extra)  # type: ignore[arg-type]
-    except (PlanRefused, InvalidInput):
+    except (PlanRefused, UnmakeableDose, InvalidInput):
         return None
 
 

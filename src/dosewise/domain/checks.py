@@ -50,8 +50,17 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
     limits = ctx.rules.limits
     assert limits is not None
     out: list[Finding] = []
+    prior = ctx.plan.prior
+    tapering = ctx.plan.kind == "taper" and prior is not None
+    if tapering:
+        assert prior is not None
+        out += _current_regimen_limits(ctx, prior.daily, prior.dose)
     for index, step in enumerate(ctx.plan.steps):
         daily = step.daily
+        if tapering and prior is not None and daily <= prior.daily and step.dose <= prior.dose:
+            # A taper step at or below the regimen taken now lowers exposure: the excess belongs to the
+            # current regimen (reported once, above), not to the way down from it.
+            continue
         if daily > limits.max_daily:
             out.append(
                 finding(
@@ -103,6 +112,33 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
                     index,
                 )
             )
+    return out
+
+
+def _current_regimen_limits(ctx: CheckContext, daily: Quantity, dose: Quantity) -> list[Finding]:
+    """The regimen a taper starts from, judged against the same limits as any step."""
+    limits = ctx.rules.limits
+    assert limits is not None
+    out: list[Finding] = []
+    above = []
+    if daily > limits.max_daily:
+        above.append(f"the labelled maximum of {limits.max_daily} a day")
+    elif ctx.assessment.multiplier != 1 and daily > ctx.assessment.ceiling:
+        above.append(f"the kidney-adjusted ceiling ({'; '.join(ctx.assessment.explanations)})")
+    if dose > limits.max_single_dose:
+        above.append(f"the single-dose limit of {limits.max_single_dose}")
+    if above:
+        out.append(
+            finding(
+                Severity.MAJOR,
+                "regimen.current_above_limit",
+                f"The current regimen ({daily} a day) is above {' and '.join(above)}; the taper lowers it.",
+                "The dose you take now is higher than usual. Keep to the plan and tell your prescriber about "
+                "sleepiness or confusion.",
+                ctx.assessment.band.provenance if ctx.assessment.band else limits.provenance,
+                ctx.kb.version,
+            )
+        )
     return out
 
 
@@ -348,8 +384,22 @@ def check_stops(ctx: CheckContext) -> list[Finding]:
 
 
 def check_patient(ctx: CheckContext) -> list[Finding]:
-    """Kidney, age and dialysis findings; encephalopathy risk when starting high with low eGFR."""
+    """Kidney, age, dialysis and co-medication findings; encephalopathy risk when starting high with low eGFR."""
     out = list(ctx.assessment.findings)
+    if ctx.assessment.unscreened and ctx.rules.co_medication:
+        names = ", ".join(ctx.assessment.unscreened)
+        out.append(
+            finding(
+                Severity.MODERATE,
+                "co_medication.not_screened",
+                f"Not screened: {names}. A medicine the dictionary does not know may be one that changes this "
+                f"plan ({'; '.join(rule.when_class for rule in ctx.rules.co_medication)}) or is contraindicated; "
+                "check it before the first dose.",
+                f"We could not check {names} against {ctx.rules.name}. Ask your pharmacist before the first dose.",
+                ctx.rules.co_medication[0].provenance,
+                ctx.kb.version,
+            )
+        )
     renal = ctx.rules.renal
     kidney = ctx.assessment.kidney
     threshold = renal.encephalopathy_start_threshold if renal else None

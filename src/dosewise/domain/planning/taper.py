@@ -7,8 +7,8 @@ import math
 from fractions import Fraction
 
 from dosewise.domain.assessment import CoMedicationScreen
-from dosewise.domain.dispensing import choose_products
-from dosewise.domain.errors import InvalidInput, PlanRefused
+from dosewise.domain.dispensing import can_make, choose_products
+from dosewise.domain.errors import InvalidInput, PlanRefused, UnmakeableDose
 from dosewise.domain.patient import Patient
 from dosewise.domain.planning.common import (
     OVERRIDE_RAPID_WITHDRAWAL,
@@ -20,7 +20,7 @@ from dosewise.domain.planning.common import (
     to_steps,
     validate_overrides,
 )
-from dosewise.domain.quantity import format_limit
+from dosewise.domain.quantity import Quantity, format_limit
 from dosewise.domain.regimen import Plan, PriorRegimen
 from dosewise.domain.rules import DrugRules
 
@@ -39,17 +39,18 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> lis
     target = options.target_daily.amount if options.target_daily else Fraction(0)
     step = (options.step_daily or taper.step_daily).amount
     floor_fraction = 1 - taper.max_single_reduction
+    max_count = options.current_times_per_day
     sequence: list[tuple[Fraction, int]] = []
     while current > target:
         # A stop comes only from the final-step limit or less, and only after at least one reduction when
         # one can be made (15 mg a day of baclofen is a short taper, not an immediate stop).
         if target == 0 and current <= taper.final_max_daily.amount:
-            if sequence or _realise_taper_step(current * floor_fraction, current, current_dose, per_day, maker, target) is None:
+            if sequence or _realise_taper_step(current * floor_fraction, current, current_dose, per_day, maker, target, max_count) is None:
                 sequence.append((Fraction(0), 0))
                 break
         wanted = current * (1 - options.percent / 100) if options.percent is not None else current - step
         wanted = max(wanted, current * floor_fraction, target)
-        choice = _realise_taper_step(wanted, current, current_dose, per_day, maker, target)
+        choice = _realise_taper_step(wanted, current, current_dose, per_day, maker, target, max_count)
         if choice is None:
             if target > 0:
                 raise PlanRefused(
@@ -67,19 +68,26 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> lis
 
 
 def _realise_taper_step(
-    wanted: Fraction, current: Fraction, current_dose: Fraction, per_day: int, maker: Maker, target: Fraction
+    wanted: Fraction,
+    current: Fraction,
+    current_dose: Fraction,
+    per_day: int,
+    maker: Maker,
+    target: Fraction,
+    max_count: int,
 ) -> tuple[Fraction, int] | None:
     """The smallest makeable daily amount at or above ``wanted`` and below ``current``, keeping the current
-    number of doses a day when it can (fewer only when it cannot) and never a single dose above the current
-    one; failing that, the largest amount below ``current`` that keeps at least half of it and never goes
-    below the target."""
-    for count in range(per_day, 0, -1):
+    number of doses a day when it can (fewer when it cannot, more only back up to the regimen the taper
+    started from) and never a single dose above the current one; failing that, the largest amount below
+    ``current`` that keeps at least half of it and never goes below the target."""
+    counts = [*range(per_day, 0, -1), *range(per_day + 1, max_count + 1)]
+    for count in counts:
         dose = maker.smallest_at_least(wanted / count, current / count)
         if dose is not None and dose <= current_dose and dose * count < current:
             return dose, count
-    for count in range(per_day, 0, -1):
+    for count in counts:
         dose = maker.largest_at_most(min(current_dose, (current - maker.grid) / count))
-        if dose is not None and dose * count < current and dose * count * 2 >= current and dose * count >= target:
+        if dose is not None and current > dose * count >= target and dose * count * 2 >= current:
             return dose, count
     return None
 
@@ -121,9 +129,25 @@ def plan_taper(
     maker = make_maker(rules, options.products, options.confirmed_scored)
     if options.target_daily is not None and options.target_daily.amount > 0:
         target_amount = options.target_daily.amount
-        if not any(maker.makes(target_amount / n) for n in range(1, options.current_times_per_day + 1)):
-            raise PlanRefused(
-                f"the target {options.target_daily} a day cannot be made with the chosen products"
+        counts = range(1, options.current_times_per_day + 1)
+        if not any(maker.makes(target_amount / n) for n in counts):
+            chosen = {p.id for p in choose_products(rules, options.products)}
+            alternatives = tuple(
+                p.label
+                for p in rules.products
+                if p.id not in chosen
+                and any(
+                    can_make(Quantity(target_amount / n, maker.unit), rules, (p.id,), options.confirmed_scored)
+                    for n in counts
+                )
+            )
+            raise UnmakeableDose(
+                f"the target {options.target_daily} a day cannot be made exactly at 1 to "
+                f"{options.current_times_per_day} doses a day with the chosen products",
+                alternatives=alternatives,
+                hint=("these can make it: " + "; ".join(alternatives) + " (choose them with --products)")
+                if alternatives
+                else "no product makes it exactly; choose another target",
             )
     sequence = _taper_dailies(rules, options, maker)
     reductions = [entry for entry in sequence if entry[0] > 0]
