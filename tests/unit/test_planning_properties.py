@@ -40,7 +40,15 @@ SCORED_VARIES = {
     "baclofen": ["baclofen-tab-10mg", "baclofen-tab-15mg", "baclofen-tab-20mg"],
     "tizanidine": ["tizanidine-tab-2mg", "tizanidine-tab-4mg"],
 }
-CO_MEDICATIONS = ["the pill", "verapamil", "famotidine", "ciprofloxacin", "lisinopril", "unknownium", "diazepam"]
+CO_MEDICATIONS = [
+    "the pill",
+    "verapamil",
+    "famotidine",
+    "ciprofloxacin",
+    "lisinopril",
+    "unknownium",
+    "diazepam",
+]
 
 patients = st.builds(
     Patient,
@@ -172,4 +180,5 @@ def test_every_generated_taper_of_either_drug_passes_its_own_check(
         before = step.daily
     target = options.get("target_daily")
     if target is not None:
-        assert plan.then == "continue" and plan.steps[-1].daily == target
+        assert plan.then == "continue"
+        assert plan.steps[-1].daily == target

@@ -9,7 +9,14 @@ from fractions import Fraction
 from dosewise.domain.findings import Finding, finding
 from dosewise.domain.patient import KidneyFunction, Patient, kidney_function
 from dosewise.domain.quantity import Quantity, format_amount, format_limit
-from dosewise.domain.rules import CoMedicationRule, DrugRules, KnowledgeBase, RenalBand, Severity, TitrationRule
+from dosewise.domain.rules import (
+    CoMedicationRule,
+    DrugRules,
+    KnowledgeBase,
+    RenalBand,
+    Severity,
+    TitrationRule,
+)
 from dosewise.domain.screening import Interaction, Resolution, find_interactions, resolve
 
 __all__ = ["Assessment", "CoMedicationScreen", "assess", "band_for", "screen_co_medications"]

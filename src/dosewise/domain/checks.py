@@ -178,7 +178,8 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
     if ctx.plan.kind == "titration" and prior is not None and steps:
         pairs.append((0, prior.daily, steps[0].daily, None))
     pairs += [
-        (index, steps[index - 1].daily, steps[index].daily, steps[index - 1].days) for index in range(1, len(steps))
+        (index, steps[index - 1].daily, steps[index].daily, steps[index - 1].days)
+        for index in range(1, len(steps))
     ]
     for index, before_daily, after_daily, held in pairs:
         if after_daily <= before_daily:
@@ -213,8 +214,7 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
                     Severity.MAJOR,
                     "titration.too_fast_interval",
                     f"Step {index + 1}: the dose rises after only {held} day(s); the label waits at least "
-                    f"{min_interval} days between increases."
-                    + _overridden(ctx, OVERRIDE_FASTER_ESCALATION),
+                    f"{min_interval} days between increases." + _overridden(ctx, OVERRIDE_FASTER_ESCALATION),
                     "This plan raises the dose sooner than usual. Check it with your prescriber.",
                     titration.provenance,
                     ctx.kb.version,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from dosewise.domain.errors import KnowledgeError
 from dosewise.domain.quantity import parse_amount, parse_concentration, parse_quantity
 from dosewise.domain.rules import (
+    CoMedicationRule,
     Conflict,
     DialysisRule,
     DrugRules,
@@ -35,7 +36,6 @@ from dosewise.domain.rules import (
     SourceRef,
     SymptomDefinition,
     TaperRule,
-    CoMedicationRule,
     TitrationRule,
     TriageContextRule,
     TriageRule,

@@ -44,10 +44,16 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> lis
     while current > target:
         # A stop comes only from the final-step limit or less, and only after at least one reduction when
         # one can be made (15 mg a day of baclofen is a short taper, not an immediate stop).
-        if target == 0 and current <= taper.final_max_daily.amount:
-            if sequence or _realise_taper_step(current * floor_fraction, current, current_dose, per_day, maker, target, max_count) is None:
-                sequence.append((Fraction(0), 0))
-                break
+        at_final = target == 0 and current <= taper.final_max_daily.amount
+        if at_final and (
+            sequence
+            or _realise_taper_step(
+                current * floor_fraction, current, current_dose, per_day, maker, target, max_count
+            )
+            is None
+        ):
+            sequence.append((Fraction(0), 0))
+            break
         wanted = current * (1 - options.percent / 100) if options.percent is not None else current - step
         wanted = max(wanted, current * floor_fraction, target)
         choice = _realise_taper_step(wanted, current, current_dose, per_day, maker, target, max_count)
@@ -129,7 +135,9 @@ def plan_taper(
     maker = make_maker(rules, options.products, options.confirmed_scored)
     if options.target_daily is not None and options.target_daily.amount > 0:
         target_amount = options.target_daily.amount
-        counts = range(1, options.current_times_per_day + 1)
+        # Never a single dose above the current one (nor the label's single-dose limit) on the way down.
+        largest = min(options.current_dose.amount, rules.limits.max_single_dose.amount)
+        counts = range(max(1, math.ceil(target_amount / largest)), options.current_times_per_day + 1)
         if not any(maker.makes(target_amount / n) for n in counts):
             chosen = {p.id for p in choose_products(rules, options.products)}
             alternatives = tuple(
@@ -137,13 +145,16 @@ def plan_taper(
                 for p in rules.products
                 if p.id not in chosen
                 and any(
-                    can_make(Quantity(target_amount / n, maker.unit), rules, (p.id,), options.confirmed_scored)
+                    can_make(
+                        Quantity(target_amount / n, maker.unit), rules, (p.id,), options.confirmed_scored
+                    )
                     for n in counts
                 )
             )
             raise UnmakeableDose(
-                f"the target {options.target_daily} a day cannot be made exactly at 1 to "
-                f"{options.current_times_per_day} doses a day with the chosen products",
+                f"the target {options.target_daily} a day cannot be made exactly with the chosen products at "
+                f"up to {options.current_times_per_day} doses a day and no single dose above "
+                f"{Quantity(largest, maker.unit)}",
                 alternatives=alternatives,
                 hint=("these can make it: " + "; ".join(alternatives) + " (choose them with --products)")
                 if alternatives
@@ -185,15 +196,13 @@ def plan_taper(
     if options.weeks is None and sum(lengths) < taper.min_days and not rapid:
         stretched = math.ceil(taper.min_days / len(lengths))
         lengths = [max(length, stretched) for length in lengths]
-        stretched_note = (
-            f"steps held for {stretched} days or more so the taper lasts at least the minimum {taper.min_days} days"
-        )
+        stretched_note = f"steps held for {stretched} days or more so the taper lasts at least the minimum {taper.min_days} days"
     raw = [(dose, per_day, days) for (dose, per_day), days in zip(reductions, lengths, strict=True)]
     steps = to_steps(raw, options.start, maker.unit, options.times)
     notes = [taper.clinician_text]
     if stretched_note:
         notes.append(stretched_note)
-    for interaction in (screen.contraindicated if screen else ()):
+    for interaction in screen.contraindicated if screen else ():
         notes.append(
             f"{interaction.second.query} is on the list: {interaction.rule.effect} (the taper itself is not refused: "
             "stopping abruptly is the greater risk)"

@@ -176,15 +176,14 @@ def _require_makeable_target(rules: DrugRules, maker: Maker, target: Fraction) -
     counts = range(1, limits.max_times_per_day + 1)
 
     def makes(product_ids: tuple[str, ...], confirmed: tuple[str, ...]) -> bool:
-        return any(
-            can_make(Quantity(target / n, maker.unit), rules, product_ids, confirmed)
-            for n in counts
-        )
+        return any(can_make(Quantity(target / n, maker.unit), rules, product_ids, confirmed) for n in counts)
 
     if makes(maker.products, maker.confirmed):
         return
     chosen = {p.id for p in choose_products(rules, maker.products)}
-    alternatives = tuple(p.label for p in rules.products if p.id not in chosen and makes((p.id,), maker.confirmed))
+    alternatives = tuple(
+        p.label for p in rules.products if p.id not in chosen and makes((p.id,), maker.confirmed)
+    )
     raise UnmakeableDose(
         f"the target {Quantity(target, maker.unit)} a day cannot be made exactly at 1 to "
         f"{limits.max_times_per_day} doses a day from {', '.join(p.label for p in choose_products(rules, maker.products))}",
@@ -363,9 +362,14 @@ def plan_titration(
             if dose * count - previous > allowed_rise(count):
                 dose, count = realise(min(bounded, previous + allowed_rise(label.times_per_day)))
             if dose * count <= previous:
+                top, base = bounded, previous
+
+                def rise_limit(n: int, top: Fraction = top, base: Fraction = base) -> Fraction:
+                    return min(top, base + allowed_rise(n))
+
                 rise = _smallest_rise(
                     last,
-                    lambda n: min(bounded, previous + allowed_rise(n)),
+                    rise_limit,
                     maker,
                     limits.max_single_dose.amount,
                     limits.max_times_per_day,
@@ -392,14 +396,17 @@ def plan_titration(
             hint="choose products with a smaller strength (a liquid, or scored tablets)",
         )
     steps = to_steps(merge_steps(raw), options.start, maker.unit, options.times)
-    if current is None and not find_override(options.overrides, OVERRIDE_ABOVE_LABEL_START):
-        if assessment.start_severity(label, steps[0].daily) is Severity.MAJOR:
-            raise PlanRefused(
-                f"the titration would start at {steps[0].daily} a day, far above the label's start of "
-                f"{assessment.start_cap(label)} a day",
-                hint="if the patient already takes a dose, continue from it with --from REGIMEN; otherwise a "
-                f"clinician may override with --override {OVERRIDE_ABOVE_LABEL_START}:REASON",
-            )
+    if (
+        current is None
+        and not find_override(options.overrides, OVERRIDE_ABOVE_LABEL_START)
+        and assessment.start_severity(label, steps[0].daily) is Severity.MAJOR
+    ):
+        raise PlanRefused(
+            f"the titration would start at {steps[0].daily} a day, far above the label's start of "
+            f"{assessment.start_cap(label)} a day",
+            hint="if the patient already takes a dose, continue from it with --from REGIMEN; otherwise a "
+            f"clinician may override with --override {OVERRIDE_ABOVE_LABEL_START}:REASON",
+        )
     if multiplier != 1:
         notes.append(
             f"every step scaled by {format_amount_fraction(multiplier)} and rounded down to a makeable dose"
