@@ -372,7 +372,7 @@ def test_check_refuses_a_missing_file_with_exit_2(tmp_path: Path, capsys: pytest
 
 
 def test_interactions_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
-    """`interactions baclofen oxycodone Xanax alchohol`: four items resolved, four major pairs, each sourced."""
+    """`interactions baclofen oxycodone Xanax alchohol`: four items resolved, six major pairs (every pair), each sourced."""
     code, data = run_json(capsys, "interactions", "baclofen", "oxycodone", "Xanax", "alchohol")
     assert code == EXIT_OK
     assert data["kb_version"] == DEFAULT_VERSION
@@ -387,6 +387,8 @@ def test_interactions_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
         "baclofen-benzodiazepine",
         "baclofen-alcohol",
         "opioid-benzodiazepine",
+        "opioid-alcohol",
+        "benzodiazepine-alcohol",
     }
     for interaction in data["interactions"]:
         assert set(interaction) >= {"rule", "severity", "between", "effect", "action", "source", "kb_version"}

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from dosewise.domain.assessment import Assessment, assess, screen_co_medications
 from dosewise.domain.checks_escalation import check_escalation
+from dosewise.domain.checks_medication_list import check_medication_list
 from dosewise.domain.dispensing import can_make, choose_products
 from dosewise.domain.findings import Finding, finding
 from dosewise.domain.patient import Patient
@@ -431,6 +432,7 @@ CHECKS: tuple[Check, ...] = (
     check_stops,
     check_patient,
     check_interactions,
+    check_medication_list,
     check_makeable,
     check_provenance,
 )

@@ -11,10 +11,13 @@ from dosewise.domain.errors import UnknownDrug
 from dosewise.domain.quantity import Concentration, Quantity
 
 __all__ = [
+    "ClassCountRule",
     "CoMedicationRule",
+    "Combination",
     "Conflict",
     "DialysisRule",
     "DrugRules",
+    "DuplicateRule",
     "EgfrRule",
     "ElderlyRule",
     "Ingredient",
@@ -310,6 +313,47 @@ class InteractionRule:
     patient_text: str
     severity_basis: str
     provenance: Provenance
+    # A broad class rule (e.g. any CNS depressant) that stands aside when a more specific rule names the pair.
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A product with more than one ingredient (Percocet = oxycodone + acetaminophen); each is screened."""
+
+    id: str
+    name: str
+    ingredients: tuple[str, ...]
+    brands: tuple[str, ...]
+    misspellings: tuple[str, ...]
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class ClassCountRule:
+    """A warning when a list holds ``min_count`` or more different ingredients of one class."""
+
+    id: str
+    cls: str
+    min_count: int
+    severity: Severity
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class DuplicateRule:
+    """The same ingredient reached twice (a brand and its generic, a combination, the planned drug)."""
+
+    severity: Severity
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+    provenance: Provenance
 
 
 @dataclass(frozen=True)
@@ -369,6 +413,9 @@ class KnowledgeBase:
     pk: dict[str, object] = field(default_factory=dict)
     triage_context: TriageContextRule | None = None
     severity_floor: SeverityFloorRule | None = None
+    combinations: tuple[Combination, ...] = ()
+    class_counts: tuple[ClassCountRule, ...] = ()
+    duplicate_rule: DuplicateRule | None = None
 
     def drug(self, drug_id: str) -> DrugRules:
         key = drug_id.strip().lower()

@@ -364,8 +364,17 @@ class IngredientEntry(Sourced):
     substance: bool = False
 
 
+class CombinationEntry(Sourced):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str
+    ingredients: list[str] = Field(min_length=2)
+    brands: list[str]
+    misspellings: list[str] = Field(default_factory=list)
+
+
 class DictionaryFile(Strict):
     ingredients: list[IngredientEntry] = Field(min_length=1)
+    combinations: list[CombinationEntry] = Field(default_factory=list)
 
 
 SeverityText = Literal["info", "minor", "moderate", "major", "contraindicated"]
@@ -380,10 +389,32 @@ class InteractionEntry(Sourced):
     action: str
     patient_text: str
     severity_basis: str
+    fallback: bool = False
+
+
+class ClassCountEntry(Sourced):
+    id: str
+    cls: str = Field(alias="class")
+    min_ingredients: int = Field(ge=2, le=10)
+    severity: SeverityText
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+
+
+class DuplicateEntry(Sourced):
+    severity: SeverityText
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
 
 
 class InteractionsFile(Strict):
     rules: list[InteractionEntry] = Field(min_length=1)
+    class_counts: list[ClassCountEntry] = Field(default_factory=list)
+    duplicate_ingredient: DuplicateEntry | None = None
 
 
 class SymptomEntry(Strict):
