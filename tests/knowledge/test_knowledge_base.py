@@ -80,6 +80,7 @@ UNIT_IN_NAME = (
     "order",
     "min_matched",
     "consecutive_missed",
+    "min_ingredients",
 )
 RATIOS = ("multiplier", "max_single_reduction", "_fraction_below", "multiple_of_screening_dose")
 CODES = ("rxcui", "version")

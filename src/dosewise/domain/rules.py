@@ -11,10 +11,14 @@ from dosewise.domain.errors import UnknownDrug
 from dosewise.domain.quantity import Concentration, Quantity
 
 __all__ = [
+    "ClassCountRule",
+    "CoMedicationRule",
+    "Combination",
     "Conflict",
     "ContextCue",
     "DialysisRule",
     "DrugRules",
+    "DuplicateRule",
     "EgfrRule",
     "ElderlyRule",
     "IngestionRule",
@@ -217,6 +221,23 @@ class TaperRule:
 
 
 @dataclass(frozen=True)
+class CoMedicationRule:
+    """A label's changed titration when the list holds a member of ``when_class`` (tizanidine with a CYP1A2
+    inhibitor: start low, rise in small daily steps)."""
+
+    id: str
+    when_class: str
+    start_daily: Quantity
+    start_times_per_day: int
+    preferred_daily_rise: Quantity
+    max_daily_rise: Quantity
+    min_interval_days: int
+    clinician_text: str
+    provenance: Provenance
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
 class MissedDoseRule:
     take_if_elapsed_fraction_below: Fraction
     soon_after_consecutive_missed: int
@@ -257,6 +278,7 @@ class DrugRules:
     elderly: ElderlyRule | None = None
     taper: TaperRule | None = None
     missed_dose: MissedDoseRule | None = None
+    co_medication: tuple[CoMedicationRule, ...] = ()
     withdrawal_signs: tuple[str, ...] = ()
     withdrawal_text: str = ""
     therapeutic_band_ng_ml: tuple[Fraction, Fraction] | None = None
@@ -288,6 +310,47 @@ class InteractionRule:
     id: str
     a: str
     b: str
+    severity: Severity
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+    provenance: Provenance
+    # A broad class rule (e.g. any CNS depressant) that stands aside when a more specific rule names the pair.
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A product with more than one ingredient (Percocet = oxycodone + acetaminophen); each is screened."""
+
+    id: str
+    name: str
+    ingredients: tuple[str, ...]
+    brands: tuple[str, ...]
+    misspellings: tuple[str, ...]
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class ClassCountRule:
+    """A warning when a list holds ``min_count`` or more different ingredients of one class."""
+
+    id: str
+    cls: str
+    min_count: int
+    severity: Severity
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class DuplicateRule:
+    """The same ingredient reached twice (a brand and its generic, a combination, the planned drug)."""
+
     severity: Severity
     effect: str
     action: str
@@ -390,6 +453,9 @@ class KnowledgeBase:
     context_cues: tuple[ContextCue, ...] = ()
     ingestion: dict[str, IngestionRule] = field(default_factory=dict)
     temperature: TemperatureRule | None = None
+    combinations: tuple[Combination, ...] = ()
+    class_counts: tuple[ClassCountRule, ...] = ()
+    duplicate_rule: DuplicateRule | None = None
 
     def drug(self, drug_id: str) -> DrugRules:
         key = drug_id.strip().lower()

@@ -14,10 +14,14 @@ from pydantic import BaseModel, ValidationError
 from dosewise.domain.errors import KnowledgeError
 from dosewise.domain.quantity import parse_amount, parse_concentration, parse_quantity
 from dosewise.domain.rules import (
+    ClassCountRule,
+    Combination,
+    CoMedicationRule,
     Conflict,
     ContextCue,
     DialysisRule,
     DrugRules,
+    DuplicateRule,
     EgfrRule,
     ElderlyRule,
     IngestionRule,
@@ -239,6 +243,21 @@ class _Builder:
             elderly=elderly,
             taper=taper,
             missed_dose=missed,
+            co_medication=tuple(
+                CoMedicationRule(
+                    id=entry.id,
+                    when_class=entry.when_class,
+                    start_daily=parse_quantity(entry.start_daily),
+                    start_times_per_day=entry.start_times_per_day,
+                    preferred_daily_rise=parse_quantity(entry.preferred_daily_rise),
+                    max_daily_rise=parse_quantity(entry.max_daily_rise),
+                    min_interval_days=entry.min_interval_days,
+                    clinician_text=entry.clinician_text,
+                    provenance=self.provenance(entry, f"{where} co-medication {entry.id}"),
+                    conflicts=self.conflicts(entry.conflicts, f"{where} co-medication {entry.id}"),
+                )
+                for entry in model.co_medication
+            ),
             withdrawal_signs=tuple(model.withdrawal.signs),
             withdrawal_text=model.withdrawal.clinician_text,
             therapeutic_band_ng_ml=band,
@@ -286,6 +305,33 @@ def _check_references(
             if seen.get(key, ingredient.id) != ingredient.id:
                 raise KnowledgeError(f"'{term}' names both {seen[key]} and {ingredient.id}")
             seen[key] = ingredient.id
+
+
+def _check_combinations(
+    ingredients: tuple[Ingredient, ...],
+    combinations: tuple[Combination, ...],
+    class_counts: tuple[ClassCountRule, ...],
+) -> None:
+    """Every combination names known ingredients, and no name means both a combination and an ingredient."""
+    ids = {ingredient.id for ingredient in ingredients}
+    classes = {cls for ingredient in ingredients for cls in ingredient.classes}
+    seen = {
+        term.lower(): ingredient.id
+        for ingredient in ingredients
+        for term in (ingredient.id, ingredient.name, *ingredient.brands, *ingredient.misspellings)
+    }
+    for combination in combinations:
+        unknown = set(combination.ingredients) - ids
+        if unknown:
+            raise KnowledgeError(f"combination {combination.id}: unknown ingredients {sorted(unknown)}")
+        for term in (combination.id, combination.name, *combination.brands, *combination.misspellings):
+            key = term.lower()
+            if seen.get(key, combination.id) != combination.id:
+                raise KnowledgeError(f"'{term}' names both {seen[key]} and {combination.id}")
+            seen[key] = combination.id
+    for rule in class_counts:
+        if rule.cls not in classes:
+            raise KnowledgeError(f"class count {rule.id}: no ingredient has class '{rule.cls}'")
 
 
 def _read_raw(folder: Path, name: str) -> dict[str, Any]:
@@ -386,11 +432,51 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             patient_text=entry.patient_text,
             severity_basis=entry.severity_basis,
             provenance=builder.provenance(entry, f"interaction {entry.id}"),
+            fallback=entry.fallback,
         )
         for entry in interactions_file.rules
     )
+    combinations = tuple(
+        Combination(
+            id=entry.id,
+            name=entry.name,
+            ingredients=tuple(entry.ingredients),
+            brands=tuple(entry.brands),
+            misspellings=tuple(entry.misspellings),
+            provenance=builder.provenance(entry, f"combination {entry.id}"),
+        )
+        for entry in dictionary.combinations
+    )
+    class_counts = tuple(
+        ClassCountRule(
+            id=entry.id,
+            cls=entry.cls,
+            min_count=entry.min_ingredients,
+            severity=Severity(entry.severity),
+            effect=entry.effect,
+            action=entry.action,
+            patient_text=entry.patient_text,
+            severity_basis=entry.severity_basis,
+            provenance=builder.provenance(entry, f"class count {entry.id}"),
+        )
+        for entry in interactions_file.class_counts
+    )
+    dup = interactions_file.duplicate_ingredient
+    duplicate_rule = (
+        DuplicateRule(
+            severity=Severity(dup.severity),
+            effect=dup.effect,
+            action=dup.action,
+            patient_text=dup.patient_text,
+            severity_basis=dup.severity_basis,
+            provenance=builder.provenance(dup, "duplicate ingredient"),
+        )
+        if dup is not None
+        else None
+    )
     triage = _read(folder, "triage.toml", schema.TriageFile)
     _check_references(ingredients, interactions, triage)
+    _check_combinations(ingredients, combinations, class_counts)
     return KnowledgeBase(
         version=release.version,
         status=release.status,
@@ -398,6 +484,9 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
         drugs=drugs,
         ingredients=ingredients,
         interactions=interactions,
+        combinations=combinations,
+        class_counts=class_counts,
+        duplicate_rule=duplicate_rule,
         symptoms=tuple(
             SymptomDefinition(s.id, s.label, tuple(s.words), tuple(tuple(p) for p in s.patterns), s.red_flag)
             for s in triage.symptoms

@@ -212,6 +212,20 @@ class TaperSection(Sourced):
     conflicts: list[ConflictEntry] = []
 
 
+class CoMedicationEntry(Sourced):
+    """How a drug's plan changes when the medication list holds a member of a class (label text)."""
+
+    id: str
+    when_class: str
+    start_daily: Mass
+    start_times_per_day: int = Field(ge=1, le=6)
+    preferred_daily_rise: Mass
+    max_daily_rise: Mass
+    min_interval_days: int = Field(ge=1)
+    clinician_text: str
+    conflicts: list[ConflictEntry] = []
+
+
 class WithdrawalSection(Sourced):
     signs: list[str] = Field(min_length=1)
     clinician_text: str
@@ -258,6 +272,7 @@ class DrugFile(Strict):
     renal: RenalSection | None = None
     elderly: ElderlySection | None = None
     taper: TaperSection
+    co_medication: list[CoMedicationEntry] = []
     withdrawal: WithdrawalSection
     side_effects: list[SideEffect] = []
     red_flags: list[RedFlag] = []
@@ -349,8 +364,17 @@ class IngredientEntry(Sourced):
     substance: bool = False
 
 
+class CombinationEntry(Sourced):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str
+    ingredients: list[str] = Field(min_length=2)
+    brands: list[str]
+    misspellings: list[str] = Field(default_factory=list)
+
+
 class DictionaryFile(Strict):
     ingredients: list[IngredientEntry] = Field(min_length=1)
+    combinations: list[CombinationEntry] = Field(default_factory=list)
 
 
 SeverityText = Literal["info", "minor", "moderate", "major", "contraindicated"]
@@ -365,10 +389,32 @@ class InteractionEntry(Sourced):
     action: str
     patient_text: str
     severity_basis: str
+    fallback: bool = False
+
+
+class ClassCountEntry(Sourced):
+    id: str
+    cls: str = Field(alias="class")
+    min_ingredients: int = Field(ge=2, le=10)
+    severity: SeverityText
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+
+
+class DuplicateEntry(Sourced):
+    severity: SeverityText
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
 
 
 class InteractionsFile(Strict):
     rules: list[InteractionEntry] = Field(min_length=1)
+    class_counts: list[ClassCountEntry] = Field(default_factory=list)
+    duplicate_ingredient: DuplicateEntry | None = None
 
 
 class SymptomEntry(Strict):
