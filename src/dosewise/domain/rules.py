@@ -12,13 +12,16 @@ from dosewise.domain.quantity import Concentration, Quantity
 
 __all__ = [
     "ClassCountRule",
+    "CoMedicationRule",
     "Combination",
     "Conflict",
+    "ContextCue",
     "DialysisRule",
     "DrugRules",
     "DuplicateRule",
     "EgfrRule",
     "ElderlyRule",
+    "IngestionRule",
     "Ingredient",
     "InteractionRule",
     "KnowledgeBase",
@@ -35,6 +38,7 @@ __all__ = [
     "SourceRef",
     "SymptomDefinition",
     "TaperRule",
+    "TemperatureRule",
     "TitrationRule",
     "TriageContextRule",
     "TriageRule",
@@ -217,6 +221,23 @@ class TaperRule:
 
 
 @dataclass(frozen=True)
+class CoMedicationRule:
+    """A label's changed titration when the list holds a member of ``when_class`` (tizanidine with a CYP1A2
+    inhibitor: start low, rise in small daily steps)."""
+
+    id: str
+    when_class: str
+    start_daily: Quantity
+    start_times_per_day: int
+    preferred_daily_rise: Quantity
+    max_daily_rise: Quantity
+    min_interval_days: int
+    clinician_text: str
+    provenance: Provenance
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
 class MissedDoseRule:
     take_if_elapsed_fraction_below: Fraction
     soon_after_consecutive_missed: int
@@ -257,6 +278,7 @@ class DrugRules:
     elderly: ElderlyRule | None = None
     taper: TaperRule | None = None
     missed_dose: MissedDoseRule | None = None
+    co_medication: tuple[CoMedicationRule, ...] = ()
     withdrawal_signs: tuple[str, ...] = ()
     withdrawal_text: str = ""
     therapeutic_band_ng_ml: tuple[Fraction, Fraction] | None = None
@@ -342,6 +364,38 @@ class SymptomDefinition:
     id: str
     label: str
     words: tuple[str, ...]
+    patterns: tuple[tuple[str, ...], ...] = ()
+    red_flag: bool = False
+
+
+@dataclass(frozen=True)
+class ContextCue:
+    """Words that state a context flag ("ran out of my tablets" means the dose stopped)."""
+
+    flag: str
+    why: str
+    patterns: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class IngestionRule:
+    """The large-ingestion red flag of one drug and the largest unit strength assumed when unknown."""
+
+    drug: str
+    threshold: Quantity | None
+    largest_unit: Quantity
+    note: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class TemperatureRule:
+    """Temperatures read from the words: fever at or above, low temperature below (degrees Celsius)."""
+
+    fever_at_or_above_c: Fraction
+    low_below_c: Fraction
+    note: str
+    provenance: Provenance
 
 
 @dataclass(frozen=True)
@@ -356,6 +410,7 @@ class TriageRule:
     min_matched: int = 1
     context_any: tuple[str, ...] = ()
     context_all: tuple[str, ...] = ()
+    all_groups: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -376,6 +431,7 @@ class SeverityFloorRule:
     patient_text: str
     clinician_text: str
     provenance: Provenance
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -394,6 +450,9 @@ class KnowledgeBase:
     pk: dict[str, object] = field(default_factory=dict)
     triage_context: TriageContextRule | None = None
     severity_floor: SeverityFloorRule | None = None
+    context_cues: tuple[ContextCue, ...] = ()
+    ingestion: dict[str, IngestionRule] = field(default_factory=dict)
+    temperature: TemperatureRule | None = None
     combinations: tuple[Combination, ...] = ()
     class_counts: tuple[ClassCountRule, ...] = ()
     duplicate_rule: DuplicateRule | None = None
