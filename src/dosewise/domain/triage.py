@@ -252,7 +252,12 @@ def triage(
         implied = IMPLIED_CONTEXT.get(symptom_id)
         if implied and implied not in context.flags:
             context = context.with_flag(implied, f"reported symptom '{symptom_id}'")
-    unrecognised = tuple(m.unrecognised if m.symptoms else m.text for m in inputs if m.unrecognised)
+    # A text that said nothing we could read is reported whole; otherwise only the words left over.
+    unrecognised = tuple(
+        m.unrecognised if (m.symptoms or m.ingestion or m.temperatures or m.negated) else m.text
+        for m in inputs
+        if m.unrecognised
+    )
     name = context.drug_name or "your medicine"
     matched = [
         replace(

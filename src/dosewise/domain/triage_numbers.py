@@ -33,7 +33,8 @@ _UNITS = frozenset(
 _MG = {"mg": Fraction(1), "milligram": Fraction(1), "milligrams": Fraction(1), "g": Fraction(1000),
        "gram": Fraction(1000), "grams": Fraction(1000), "mcg": Fraction(1, 1000)}  # fmt: skip
 _UNKNOWN_SIZE = frozenset(
-    "bottle bottles packet packets pack packs box boxes handful handfuls lot whole all".split()
+    "bottle bottles packet packets pack packs box boxes handful handfuls lot lots load loads many bunch strip"
+    " strips sheet blister whole all".split()
 )
 _EXTRA = frozenset("double extra twice another again".split())
 _NOT_A_COUNT_AFTER = frozenset(

@@ -23,9 +23,9 @@ __all__ = [
 # Words that end the reach of a negation ("no fever but confused": confusion is not denied).
 NEGATION_STOPS = frozenset("but however although though except besides yet whereas".split())
 BOUNDARY = frozenset(".,;:!?")
-# Cues that deny what follows. "cant"/"wont" are cues too, but the lexicon's patterns consume them first
-# where they state the problem ("cant breathe", "wont wake"), so they only deny what is left.
-NEGATION_CUES = frozenset("no not never without denies deny denied nor neither none cant wont free".split())
+# Cues that deny what follows. "cant"/"wont" are not among them: they state a problem ("cant breathe",
+# "cant pee"), so what follows them is a finding, or is reported as not recognised, never denied.
+NEGATION_CUES = frozenset("no not never without denies deny denied nor neither none free".split())
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -57,13 +57,14 @@ FILLER = frozenset(
     ago monday tuesday wednesday thursday friday saturday sunday weekend week am pm
     legs leg arms arm hands hand feet foot body muscles muscle head neck shoulders shoulder side
     stand standing stood sit sitting sat lie lying lay walk walking walked move moving bed sleep shower
-    need needs needed needing work home house room tried try trying take taking taken medicine medication meds tablet tablets pill
+    need needs needed needing mistake mistakes accident accidentally error skin work home house room tried try trying take taking taken medicine medication meds tablet tablets pill
     pills dose doses baclofen tizanidine it s t d ll re ve m""".split()
 )
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[a-z]+|[.,;:!?]")
 _CONTRACTIONS = (
     (re.compile(r"\bod'?d\b|\bo\.d\.?\b|\bod\b"), " overdosed "),
+    (re.compile(r"\bno longer\b|\bnot any ?more\b"), " not "),
     (re.compile(r"\b(can'?t|cannot|can not|couldn'?t|could not|unable to)\b"), " cant "),
     (re.compile(r"\b(won'?t|wouldn'?t|will not|would not)\b"), " wont "),
     (re.compile(r"\b(is|are|was|were|does|do|did|has|have|had|should|ai)n'?t\b"), " not "),
