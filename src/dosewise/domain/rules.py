@@ -453,6 +453,9 @@ class KnowledgeBase:
     context_cues: tuple[ContextCue, ...] = ()
     ingestion: dict[str, IngestionRule] = field(default_factory=dict)
     temperature: TemperatureRule | None = None
+    # The triage lexicon compiled at build time (a domain.triage_text.Lexicon), so that it is cached with
+    # the validated knowledge base instead of being compiled again by every CLI command.
+    triage_lexicon: object | None = None
     combinations: tuple[Combination, ...] = ()
     class_counts: tuple[ClassCountRule, ...] = ()
     duplicate_rule: DuplicateRule | None = None

@@ -120,6 +120,8 @@ _LEXICONS: dict[int, tuple[object, Lexicon]] = {}
 
 def _lexicon(kb: KnowledgeBase) -> Lexicon:
     """The compiled lexicon of one loaded knowledge base (kept alive with its key, so ids are not reused)."""
+    if isinstance(kb.triage_lexicon, Lexicon):
+        return kb.triage_lexicon
     key = id(kb.symptoms)
     cached = _LEXICONS.get(key)
     if cached is None or cached[0] is not kb.symptoms:

@@ -5,6 +5,7 @@ build is not already cached (see ``loader``), because pydantic is the slowest im
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,6 +47,7 @@ from dosewise.domain.rules import (
     TriageContextRule,
     TriageRule,
 )
+from dosewise.domain.triage_text import compile_lexicon
 from dosewise.knowledge import schema
 
 __all__ = ["build_knowledge_base"]
@@ -477,7 +479,7 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
     triage = _read(folder, "triage.toml", schema.TriageFile)
     _check_references(ingredients, interactions, triage)
     _check_combinations(ingredients, combinations, class_counts)
-    return KnowledgeBase(
+    kb = KnowledgeBase(
         version=release.version,
         status=release.status,
         notice=release.notice,
@@ -534,3 +536,5 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             provenance=builder.provenance(triage.context, "triage context"),
         ),
     )
+    words = kb.severity_floor.words if kb.severity_floor else ()
+    return replace(kb, triage_lexicon=compile_lexicon(kb.symptoms, kb.context_cues, words))
