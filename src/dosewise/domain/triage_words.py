@@ -144,6 +144,13 @@ class Speller:
                     self._index.setdefault(key, set()).add(word)
                 self._index.setdefault("".join(sorted(word)), set()).add(word)
 
+    def __eq__(self, other: object) -> bool:
+        # Two spellers with the same vocabulary are the same (the index is derived from it).
+        return isinstance(other, Speller) and (self.words, self.prefixes) == (other.words, other.prefixes)
+
+    def __hash__(self) -> int:
+        return hash((self.words, self.prefixes))
+
     def known(self, token: str) -> bool:
         return token in self.words or stem(token) in self.words or token.startswith(self.prefixes)
 
