@@ -261,3 +261,13 @@ def test_a_rise_inside_a_taper_is_major(kb: KnowledgeBase) -> None:
     steps = (Step(START, 3, mg(10), default_times(3)), Step(date(2026, 11, 26), 3, mg(15), default_times(3)))
     plan = Plan("baclofen", "oral", steps, kb.version, kind="taper", prior=PriorRegimen(mg(20), 3))
     assert codes(plan, kb)["taper.rise"] is Severity.MAJOR
+
+
+def test_a_taper_above_the_kidney_ceiling_reports_the_current_regimen_once(kb: KnowledgeBase) -> None:
+    """On dialysis, a taper from 80 mg a day names the current regimen's excess once, not every step on the way down."""
+    patient = Patient(dialysis=True)
+    opts = TaperOptions(start=START, current_dose=mg(20), current_times_per_day=4)
+    plan = plan_taper(kb.drug("baclofen"), opts, patient, kb.version)
+    found = [f.code for f in check_plan(plan, kb, patient)]
+    assert found.count("regimen.current_above_limit") == 1
+    assert "limit.above_renal_ceiling" not in found
