@@ -12,7 +12,7 @@ import pytest
 
 from dosewise.domain.assessment import screen_co_medications
 from dosewise.domain.checks import check_plan
-from dosewise.domain.errors import PlanRefused, UnmakeableDose
+from dosewise.domain.errors import InvalidInput, PlanRefused, UnmakeableDose
 from dosewise.domain.patient import Medication, Patient
 from dosewise.domain.planning import TaperOptions, TitrationOptions, plan_taper, plan_titration
 from dosewise.domain.quantity import mg
@@ -271,3 +271,21 @@ def test_a_taper_above_the_kidney_ceiling_reports_the_current_regimen_once(kb: K
     found = [f.code for f in check_plan(plan, kb, patient)]
     assert found.count("regimen.current_above_limit") == 1
     assert "limit.above_renal_ceiling" not in found
+
+
+def test_a_dose_halves_would_make_names_the_score_confirmation(kb: KnowledgeBase) -> None:
+    """Tizanidine 3 mg from whole tablets is refused, saying halves of the 2 mg tablet make it once the score is confirmed."""
+    with pytest.raises(UnmakeableDose) as caught:
+        titrate(kb, "tizanidine", start_dose=mg(3))
+    assert "tizanidine-tab-2mg" in (caught.value.hint or "")
+    assert "--scored-confirmed" in (caught.value.hint or "")
+    plan = titrate(kb, "tizanidine", start_dose=mg(3), confirmed_scored=("tizanidine-tab-2mg",))
+    assert plan.steps[0].dose == mg(3)
+
+
+def test_a_start_above_the_target_is_refused_not_cut_down(kb: KnowledgeBase) -> None:
+    """2 mg three times a day to a 2 mg a day target is contradictory: refused, never planned as 1 mg."""
+    with pytest.raises(InvalidInput, match="above the target"):
+        titrate(
+            kb, "tizanidine", start_dose=mg(2), target_daily=mg(2), confirmed_scored=("tizanidine-tab-2mg",)
+        )
