@@ -75,6 +75,7 @@ UNIT_IN_NAME = (
     "days",
     "_years",
     "_hours",
+    "_celsius",
     "times_per_day",
     "order",
     "min_matched",

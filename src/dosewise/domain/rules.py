@@ -15,11 +15,13 @@ __all__ = [
     "CoMedicationRule",
     "Combination",
     "Conflict",
+    "ContextCue",
     "DialysisRule",
     "DrugRules",
     "DuplicateRule",
     "EgfrRule",
     "ElderlyRule",
+    "IngestionRule",
     "Ingredient",
     "InteractionRule",
     "KnowledgeBase",
@@ -36,6 +38,7 @@ __all__ = [
     "SourceRef",
     "SymptomDefinition",
     "TaperRule",
+    "TemperatureRule",
     "TitrationRule",
     "TriageContextRule",
     "TriageRule",
@@ -361,6 +364,38 @@ class SymptomDefinition:
     id: str
     label: str
     words: tuple[str, ...]
+    patterns: tuple[tuple[str, ...], ...] = ()
+    red_flag: bool = False
+
+
+@dataclass(frozen=True)
+class ContextCue:
+    """Words that state a context flag ("ran out of my tablets" means the dose stopped)."""
+
+    flag: str
+    why: str
+    patterns: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class IngestionRule:
+    """The large-ingestion red flag of one drug and the largest unit strength assumed when unknown."""
+
+    drug: str
+    threshold: Quantity | None
+    largest_unit: Quantity
+    note: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class TemperatureRule:
+    """Temperatures read from the words: fever at or above, low temperature below (degrees Celsius)."""
+
+    fever_at_or_above_c: Fraction
+    low_below_c: Fraction
+    note: str
+    provenance: Provenance
 
 
 @dataclass(frozen=True)
@@ -375,6 +410,7 @@ class TriageRule:
     min_matched: int = 1
     context_any: tuple[str, ...] = ()
     context_all: tuple[str, ...] = ()
+    all_groups: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -395,6 +431,7 @@ class SeverityFloorRule:
     patient_text: str
     clinician_text: str
     provenance: Provenance
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -413,6 +450,12 @@ class KnowledgeBase:
     pk: dict[str, object] = field(default_factory=dict)
     triage_context: TriageContextRule | None = None
     severity_floor: SeverityFloorRule | None = None
+    context_cues: tuple[ContextCue, ...] = ()
+    ingestion: dict[str, IngestionRule] = field(default_factory=dict)
+    temperature: TemperatureRule | None = None
+    # The triage lexicon compiled at build time (a domain.triage_text.Lexicon), so that it is cached with
+    # the validated knowledge base instead of being compiled again by every CLI command.
+    triage_lexicon: object | None = None
     combinations: tuple[Combination, ...] = ()
     class_counts: tuple[ClassCountRule, ...] = ()
     duplicate_rule: DuplicateRule | None = None

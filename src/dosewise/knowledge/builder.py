@@ -5,6 +5,7 @@ build is not already cached (see ``loader``), because pydantic is the slowest im
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,11 +19,13 @@ from dosewise.domain.rules import (
     Combination,
     CoMedicationRule,
     Conflict,
+    ContextCue,
     DialysisRule,
     DrugRules,
     DuplicateRule,
     EgfrRule,
     ElderlyRule,
+    IngestionRule,
     Ingredient,
     InteractionRule,
     KnowledgeBase,
@@ -39,10 +42,12 @@ from dosewise.domain.rules import (
     SourceRef,
     SymptomDefinition,
     TaperRule,
+    TemperatureRule,
     TitrationRule,
     TriageContextRule,
     TriageRule,
 )
+from dosewise.domain.triage_text import compile_lexicon
 from dosewise.knowledge import schema
 
 __all__ = ["build_knowledge_base"]
@@ -339,6 +344,41 @@ def _read_raw(folder: Path, name: str) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
+def _ingestion(
+    builder: _Builder, triage: schema.TriageFile, models: dict[str, schema.DrugFile]
+) -> dict[str, IngestionRule]:
+    """triage.toml [[ingestion]] with the drug file's own large-ingestion red flag (one answer, one place)."""
+    out: dict[str, IngestionRule] = {}
+    for entry in triage.ingestion:
+        if entry.drug not in models:
+            raise KnowledgeError(f"triage ingestion: unknown drug '{entry.drug}'")
+        flag = next((f for f in models[entry.drug].red_flags if f.id == "large_ingestion"), None)
+        provenance = builder.provenance(entry, f"triage ingestion {entry.drug}")
+        if flag is not None:
+            extra = builder.provenance(flag, f"{entry.drug} red flag large_ingestion")
+            provenance = Provenance((*extra.sources, *provenance.sources), extra.confidence)
+        out[entry.drug] = IngestionRule(
+            drug=entry.drug,
+            threshold=parse_quantity(flag.threshold) if flag is not None and flag.threshold else None,
+            largest_unit=parse_quantity(entry.largest_unit),
+            note=entry.note,
+            provenance=provenance,
+        )
+    return out
+
+
+def _temperature(builder: _Builder, triage: schema.TriageFile) -> TemperatureRule | None:
+    readings = triage.readings
+    if readings is None:
+        return None
+    return TemperatureRule(
+        fever_at_or_above_c=Fraction(readings.fever_at_or_above_celsius),
+        low_below_c=Fraction(readings.low_below_celsius),
+        note=readings.note,
+        provenance=builder.provenance(readings, "triage readings"),
+    )
+
+
 def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
     """Validate every file of one version folder and build the rules; raises ``KnowledgeError``."""
     release = _read(folder, "release.toml", schema.ReleaseFile)
@@ -349,9 +389,12 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
     builder = _Builder(sources)
 
     drugs: dict[str, DrugRules] = {}
+    models: dict[str, schema.DrugFile] = {}
     for name in _DRUG_FILES:
-        rules = builder.drug(_read(folder, name, schema.DrugFile))
+        model = _read(folder, name, schema.DrugFile)
+        rules = builder.drug(model)
         drugs[rules.id] = rules
+        models[rules.id] = model
     intrathecal = _read(folder, "baclofen_intrathecal.toml", schema.IntrathecalFile)
     builder.provenance(intrathecal.drug, "intrathecal")
     for entry in [*intrathecal.concentrations, *intrathecal.screening_boluses, *intrathecal.titration]:
@@ -436,7 +479,7 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
     triage = _read(folder, "triage.toml", schema.TriageFile)
     _check_references(ingredients, interactions, triage)
     _check_combinations(ingredients, combinations, class_counts)
-    return KnowledgeBase(
+    kb = KnowledgeBase(
         version=release.version,
         status=release.status,
         notice=release.notice,
@@ -446,7 +489,10 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
         combinations=combinations,
         class_counts=class_counts,
         duplicate_rule=duplicate_rule,
-        symptoms=tuple(SymptomDefinition(s.id, s.label, tuple(s.words)) for s in triage.symptoms),
+        symptoms=tuple(
+            SymptomDefinition(s.id, s.label, tuple(s.words), tuple(tuple(p) for p in s.patterns), s.red_flag)
+            for s in triage.symptoms
+        ),
         triage_rules=tuple(
             TriageRule(
                 id=rule.id,
@@ -459,6 +505,7 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
                 min_matched=rule.min_matched,
                 context_any=tuple(rule.context_any),
                 context_all=tuple(rule.context_all),
+                all_groups=tuple(tuple(group) for group in rule.all_groups),
             )
             for rule in triage.rules
         ),
@@ -474,7 +521,14 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             patient_text=triage.reported_severity.patient_text,
             clinician_text=triage.reported_severity.clinician_text,
             provenance=builder.provenance(triage.reported_severity, "triage reported severity"),
+            words=tuple(triage.reported_severity.words),
         ),
+        context_cues=tuple(
+            ContextCue(cue.flag, cue.why, tuple(tuple(p) for p in cue.patterns))
+            for cue in triage.context_cues
+        ),
+        ingestion=_ingestion(builder, triage, models),
+        temperature=_temperature(builder, triage),
         triage_context=TriageContextRule(
             change_window_hours=triage.context.change_window_hours,
             kidney_impaired_below_ml_min=parse_quantity(triage.context.kidney_impaired_below).amount,
@@ -482,3 +536,5 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             provenance=builder.provenance(triage.context, "triage context"),
         ),
     )
+    words = kb.severity_floor.words if kb.severity_floor else ()
+    return replace(kb, triage_lexicon=compile_lexicon(kb.symptoms, kb.context_cues, words))

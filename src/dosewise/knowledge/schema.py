@@ -421,6 +421,11 @@ class SymptomEntry(Strict):
     id: str
     label: str
     words: list[str] = Field(min_length=1)
+    # Each pattern is a list of word groups ("a|b*" alternatives, "*" a prefix) that must all appear in
+    # one clause, in any order, within a few words of each other.
+    patterns: list[list[str]] = []
+    # A red flag is never ruled out by a negation ("not breathing" is the emergency).
+    red_flag: bool = False
 
 
 ContextFlag = Literal[
@@ -430,6 +435,7 @@ ContextFlag = Literal[
     "kidney_impaired",
     "older_low_egfr",
     "sedative_comedication",
+    "unscreened_comedication",
     "pump",
 ]
 
@@ -444,9 +450,15 @@ class TriageRuleEntry(Sourced):
         "breathing_depression",
         "low_blood_pressure",
         "side_effect",
+        "low_oxygen",
+        "chest_pain",
+        "allergic_reaction",
+        "self_harm",
+        "neurological",
     ]
     any_symptoms: list[str] = Field(min_length=1)
     min_matched: int = Field(default=1, ge=1)
+    all_groups: list[list[str]] = []
     context_any: list[ContextFlag] = []
     context_all: list[ContextFlag] = []
     patient_text: str
@@ -463,6 +475,25 @@ class ReportedSeverityEntry(Sourced):
     severe_at_least: Literal["soon", "urgent", "emergency"]
     patient_text: str
     clinician_text: str
+    words: list[str] = []  # intensity words in the text count as "reported severe"
+
+
+class ContextCueEntry(Strict):
+    flag: ContextFlag
+    why: str
+    patterns: list[list[str]] = Field(min_length=1)
+
+
+class IngestionEntry(Sourced):
+    drug: str
+    largest_unit: Mass
+    note: str
+
+
+class ReadingsEntry(Sourced):
+    fever_at_or_above_celsius: FractionText
+    low_below_celsius: FractionText
+    note: str
 
 
 class TriageFile(Strict):
@@ -470,3 +501,6 @@ class TriageFile(Strict):
     reported_severity: ReportedSeverityEntry
     symptoms: list[SymptomEntry] = Field(min_length=1)
     rules: list[TriageRuleEntry] = Field(min_length=1)
+    context_cues: list[ContextCueEntry] = []
+    ingestion: list[IngestionEntry] = []
+    readings: ReadingsEntry | None = None
