@@ -34,7 +34,7 @@ _MG = {"mg": Fraction(1), "milligram": Fraction(1), "milligrams": Fraction(1), "
        "gram": Fraction(1000), "grams": Fraction(1000), "mcg": Fraction(1, 1000)}  # fmt: skip
 _UNKNOWN_SIZE = frozenset(
     "bottle bottles packet packets pack packs box boxes handful handfuls lot lots load loads many bunch strip"
-    " strips sheet blister whole all".split()
+    " strips sheet blister whole all some few several".split()
 )
 _EXTRA = frozenset("double extra twice another again".split())
 _NOT_A_COUNT_AFTER = frozenset(
@@ -157,8 +157,8 @@ def _ingestion(
     if count is None and amount is None and strength is None and not unknown and not extra:
         return None
     pills = {"tablet", "tablets", "pill", "pills", "tab", "tabs", "capsule", "capsules", "them"}
-    if tokens[verb] == "had" and amount is None and not unknown and not pills & {tokens[j] for j in used}:
-        return None  # "had 2 bad nights", "had a fit": not something swallowed
+    if tokens[verb] == "had" and amount is None and not pills & {tokens[j] for j in used}:
+        return None  # "had 2 bad nights", "had a few drinks": not tablets swallowed
     if count is not None and strength is not None and amount is None:
         amount = count * strength
     words = " ".join(tokens[verb:end])
