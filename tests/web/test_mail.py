@@ -18,7 +18,7 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], str]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
         return "250 OK"
 
