@@ -315,3 +315,18 @@ def test_asking_for_a_reset_answers_the_same_for_any_address(app: Any, patient: 
         known = browser.post("/api/v1/password-resets", json={"email": patient.email})
         unknown = browser.post("/api/v1/password-resets", json={"email": "nobody@example.org"})
     assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+
+
+def test_the_demo_caregiver_and_clinician_open_the_record_through_confirmed_invitations(
+    app: Any, web_context: Any
+) -> None:
+    """`dosewise demo` goes through invite, accept and confirm, so both helpers see the record."""
+    from dosewise.services.demo_seed import DEMO_PASSWORD, seed_demo
+
+    logins = seed_demo(
+        store=web_context.store, kb=web_context.kb, hasher=web_context.hasher, clock=web_context.clock
+    )
+    for email in (logins.caregiver, logins.clinician):
+        with TestClient(app, base_url="http://testserver") as browser:
+            session = browser.post("/api/v1/session", json={"email": email, "password": DEMO_PASSWORD})
+            assert [p["patient_id"] for p in session.json()["patients"]] == [logins.patient_id]
