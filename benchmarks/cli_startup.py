@@ -37,8 +37,27 @@ def _median(command: list[str], env: dict[str, str], fresh_dir_each_time: bool =
     return statistics.median(samples)
 
 
+def _bytecode_status() -> str:
+    """How many of the package's modules have current compiled bytecode (what `dosewise` will load)."""
+    import importlib.util
+
+    import dosewise
+
+    sources = list(Path(dosewise.__file__).parent.rglob("*.py"))
+    compiled = 0
+    for source in sources:
+        cached = Path(importlib.util.cache_from_source(str(source)))
+        if cached.is_file() and cached.stat().st_mtime >= source.stat().st_mtime:
+            compiled += 1
+    return f"{compiled} of {len(sources)} modules byte-compiled"
+
+
 def main() -> None:
     command = [str(BIN), "plan", "titrate", "baclofen", "--start", "2026-11-23"]
+    print(
+        f"bytecode: {_bytecode_status()} (scripts/bootstrap.sh compiles them; PYTHONDONTWRITEBYTECODE="
+        f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r})"
+    )
     with tempfile.TemporaryDirectory() as data_dir:
         env = {**os.environ, "DOSEWISE_DATA_DIR": data_dir}
         _time(command, env)  # populate the validated-knowledge cache

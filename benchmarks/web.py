@@ -372,21 +372,16 @@ def _service_costs(
 
     context = build_web_context(load_settings(_environment(data_dir, database_url)))
     try:
-        reader = accounts.authenticate(
-            store=context.store,
-            hasher=context.hasher,
-            clock=context.clock,
-            email=seeded["patient"],
-            password=seeded["password"],
-            client="benchmark",
-        )
-        writer = accounts.authenticate(
-            store=context.store,
-            hasher=context.hasher,
-            clock=context.clock,
-            email=seeded["writer"],
-            password=seeded["password"],
-            client="benchmark",
+        reader, writer = (
+            accounts.authenticate(
+                store=context.store,
+                hasher=context.hasher,
+                clock=context.clock,
+                email=seeded[who],
+                password=seeded["password"],
+                client="benchmark",
+            )
+            for who in ("patient", "writer")
         )
         session = accounts.open_session(store=context.store, clock=context.clock, actor=reader)
         chunk = slots.take(SERVICE_CALLS)

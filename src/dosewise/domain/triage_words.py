@@ -57,7 +57,7 @@ FILLER = frozenset(
     ago monday tuesday wednesday thursday friday saturday sunday weekend week am pm
     legs leg arms arm hands hand feet foot body muscles muscle head neck shoulders shoulder side
     stand standing stood sit sitting sat lie lying lay walk walking walked move moving bed sleep shower
-    need needs needed needing mistake mistakes accident accidentally error skin work home house room tried try trying take taking taken medicine medication meds tablet tablets pill
+    otherwise alright apart need needs needed needing mistake mistakes accident accidentally error skin work home house room tried try trying take taking taken medicine medication meds tablet tablets pill
     pills dose doses baclofen tizanidine it s t d ll re ve m""".split()
 )
 
@@ -143,6 +143,13 @@ class Speller:
                 for key in {word} | _deletions(word):
                     self._index.setdefault(key, set()).add(word)
                 self._index.setdefault("".join(sorted(word)), set()).add(word)
+
+    def __eq__(self, other: object) -> bool:
+        # Two spellers with the same vocabulary are the same (the index is derived from it).
+        return isinstance(other, Speller) and (self.words, self.prefixes) == (other.words, other.prefixes)
+
+    def __hash__(self) -> int:
+        return hash((self.words, self.prefixes))
 
     def known(self, token: str) -> bool:
         return token in self.words or stem(token) in self.words or token.startswith(self.prefixes)
