@@ -42,6 +42,7 @@ _NOT_A_COUNT_AFTER = frozenset(
 )
 _NOT_A_COUNT_BEFORE = frozenset("at for since by ago every".split())
 _REACH = 7
+_DETERMINERS = frozenset("of my his her the a an".split())
 # The words this module reads, so that the speller never "corrects" them into something else.
 NUMBER_VOCABULARY = frozenset(
     _TEMP_WORDS | _CELSIUS | _FAHRENHEIT | _SWALLOW | _UNITS | set(_MG) | _UNKNOWN_SIZE | _EXTRA
@@ -151,6 +152,8 @@ def _ingestion(
             used.append(j)
         elif token in _UNITS or token in ("a", "an"):
             used.append(j)
+            if token in _DETERMINERS:
+                continue  # "my", "his": part of the phrase, but they do not end what was said
         else:
             continue
         end = j + 1
