@@ -39,9 +39,11 @@ def _people(store: FakeStore, clock: Clock) -> tuple[Any, Any, str]:
 
     owner, doctor = person("owner", "patient"), person("doctor", "clinician")
     pid = sharing.shared_with_me(store=store, actor=owner)[0].public_id
-    sharing.grant_access(
+    invited = sharing.grant_access(
         store=store, clock=clock, actor=owner, public_id=pid, email="doctor@example.org", access="clinician"
     )
+    sharing.accept_invitation(store=store, clock=clock, actor=doctor, token=invited.token)
+    sharing.confirm_grant(store=store, clock=clock, actor=owner, public_id=pid, grant_id=invited.grant.id)
     return owner, doctor, pid
 
 

@@ -131,7 +131,9 @@ def judge(
             part = replace(before, steps=plans_adjust.merged(future), prior=None, findings=())
             exempt = frozenset(f.code for f in planning.check(kb=kb, plan=part, patient=patient).findings)
     blocked = blocking_findings(checked, first_changed=first_changed, exempt=exempt)
-    return timeline.with_findings(checked.findings), blocked
+    # Steps before the change were judged when they were made (under their own kind and overrides).
+    kept = tuple(f for f in checked.findings if f.step_index is None or f.step_index >= first_changed)
+    return timeline.with_findings(kept), blocked
 
 
 def checked_for_storing(

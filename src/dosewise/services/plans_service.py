@@ -196,11 +196,17 @@ def _save(
     reason: str,
     prescriber: str | None,
     expected: str = "",
+    previewed_only: bool = False,
     status: Literal["active", "paused"] = "active",
     resume_document: dict[str, Any] | None = None,
     paused_on: date | None = None,
 ) -> PlanVersion:
     """Store a reviewed version: refused while the checker blocks it, or if it is not what was previewed."""
+    if previewed_only and not expected.strip():
+        raise InvalidInput(
+            "preview the plan first: it is saved only after you have seen its findings",
+            hint="press Preview, check the steps and findings, then save",
+        )
     if review.blocked:
         raise plan_gate.PlanNotSafe(review.blocked)
     if expected.strip() and expected.strip() != review.fingerprint:
@@ -252,6 +258,7 @@ def start_titration(
     reason: str,
     prescriber: str = "",
     fingerprint: str = "",
+    previewed_only: bool = False,
 ) -> PlanVersion:
     """Make a new titration the schedule in force from its start day (earlier planned days are kept).
 
@@ -275,6 +282,7 @@ def start_titration(
             reason=why,
             prescriber=who,
             expected=fingerprint,
+            previewed_only=previewed_only,
         )
         uow.commit()
         return version
@@ -312,6 +320,7 @@ def start_taper(
     request: TaperRequest,
     reason: str,
     fingerprint: str = "",
+    previewed_only: bool = False,
 ) -> PlanVersion:
     """The only way to stop: a taper from the dose in force on its start day, built by the planner."""
     why = _reason(reason)
@@ -336,6 +345,7 @@ def start_taper(
             reason=why,
             prescriber=actor.display_name,
             expected=fingerprint,
+            previewed_only=previewed_only,
         )
         uow.commit()
         return version

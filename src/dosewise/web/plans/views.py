@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
-from dosewise.domain.errors import InvalidInput
 from dosewise.domain.rules import DrugRules, KnowledgeBase
 from dosewise.services import plans_service
 from dosewise.services.documents import plan_to_document
@@ -59,14 +58,8 @@ def _titration(data: dict[str, Any]) -> plans_service.TitrationRequest:
 
 
 def _previewed(data: dict[str, Any]) -> str:
-    """The fingerprint of the preview this page showed: a page saves only what it previewed."""
-    fingerprint = str(data["fields"].get("fingerprint", "")).strip()
-    if not fingerprint:
-        raise InvalidInput(
-            "preview the plan first: it is saved only after you have seen its findings",
-            hint="press Preview, check the steps and findings, then save",
-        )
-    return fingerprint
+    """The fingerprint of the preview this page showed (a page saves only what it previewed)."""
+    return str(data["fields"].get("fingerprint", "")).strip()
 
 
 def plannable(kb: KnowledgeBase) -> list[DrugRules]:
@@ -165,6 +158,7 @@ async def create(pid: str, request: Request, actor: SignedIn) -> Response:
         reason=data["fields"].get("reason", ""),
         prescriber=data["fields"].get("prescriber", ""),
         fingerprint=_previewed(data),
+        previewed_only=True,
     )
     return done(request, f"/p/{pid}/plan", f"Plan version {version.number} is now the schedule in force.")
 
@@ -225,6 +219,7 @@ async def taper(pid: str, request: Request, actor: SignedIn) -> Response:
         request=_taper(data),
         reason=data["fields"].get("reason", ""),
         fingerprint=_previewed(data),
+        previewed_only=True,
     )
     return done(
         request,

@@ -133,7 +133,7 @@ def stock(
     actor: SignedIn,
     product_id: Annotated[str, Form()],
     amount: Annotated[str, Form()],
-    drug: Annotated[str, Form()],
+    drug: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
     record_stock(
