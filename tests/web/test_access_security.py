@@ -330,3 +330,13 @@ def test_the_demo_caregiver_and_clinician_open_the_record_through_confirmed_invi
         with TestClient(app, base_url="http://testserver") as browser:
             session = browser.post("/api/v1/session", json={"email": email, "password": DEMO_PASSWORD})
             assert [p["patient_id"] for p in session.json()["patients"]] == [logins.patient_id]
+
+
+def test_reset_requests_are_limited_per_client_whatever_the_address(app: Any) -> None:
+    """Five requests an hour from one client, then 429: nobody's inbox can be flooded from one place."""
+    with TestClient(app, base_url="http://testserver", client=("10.4.4.4", 1)) as browser:
+        codes = [
+            browser.post("/api/v1/password-resets", json={"email": f"n{n}@example.org"}).status_code
+            for n in range(6)
+        ]
+    assert codes == [202] * 5 + [429]

@@ -133,8 +133,10 @@ def change_password(request: Request, actor: SignedIn, body: PasswordChangeIn) -
 
 @router.post("/password-resets", status_code=202, summary="E-mail a password-reset link")
 def request_reset(request: Request, body: ResetRequestIn, background: BackgroundTasks) -> dict[str, str]:
-    """The same answer for every address; a link is e-mailed only where SMTP is configured."""
+    """The same answer for every address; a link is e-mailed only where SMTP is configured.
+    Five requests per client per hour, then 429."""
     ctx = context(request)
+    accounts.admit_reset_request(store=ctx.store, clock=ctx.clock, client=client_address(request))
     if ctx.mailer is not None:
         background.add_task(
             passwords.request_reset_by_email,

@@ -172,6 +172,7 @@ def forgot_form(request: Request) -> Response:
 @router.post("/forgot")
 def forgot(request: Request, background: BackgroundTasks, email: Annotated[str, Form()]) -> Response:
     ctx = context(request)
+    accounts.admit_reset_request(store=ctx.store, clock=ctx.clock, client=_client(request))
     if ctx.mailer is not None:
         background.add_task(
             passwords.request_reset_by_email,
