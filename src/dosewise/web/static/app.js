@@ -87,6 +87,21 @@
     } catch (e) { /* keep UTC */ }
   });
 
+  // The section menu: say "scroll for more" while it overflows (a narrow screen), and where it stands.
+  document.querySelectorAll("nav.sections").forEach(function (nav) {
+    var list = nav.querySelector("ul");
+    function update() {
+      var more = list.scrollWidth - list.clientWidth - list.scrollLeft > 4;
+      nav.toggleAttribute("data-scrolls", list.scrollWidth > list.clientWidth + 4);
+      nav.toggleAttribute("data-more", more);
+    }
+    var current = list.querySelector("[aria-current]");
+    if (current && current.scrollIntoView) { current.scrollIntoView({ block: "nearest", inline: "nearest" }); }
+    list.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    update();
+  });
+
   // Move focus to a message after a form round trip, so keyboard and screen-reader users hear it.
   var flash = document.querySelector("[data-focus]");
   if (flash) { flash.focus(); }
