@@ -230,7 +230,9 @@ def _patient_text(
     if top is not None and top.rule.level == level:
         parts.append(top.rule.patient_text)
     unknown = [f"'{text}'" for text in unrecognised] + [labels[s] for s in uncovered]
-    if unknown:
+    # Beside an emergency a "could not assess ... tell your clinician soon" would water it down: the
+    # unassessed symptoms stay in the clinician text, the person is told only to call now.
+    if unknown and level != "emergency":
         parts.append(
             f"We could not assess {', '.join(unknown)}. "
             "Tell your clinician about it soon (today or tomorrow)."
