@@ -19,6 +19,10 @@ PAGE_TO_API = {
         "DELETE",
         "/api/v1/patients/{patient_id}/medications/{medication_id}",
     ),
+    ("POST", "/p/{pid}/medications/{medication_id}/replace"): (
+        "PUT",
+        "/api/v1/patients/{patient_id}/medications/{medication_id}",
+    ),
     ("POST", "/p/{pid}/doses"): ("POST", "/api/v1/patients/{patient_id}/doses"),
     ("POST", "/p/{pid}/doses/{event_id}/error"): (
         "POST",

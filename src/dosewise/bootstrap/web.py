@@ -64,6 +64,16 @@ class WebContext:
     database_backend: str = "sqlite"
     close: Callable[[], None] = field(default=lambda: None)
 
+    @property
+    def reads_inline(self) -> bool:
+        """Whether a read may run on the event loop instead of a worker thread.
+
+        An embedded SQLite read in WAL mode is an in-process library call that never waits for a lock or
+        a network: the handoff to a worker thread costs more than the read. Over a network connection
+        (PostgreSQL) a read waits on I/O, so it runs in the thread pool.
+        """
+        return self.database_backend == "sqlite"
+
 
 def secret_key(settings: Settings) -> str:
     """DOSEWISE_SECRET_KEY, or a key generated once and kept (mode 0600) in the data directory."""

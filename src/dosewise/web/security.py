@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from dosewise.bootstrap.web import WebContext
@@ -34,6 +35,7 @@ __all__ = [
     "Visitor",
     "context",
     "csrf_protect",
+    "identified",
     "pop_flash",
     "set_flash",
     "set_session_cookie",
@@ -101,7 +103,17 @@ def visitor(request: Request) -> Visitor:
     return result
 
 
-async def signed_in(who: Visitor = Depends(visitor)) -> Actor:  # noqa: B008 - FastAPI's dependency idiom
+async def identified(request: Request) -> Visitor:
+    """The dependency form of ``visitor``: the session lookup is a read (see ``WebContext.reads_inline``)."""
+    cached: Visitor | None = getattr(request.state, "visitor", None)
+    if cached is not None:
+        return cached
+    if context(request).reads_inline:
+        return visitor(request)
+    return await run_in_threadpool(visitor, request)
+
+
+async def signed_in(who: Visitor = Depends(identified)) -> Actor:  # noqa: B008 - FastAPI's dependency idiom
     """The signed-in actor (async: no I/O here, so no trip through the thread pool)."""
     if who.actor is None:
         raise AuthenticationRequired("sign in to continue")
@@ -116,7 +128,7 @@ def is_partial(request: Request) -> bool:
     return request.headers.get(PARTIAL_HEADER) == "1"
 
 
-async def csrf_protect(request: Request, who: Visitor = Depends(visitor)) -> None:  # noqa: B008
+async def csrf_protect(request: Request, who: Visitor = Depends(identified)) -> None:  # noqa: B008
     """Refuse any unsafe request that does not carry the visitor's CSRF token."""
     if request.method in _SAFE:
         return

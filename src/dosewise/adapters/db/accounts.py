@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, delete, select
+from sqlalchemy import ForeignKey, Index, String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dosewise.adapters.db.base import Base, UtcDateTime
@@ -75,6 +75,28 @@ class SqlUsers:
             row.password_hash = password_hash
 
 
+_SESSIONS = SessionRow.__table__
+_USERS = UserRow.__table__
+# Every signed-in request asks this: one prebuilt Core statement (see doses.py).
+_SESSION_WITH_USER = (
+    select(
+        _SESSIONS.c.token_hash,
+        _SESSIONS.c.user_id,
+        _SESSIONS.c.csrf_token,
+        _SESSIONS.c.created_at,
+        _SESSIONS.c.expires_at,
+        _USERS.c.id,
+        _USERS.c.email,
+        _USERS.c.display_name,
+        _USERS.c.role,
+        _USERS.c.password_hash,
+        _USERS.c.created_at.label("user_created_at"),
+    )
+    .join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
+    .where(_SESSIONS.c.token_hash == bindparam("token_hash"))
+)
+
+
 class SqlSessions:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -98,17 +120,13 @@ class SqlSessions:
 
     def get_with_user(self, token_hash: str) -> tuple[SessionRecord, User] | None:
         """The session and its user in one query (every signed-in request asks this)."""
-        found = self.session.execute(
-            select(SessionRow, UserRow)
-            .join(UserRow, UserRow.id == SessionRow.user_id)
-            .where(SessionRow.token_hash == token_hash)
-        ).first()
-        if found is None:
+        row = self.session.execute(_SESSION_WITH_USER, {"token_hash": token_hash}).first()
+        if row is None:
             return None
-        row, user = found
+        role: Role = row.role
         return SessionRecord(
             row.token_hash, row.user_id, row.csrf_token, row.created_at, row.expires_at
-        ), _user(user)
+        ), User(row.id, row.email, row.display_name, role, row.password_hash, row.user_created_at)
 
     def delete(self, token_hash: str) -> None:
         self.session.execute(delete(SessionRow).where(SessionRow.token_hash == token_hash))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from fractions import Fraction
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, select
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dosewise.adapters.db.accounts import UserRow
@@ -64,17 +65,23 @@ class MedicationRow(Base):
     removed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-def _profile(row: PatientRow) -> Profile:
+_PATIENTS = PatientRow.__table__
+# Every request to a record starts here: a prebuilt Core statement (see doses.py).
+_BY_PUBLIC_ID = select(_PATIENTS).where(_PATIENTS.c.public_id == bindparam("public_id"))
+
+
+def _profile(row: Any) -> Profile:
+    """A profile from its record or from a Core row (the same attribute names)."""
     return Profile(
         id=row.id,
         public_id=row.public_id,
         user_id=row.user_id,
         display_name=row.display_name,
         date_of_birth=row.date_of_birth,
-        sex=row.sex,  # type: ignore[arg-type]
+        sex=row.sex,
         weight_kg=row.weight_kg,
         creatinine_value=row.creatinine_value,
-        creatinine_unit=row.creatinine_unit,  # type: ignore[arg-type]
+        creatinine_unit=row.creatinine_unit,
         creatinine_date=row.creatinine_date,
         egfr=row.egfr,
         dialysis=row.dialysis,
@@ -105,7 +112,7 @@ class SqlPatients:
         return _profile(row) if row else None
 
     def by_public_id(self, public_id: str) -> Profile | None:
-        row = self.session.scalar(select(PatientRow).where(PatientRow.public_id == public_id))
+        row = self.session.execute(_BY_PUBLIC_ID, {"public_id": public_id}).first()
         return _profile(row) if row else None
 
     def by_user(self, user_id: int) -> Profile | None:

@@ -11,20 +11,23 @@ from fractions import Fraction
 from dosewise.domain.assessment import (
     OVERRIDE_BEERS_AVOID,
     OVERRIDE_BELOW_LABEL_AGE,
+    OVERRIDE_LABEL_CONTRAINDICATION,
     OVERRIDE_RENAL_AVOID,
     Assessment,
 )
 from dosewise.domain.dispensing import can_make, choose_products, makeable_grid
 from dosewise.domain.errors import InvalidInput, PlanRefused
 from dosewise.domain.quantity import Quantity, Unit
-from dosewise.domain.regimen import Override, Step, default_times
+from dosewise.domain.regimen import Override, PriorRegimen, Step, default_times
 from dosewise.domain.rules import DrugRules, Severity
 
 __all__ = [
     "OVERRIDE_ABOVE_LABEL_MAX",
+    "OVERRIDE_ABOVE_LABEL_START",
     "OVERRIDE_ABOVE_RENAL_CEILING",
     "OVERRIDE_CODES",
     "OVERRIDE_FASTER_ESCALATION",
+    "OVERRIDE_LABEL_CONTRAINDICATION",
     "OVERRIDE_RAPID_WITHDRAWAL",
     "Maker",
     "TaperOptions",
@@ -46,6 +49,7 @@ OVERRIDE_ABOVE_LABEL_MAX = "above_label_max"
 OVERRIDE_ABOVE_RENAL_CEILING = "above_renal_ceiling"
 OVERRIDE_RAPID_WITHDRAWAL = "rapid_withdrawal"
 OVERRIDE_FASTER_ESCALATION = "faster_escalation"
+OVERRIDE_ABOVE_LABEL_START = "above_label_start"
 
 # Every limit a clinician may cross on purpose, with a recorded reason. Anything else is a typing error.
 OVERRIDE_CODES = frozenset(
@@ -57,6 +61,8 @@ OVERRIDE_CODES = frozenset(
         OVERRIDE_ABOVE_RENAL_CEILING,
         OVERRIDE_RAPID_WITHDRAWAL,
         OVERRIDE_FASTER_ESCALATION,
+        OVERRIDE_ABOVE_LABEL_START,
+        OVERRIDE_LABEL_CONTRAINDICATION,
     }
 )
 
@@ -85,6 +91,8 @@ class TitrationOptions:
     confirmed_scored: tuple[str, ...] = ()
     overrides: tuple[Override, ...] = ()
     timezone: str = "UTC"
+    # The regimen the patient already takes: the titration continues from it (``plan titrate --from``).
+    current: PriorRegimen | None = None
 
 
 @dataclass(frozen=True)
@@ -196,7 +204,14 @@ def to_steps(
 def refuse_avoid(assessment: Assessment, overrides: tuple[Override, ...]) -> None:
     missing = [code for code in assessment.avoid_codes if not find_override(overrides, code)]
     if missing:
-        reasons = "; ".join(f.message for f in assessment.findings if f.severity.rank >= Severity.MAJOR.rank)
+        reasons = "; ".join(
+            [
+                f"{i.first.ingredient.name if i.first.ingredient else i.first.query} with {i.second.query}: "
+                f"{i.rule.effect} {i.rule.action}"
+                for i in assessment.contraindications
+            ]
+            + [f.message for f in assessment.findings if f.severity.rank >= Severity.MAJOR.rank]
+        )
         raise PlanRefused(
             f"the sources recommend avoiding this drug for this patient: {reasons}",
             hint="a clinician may override with " + " ".join(f"--override {code}:REASON" for code in missing),
