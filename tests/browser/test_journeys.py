@@ -23,6 +23,8 @@ def test_a_patient_registers_sets_up_the_profile_and_sees_an_interaction(
     pid = _set_up_patient(page, server)
     expect(page.get_by_text("Profile saved.")).to_be_visible()
     expect(page.get_by_text(re.compile(r"CrCl \d+ mL/min"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"mL of blood cleaned each minute"))).to_be_visible()
+    page.get_by_text("How CrCl is worked out (for clinicians)").click()
     expect(page.get_by_text("Cockcroft-Gault:")).to_be_visible()
     page.get_by_role("link", name="Medicines").click()
     name = page.get_by_label("Medicine name or brand")
