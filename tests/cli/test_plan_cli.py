@@ -484,6 +484,8 @@ def test_titrate_from_a_current_regimen_records_it_as_the_prior(capsys: pytest.C
     assert code == 0
     assert document["prior"]["times_per_day"] == 3
     assert dailies(document)[0] == 45
+    code, out, _ = run(capsys, "plan", "titrate", "baclofen", "--from", "10 mg TID")
+    assert "From the current regimen: 10 mg x3" in out
 
 
 def test_tizanidine_with_ciprofloxacin_on_the_patient_file_exits_3_naming_the_override(

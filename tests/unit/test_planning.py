@@ -439,7 +439,11 @@ titration_options = st.fixed_dictionaries(
 def _titrate_or_refuse(kb: KnowledgeBase, patient: Patient, options: dict[str, object]) -> Plan | None:
     try:
         return titrate(kb, patient, overrides=(RENAL_AVOID, BEERS_AVOID), **options)
-    except (PlanRefused, UnmakeableDose):  # a clear refusal is an allowed outcome; a wrong plan is not
+    except (
+        PlanRefused,
+        UnmakeableDose,
+        InvalidInput,
+    ):  # a clear refusal is an allowed outcome; a wrong plan is not
         return None
 
 

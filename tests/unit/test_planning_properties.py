@@ -10,7 +10,7 @@ from fractions import Fraction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dosewise.domain.assessment import screen_co_medications
+from dosewise.domain.assessment import assess, screen_co_medications
 from dosewise.domain.checks import check_plan
 from dosewise.domain.dispensing import can_make
 from dosewise.domain.errors import InvalidInput, PlanRefused, UnmakeableDose
@@ -151,6 +151,13 @@ def test_every_generated_titration_of_either_drug_passes_its_own_check(
     TALLY["titration"][1] += 1
     assert _major_plan_findings(plan, patient) == []
     assert all(can_make(s.dose, rules, plan.products, plan.confirmed_scored) for s in plan.steps)
+    # What the clinician wrote is what the plan says, unless the planner's own kidney scaling applies.
+    start_dose = options.get("start_dose")
+    if start_dose is not None and assess(rules, patient, KB.version).multiplier == 1:
+        assert plan.steps[0].dose == start_dose
+    target = options.get("target_daily")
+    if target is not None:
+        assert plan.steps[-1].daily == target or any("stops at" in note for note in plan.notes)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,7 @@ import pytest
 
 from dosewise.domain.assessment import screen_co_medications
 from dosewise.domain.checks import check_plan
-from dosewise.domain.errors import PlanRefused, UnmakeableDose
+from dosewise.domain.errors import InvalidInput, PlanRefused, UnmakeableDose
 from dosewise.domain.patient import Medication, Patient
 from dosewise.domain.planning import TaperOptions, TitrationOptions, plan_taper, plan_titration
 from dosewise.domain.quantity import mg
@@ -261,3 +261,31 @@ def test_a_rise_inside_a_taper_is_major(kb: KnowledgeBase) -> None:
     steps = (Step(START, 3, mg(10), default_times(3)), Step(date(2026, 11, 26), 3, mg(15), default_times(3)))
     plan = Plan("baclofen", "oral", steps, kb.version, kind="taper", prior=PriorRegimen(mg(20), 3))
     assert codes(plan, kb)["taper.rise"] is Severity.MAJOR
+
+
+def test_a_taper_above_the_kidney_ceiling_reports_the_current_regimen_once(kb: KnowledgeBase) -> None:
+    """On dialysis, a taper from 80 mg a day names the current regimen's excess once, not every step on the way down."""
+    patient = Patient(dialysis=True)
+    opts = TaperOptions(start=START, current_dose=mg(20), current_times_per_day=4)
+    plan = plan_taper(kb.drug("baclofen"), opts, patient, kb.version)
+    found = [f.code for f in check_plan(plan, kb, patient)]
+    assert found.count("regimen.current_above_limit") == 1
+    assert "limit.above_renal_ceiling" not in found
+
+
+def test_a_dose_halves_would_make_names_the_score_confirmation(kb: KnowledgeBase) -> None:
+    """Tizanidine 3 mg from whole tablets is refused, saying halves of the 2 mg tablet make it once the score is confirmed."""
+    with pytest.raises(UnmakeableDose) as caught:
+        titrate(kb, "tizanidine", start_dose=mg(3))
+    assert "tizanidine-tab-2mg" in (caught.value.hint or "")
+    assert "--scored-confirmed" in (caught.value.hint or "")
+    plan = titrate(kb, "tizanidine", start_dose=mg(3), confirmed_scored=("tizanidine-tab-2mg",))
+    assert plan.steps[0].dose == mg(3)
+
+
+def test_a_start_above_the_target_is_refused_not_cut_down(kb: KnowledgeBase) -> None:
+    """2 mg three times a day to a 2 mg a day target is contradictory: refused, never planned as 1 mg."""
+    with pytest.raises(InvalidInput, match="above the target"):
+        titrate(
+            kb, "tizanidine", start_dose=mg(2), target_daily=mg(2), confirmed_scored=("tizanidine-tab-2mg",)
+        )

@@ -35,7 +35,9 @@ def written(draw: st.DrawFn, ingredient: Ingredient) -> str:
 @st.composite
 def list_with_pair(draw: st.DrawFn) -> tuple[InteractionRule, str, str, Ingredient, Ingredient, list[str]]:
     rule = draw(st.sampled_from(KB.interactions))
-    first = draw(st.sampled_from(members(rule.a)))
+    # A member of side a that has a different member on side b (alcohol is itself a CNS depressant).
+    firsts = [a for a in members(rule.a) if any(b.id != a.id for b in members(rule.b))]
+    first = draw(st.sampled_from(firsts))
     seconds = [i for i in members(rule.b) if i.id != first.id]
     second = draw(st.sampled_from(seconds))
     a_text, b_text = written(draw, first), written(draw, second)
@@ -194,3 +196,28 @@ def test_the_planned_medicine_on_the_list_is_a_planned_drug_duplicate(kb: Knowle
     assert not report.is_planned_medicine(1)
     assert "Lioresal (baclofen)" in report.duplicates[0].message
     assert "baclofen-benzodiazepine" in {i.rule.id for i in report.interactions}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Seroquel 25 mg", "trazodone", "weed", "Percocet", "Tylenol PM", "NyQuil", "a few beers", "Zanaflex"],
+)
+def test_every_sedative_the_dictionary_knows_is_triage_context(name: str) -> None:
+    """Quetiapine, trazodone, cannabis, the opioid inside Percocet, the antihistamine inside Tylenol PM: each
+    sets sedative_comedication for a baclofen patient, so drowsiness is never read as harmless."""
+    from dosewise.domain.patient import Medication, Patient
+    from dosewise.services.advice import triage_symptoms
+
+    result = triage_symptoms(kb=KB, symptoms=["drowsy"], patient=Patient(medications=(Medication(name),)))
+    assert "sedative_comedication" in result.context.flags
+
+
+def test_a_partly_known_entry_is_both_a_sedative_and_not_screened_in_triage() -> None:
+    """ "Percocet and zorbex": the opioid counts as a sedative and zorbex is still reported as not screened."""
+    from dosewise.domain.patient import Medication, Patient
+    from dosewise.services.advice import triage_symptoms
+
+    patient = Patient(medications=(Medication("Percocet and zorbex"),))
+    result = triage_symptoms(kb=KB, symptoms=["drowsy"], patient=patient)
+    assert "sedative_comedication" in result.context.flags
+    assert "unscreened_comedication" in result.context.flags

@@ -266,3 +266,19 @@ def test_an_unscreened_medication_is_never_read_as_no_sedative() -> None:
     assert result.level == "urgent"
     assert "unscreened_comedication" in result.context.flags
     assert any("could be a sedative" in note for note in result.notes)
+
+
+def test_every_emergency_gives_its_own_advice() -> None:
+    """Slow breathing after a large ingestion also names the poison centre, not only the first emergency."""
+    result = run("took 8 of them and now his breathing has gone slow")
+    assert result.level == "emergency"
+    assert "poison centre" in result.patient_text
+    assert "Slow or shallow breathing" in result.patient_text
+
+
+@pytest.mark.parametrize(
+    "text", ["his breathing, it's really slow", "her lips, they look blue", "he's breathing... but slowly"]
+)
+def test_a_comma_or_an_ellipsis_inside_a_sentence_does_not_hide_a_red_flag(text: str) -> None:
+    """A pattern's words may cross a comma, a colon, 'but' or an ellipsis, never the end of a sentence."""
+    assert run(text).level == "emergency"

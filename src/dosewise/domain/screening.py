@@ -31,9 +31,18 @@ __all__ = [
     "search_ingredients",
 ]
 
-# Classes whose combination with baclofen the labels warn about for breathing and sedation (clinical-reference 5.1).
+# Classes whose combination with baclofen the labels warn about for breathing and sedation (clinical-reference
+# 5.1), and every other CNS depressant the dictionary knows (quetiapine, trazodone, cannabis...: 12.1).
 SEDATIVE_CLASSES = frozenset(
-    {"opioid", "benzodiazepine", "alcohol", "gabapentinoid", "z_drug", "sedating_antihistamine"}
+    {
+        "opioid",
+        "benzodiazepine",
+        "alcohol",
+        "gabapentinoid",
+        "z_drug",
+        "sedating_antihistamine",
+        "cns_depressant",
+    }
 )
 
 

@@ -309,7 +309,7 @@ def triage(
         sources=tuple(ref.citation for ref in unique.values()),
         source_ids=tuple(unique),
         kb_version=kb.version,
-        labels={s: labels[s] for s in present},
+        labels={s: labels[s] for s in (*present, *(n for m in inputs for n in m.negated))},
         notes=tuple(notes_out),
         raised_for_severity=raised,
     )
@@ -326,10 +326,12 @@ def _patient_text(
     parts = []
     if top is not None and top.rule.level == level:
         parts.append(top.rule.patient_text)
-        # Crisis help is never left out because another emergency ranked first.
-        parts += [
-            m.rule.patient_text for m in matched if m.rule.reason == "self_harm" and m.rule is not top.rule
-        ]
+        # At an emergency every emergency's own advice is given (crisis help, the poison centre), never
+        # only the first; below it, the top rule speaks.
+        if level == "emergency":
+            parts += [
+                m.rule.patient_text for m in matched if m.rule.level == level and m.rule is not top.rule
+            ]
     unknown = [f"'{text}'" for text in unrecognised] + [labels[s] for s in uncovered]
     if unknown and level in ("urgent", "emergency"):
         # Beside an emergency, "tell your clinician soon" would only slow the person down.

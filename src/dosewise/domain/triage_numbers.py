@@ -34,7 +34,7 @@ _MG = {"mg": Fraction(1), "milligram": Fraction(1), "milligrams": Fraction(1), "
        "gram": Fraction(1000), "grams": Fraction(1000), "mcg": Fraction(1, 1000)}  # fmt: skip
 _UNKNOWN_SIZE = frozenset(
     "bottle bottles packet packets pack packs box boxes handful handfuls lot lots load loads many bunch strip"
-    " strips sheet blister whole all".split()
+    " strips sheet blister whole all some few several".split()
 )
 _EXTRA = frozenset("double extra twice another again".split())
 _NOT_A_COUNT_AFTER = frozenset(
@@ -42,6 +42,7 @@ _NOT_A_COUNT_AFTER = frozenset(
 )
 _NOT_A_COUNT_BEFORE = frozenset("at for since by ago every".split())
 _REACH = 7
+_DETERMINERS = frozenset("of my his her the a an".split())
 # The words this module reads, so that the speller never "corrects" them into something else.
 NUMBER_VOCABULARY = frozenset(
     _TEMP_WORDS | _CELSIUS | _FAHRENHEIT | _SWALLOW | _UNITS | set(_MG) | _UNKNOWN_SIZE | _EXTRA
@@ -151,14 +152,16 @@ def _ingestion(
             used.append(j)
         elif token in _UNITS or token in ("a", "an"):
             used.append(j)
+            if token in _DETERMINERS:
+                continue  # "my", "his": part of the phrase, but they do not end what was said
         else:
             continue
         end = j + 1
     if count is None and amount is None and strength is None and not unknown and not extra:
         return None
     pills = {"tablet", "tablets", "pill", "pills", "tab", "tabs", "capsule", "capsules", "them"}
-    if tokens[verb] == "had" and amount is None and not unknown and not pills & {tokens[j] for j in used}:
-        return None  # "had 2 bad nights", "had a fit": not something swallowed
+    if tokens[verb] == "had" and amount is None and not pills & {tokens[j] for j in used}:
+        return None  # "had 2 bad nights", "had a few drinks": not tablets swallowed
     if count is not None and strength is not None and amount is None:
         amount = count * strength
     words = " ".join(tokens[verb:end])

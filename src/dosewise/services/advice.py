@@ -175,19 +175,20 @@ def _patient_flags(
             context = context.with_flag("pump", f"medication list: {name}")
             continue
         found = resolve(name, kb)
-        if found.ingredient is None:
+        if not found.screened:
             # It may be a sedative: never read as "no sedative" (unknown is never reassuring).
             notes.append(
                 f"'{name}' on the medication list was not recognised and was not screened: it could be a "
                 "sedative, so sleepiness is not treated as harmless."
             )
             context = context.with_flag("unscreened_comedication", f"'{name}' could not be screened")
-            continue
-        sedative = sorted(set(found.ingredient.classes) & SEDATIVE_CLASSES)
-        if sedative:
-            context = context.with_flag(
-                "sedative_comedication", f"{found.ingredient.name} ({', '.join(sedative)})"
-            )
+        # Every ingredient of a combination product counts ("Percocet", "Tylenol PM"), not the drug itself.
+        for ingredient in found.ingredients:
+            sedative = sorted(cls.replace("_", " ") for cls in set(ingredient.classes) & SEDATIVE_CLASSES)
+            if sedative and ingredient.id != drug:
+                context = context.with_flag(
+                    "sedative_comedication", f"{ingredient.name} ({', '.join(sedative)})"
+                )
     return context
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "SESSION_COOKIE",
     "CsrfRejected",
     "Visitor",
+    "client_address",
     "context",
     "csrf_protect",
     "identified",
@@ -118,6 +119,15 @@ async def signed_in(who: Visitor = Depends(identified)) -> Actor:  # noqa: B008 
     if who.actor is None:
         raise AuthenticationRequired("sign in to continue")
     return who.actor
+
+
+def client_address(request: Request) -> str:
+    """Who the client is, for throttling: the peer address as the server saw it.
+
+    Proxy headers are never read here. ``dosewise serve`` lets uvicorn replace the peer with the
+    X-Forwarded-For address only when the peer is one of DOSEWISE_TRUSTED_PROXIES (default: none).
+    """
+    return request.client.host if request.client else "unknown"
 
 
 def is_api(request: Request) -> bool:

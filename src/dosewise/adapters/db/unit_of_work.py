@@ -12,7 +12,7 @@ from typing import Protocol, Self
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dosewise.adapters.db.accounts import SqlSessions, SqlThrottle, SqlUsers
+from dosewise.adapters.db.accounts import SqlResets, SqlSessions, SqlThrottle, SqlUsers
 from dosewise.adapters.db.audit import SqlAudit
 from dosewise.adapters.db.diary import SqlDiary
 from dosewise.adapters.db.doses import SqlDoses, SqlStock
@@ -72,6 +72,7 @@ class SqlUnitOfWork:
     # Declared as the ports' types: a Protocol's attributes are invariant.
     users: ports.UserRepository
     sessions: ports.SessionRepository
+    resets: ports.ResetRepository
     throttle: ports.ThrottleRepository
     patients: ports.PatientRepository
     grants: ports.GrantRepository
@@ -99,6 +100,7 @@ class SqlUnitOfWork:
         self._session = session
         self.users = SqlUsers(session)
         self.sessions = SqlSessions(session)
+        self.resets = SqlResets(session)
         self.throttle = SqlThrottle(session)
         self.patients = SqlPatients(session)
         self.grants = SqlGrants(session)

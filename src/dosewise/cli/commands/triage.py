@@ -118,7 +118,7 @@ def _text(result: TriageResult, assumed: list[str], zone: str | None) -> str:
     lines.append(f"Recognised: {recognised}")
     if result.unrecognised:
         lines.append(f"Not recognised: {'; '.join(result.unrecognised)}")
-    negated = [result_label for m in result.inputs for result_label in m.negated]
+    negated = [result.labels.get(s, s) for m in result.inputs for s in m.negated]
     if negated:
         lines.append(f"Read as denied: {', '.join(dict.fromkeys(negated))}")
     if result.context.flags:

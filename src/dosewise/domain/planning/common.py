@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from fractions import Fraction
@@ -16,10 +16,10 @@ from dosewise.domain.assessment import (
     Assessment,
 )
 from dosewise.domain.dispensing import can_make, choose_products, makeable_grid
-from dosewise.domain.errors import InvalidInput, PlanRefused
+from dosewise.domain.errors import InvalidInput, PlanRefused, UnmakeableDose
 from dosewise.domain.quantity import Quantity, Unit
 from dosewise.domain.regimen import Override, PriorRegimen, Step, default_times
-from dosewise.domain.rules import DrugRules, Severity
+from dosewise.domain.rules import DrugRules, Scored, Severity
 
 __all__ = [
     "OVERRIDE_ABOVE_LABEL_MAX",
@@ -40,6 +40,7 @@ __all__ = [
     "make_maker",
     "merge_steps",
     "refuse_avoid",
+    "refuse_unmakeable",
     "to_steps",
     "validate_overrides",
 ]
@@ -217,3 +218,36 @@ def refuse_avoid(assessment: Assessment, overrides: tuple[Override, ...]) -> Non
             hint="a clinician may override with " + " ".join(f"--override {code}:REASON" for code in missing),
             overrides=tuple(missing),
         )
+
+
+def refuse_unmakeable(
+    rules: DrugRules,
+    maker: Maker,
+    message: str,
+    makes_with: Callable[[tuple[str, ...], tuple[str, ...]], bool],
+) -> UnmakeableDose:
+    """The refusal for a prescribed amount the chosen products cannot make exactly: the other products
+    that can (liquids included), and the tablets whose halves would, once a pharmacist confirms the score."""
+    chosen = choose_products(rules, maker.products)
+    chosen_ids = {p.id for p in chosen}
+    alternatives = tuple(
+        p.label for p in rules.products if p.id not in chosen_ids and makes_with((p.id,), maker.confirmed)
+    )
+    halvable = tuple(
+        p.id
+        for p in rules.products
+        if p.scored is Scored.VARIES and p.id not in maker.confirmed and makes_with((p.id,), (p.id,))
+    )
+    hints = []
+    if alternatives:
+        hints.append("these can make it: " + "; ".join(alternatives) + " (choose them with --products)")
+    if halvable:
+        hints.append(
+            "halves of " + ", ".join(halvable) + " make it once a pharmacist confirms the score line "
+            "(--scored-confirmed)"
+        )
+    return UnmakeableDose(
+        f"{message} from {', '.join(p.label for p in chosen)}",
+        alternatives=alternatives,
+        hint="; ".join(hints) or "no product makes it exactly; choose another amount",
+    )

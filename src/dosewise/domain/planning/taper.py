@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from dosewise.domain.assessment import CoMedicationScreen
 from dosewise.domain.dispensing import can_make, choose_products
-from dosewise.domain.errors import InvalidInput, PlanRefused, UnmakeableDose
+from dosewise.domain.errors import InvalidInput, PlanRefused
 from dosewise.domain.patient import Patient
 from dosewise.domain.planning.common import (
     OVERRIDE_RAPID_WITHDRAWAL,
@@ -17,6 +17,7 @@ from dosewise.domain.planning.common import (
     check_unit,
     find_override,
     make_maker,
+    refuse_unmakeable,
     to_steps,
     validate_overrides,
 )
@@ -139,26 +140,18 @@ def plan_taper(
         largest = min(options.current_dose.amount, rules.limits.max_single_dose.amount)
         counts = range(max(1, math.ceil(target_amount / largest)), options.current_times_per_day + 1)
         if not any(maker.makes(target_amount / n) for n in counts):
-            chosen = {p.id for p in choose_products(rules, options.products)}
-            alternatives = tuple(
-                p.label
-                for p in rules.products
-                if p.id not in chosen
-                and any(
-                    can_make(
-                        Quantity(target_amount / n, maker.unit), rules, (p.id,), options.confirmed_scored
-                    )
-                    for n in counts
+
+            def makes(ids: tuple[str, ...], confirmed: tuple[str, ...]) -> bool:
+                return any(
+                    can_make(Quantity(target_amount / n, maker.unit), rules, ids, confirmed) for n in counts
                 )
-            )
-            raise UnmakeableDose(
-                f"the target {options.target_daily} a day cannot be made exactly with the chosen products at "
-                f"up to {options.current_times_per_day} doses a day and no single dose above "
-                f"{Quantity(largest, maker.unit)}",
-                alternatives=alternatives,
-                hint=("these can make it: " + "; ".join(alternatives) + " (choose them with --products)")
-                if alternatives
-                else "no product makes it exactly; choose another target",
+
+            raise refuse_unmakeable(
+                rules,
+                maker,
+                f"the target {options.target_daily} a day cannot be made exactly at up to "
+                f"{options.current_times_per_day} doses a day with no single dose above {Quantity(largest, maker.unit)}",
+                makes,
             )
     sequence = _taper_dailies(rules, options, maker)
     reductions = [entry for entry in sequence if entry[0] > 0]

@@ -28,6 +28,7 @@ from dosewise.domain.planning.common import (
     make_maker,
     merge_steps,
     refuse_avoid,
+    refuse_unmakeable,
     to_steps,
     validate_overrides,
 )
@@ -78,6 +79,9 @@ def _titration_targets(
                 else label_targets[0][0]
             )
             targets = [(first, interval)]
+            if options.target_daily is None:
+                # A start dose above the label's default goal is kept as written, never cut to the goal.
+                goal = max(goal, first)
         else:
             targets = list(label_targets)
         if co is not None and not options.start_dose:
@@ -152,19 +156,11 @@ def _require_makeable(rules: DrugRules, maker: Maker, what: str, amount: Fractio
     if maker.makes(amount):
         return
     wanted = Quantity(amount, maker.unit)
-    chosen = {p.id for p in choose_products(rules, maker.products)}
-    alternatives = tuple(
-        p.label
-        for p in rules.products
-        if p.id not in chosen and can_make(wanted, rules, (p.id,), maker.confirmed)
-    )
-    raise UnmakeableDose(
-        f"the {what} {wanted} cannot be made exactly from "
-        f"{', '.join(p.label for p in choose_products(rules, maker.products))}",
-        alternatives=alternatives,
-        hint=("these can make it: " + "; ".join(alternatives) + " (choose them with --products)")
-        if alternatives
-        else "no product makes it exactly; choose another amount",
+    raise refuse_unmakeable(
+        rules,
+        maker,
+        f"the {what} {wanted} cannot be made exactly",
+        lambda ids, confirmed: can_make(wanted, rules, ids, confirmed),
     )
 
 
@@ -180,17 +176,12 @@ def _require_makeable_target(rules: DrugRules, maker: Maker, target: Fraction) -
 
     if makes(maker.products, maker.confirmed):
         return
-    chosen = {p.id for p in choose_products(rules, maker.products)}
-    alternatives = tuple(
-        p.label for p in rules.products if p.id not in chosen and makes((p.id,), maker.confirmed)
-    )
-    raise UnmakeableDose(
+    raise refuse_unmakeable(
+        rules,
+        maker,
         f"the target {Quantity(target, maker.unit)} a day cannot be made exactly at 1 to "
-        f"{limits.max_times_per_day} doses a day from {', '.join(p.label for p in choose_products(rules, maker.products))}",
-        alternatives=alternatives,
-        hint=("these can make it: " + "; ".join(alternatives) + " (choose them with --products)")
-        if alternatives
-        else "no product makes it exactly; choose another target",
+        f"{limits.max_times_per_day} doses a day",
+        makes,
     )
 
 
@@ -262,6 +253,16 @@ def plan_titration(
             )
         if options.target_daily > ceiling:
             ceiling = options.target_daily
+    if (
+        options.start_dose is not None
+        and options.target_daily is not None
+        and options.start_dose * per_day > options.target_daily
+    ):
+        raise InvalidInput(
+            f"the start ({options.start_dose} x{per_day} = {options.start_dose * per_day} a day) is above the "
+            f"target of {options.target_daily} a day",
+            hint="lower the start dose or the doses a day, or raise the target",
+        )
     if options.start_dose is not None and options.start_dose > limits.max_single_dose:
         raise PlanRefused(f"start dose {options.start_dose} is above the labelled maximum single dose")
     if current is not None:
