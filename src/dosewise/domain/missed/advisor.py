@@ -169,6 +169,7 @@ def advise(
         credits=tuple(Credit(c.taken_at.astimezone(tz), c.slot, c.kind) for c in credits),
         slots=tuple(records),
         possible_doubles=tuple((a.astimezone(tz), b.astimezone(tz)) for a, b in doubles),
+        withdrawal_signs=tuple(withdrawal_signs) if urgency in ("urgent", "soon") else (),
     )
 
 

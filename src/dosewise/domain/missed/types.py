@@ -77,6 +77,8 @@ class MissedDoseAdvice:
     credits: tuple[Credit, ...]
     slots: tuple[SlotRecord, ...]
     possible_doubles: tuple[tuple[datetime, datetime], ...]
+    # The withdrawal signs named in patient_text when missed doses are a concern (empty otherwise).
+    withdrawal_signs: tuple[str, ...] = ()
 
     @property
     def missed_hours(self) -> Fraction:
