@@ -52,7 +52,8 @@ def assert_refused(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert lines[0].startswith("dosewise: ") and len(lines[0]) > len("dosewise: ")
+    assert lines[0].startswith("dosewise: ")
+    assert len(lines[0]) > len("dosewise: ")
     assert all(line.startswith("  hint: ") for line in lines[1:])
 
 

@@ -177,8 +177,9 @@ def outcome(call: Any, *args: Any) -> object:
     try:
         return call(*args)
     except InvalidInput as error:
-        assert error.message.strip(), "an input error always says what is wrong"
-        return None
+        message = error.message
+    assert message.strip(), "an input error always says what is wrong"
+    return None
 
 
 @FUZZ
