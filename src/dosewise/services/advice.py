@@ -155,6 +155,8 @@ def _patient_flags(
 ) -> TriageContext:
     kidney = kidney_function(patient)
     value = kidney.for_bands
+    if kidney.notice is not None:
+        notes.append(kidney.notice)
     if kidney.dialysis:
         context = context.with_flag("kidney_impaired", "on dialysis")
     elif value is not None and value < _context_rule(kb).kidney_impaired_below_ml_min:
