@@ -257,6 +257,7 @@ def plan_pump_refill(
     alarm: Quantity | None = None,
     fill: Quantity | None = None,
     origin: str | None = None,
+    changes: tuple[tuple[date, Quantity], ...] = (),
 ) -> RefillPlan:
     """Days to the low-reservoir alarm and the refill date, from the knowledge base's pump rules."""
     if kb.pump is None:
@@ -271,4 +272,5 @@ def plan_pump_refill(
         alarm=alarm,
         fill=fill,
         origin=origin,
+        changes=changes,
     )
