@@ -54,5 +54,17 @@ def _run(args: argparse.Namespace) -> int:
         access_log=args.access_log,
         log_level="warning",
         workers=max(1, workers),
+        **proxy_options(settings.trusted_proxies),
     )
     return 0
+
+
+def proxy_options(trusted_proxies: tuple[str, ...]) -> dict[str, Any]:
+    """uvicorn's proxy-header options: X-Forwarded-For/-Proto believed only from the configured proxies.
+
+    uvicorn's own default believes them from 127.0.0.1, so anything on the same machine (or a proxy
+    that passes the header through) could choose its client address and dodge the sign-in throttle.
+    """
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}
