@@ -113,3 +113,13 @@ def test_the_api_replaces_a_misspelt_entry_and_refuses_an_unknown_name(patient: 
     assert patient.api("PUT", path, json={"name": "qqqzz"}).status_code == 422
     body = patient.api("PUT", path, json={"name": "diazepam"}).json()
     assert [m["ingredient"] for m in body["medications"]] == ["diazepam"]
+
+
+def test_the_one_tap_fix_keeps_a_strength_typed_after_the_name(patient: Any) -> None:
+    """ "Xanaxx 1 mg" fixed to Xanax becomes "Xanax 1 mg": the strength typed in the name is not lost."""
+    pid = patient.patient_id
+    entry = add(patient, "Xanaxx 1 mg")["medications"][0]
+    patient.form(f"/p/{pid}/medications/{entry['id']}/replace", {"name": "Xanax"})
+    after = patient.api("GET", f"/api/v1/patients/{pid}/medications").json()
+    assert [m["name"] for m in after["medications"]] == ["Xanax 1 mg"]
+    assert after["medications"][0]["screened"] is True

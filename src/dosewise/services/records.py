@@ -16,6 +16,7 @@ from dosewise.domain.patient import Patient, SerumCreatinine, kidney_function, p
 from dosewise.domain.quantity import Unit, format_amount, parse_amount, parse_quantity
 from dosewise.domain.rules import Ingredient, KnowledgeBase
 from dosewise.domain.screening import resolve
+from dosewise.domain.screening_names import name_words
 from dosewise.services.accounts import validate_timezone
 from dosewise.services.audit import record
 from dosewise.services.ports import Actor, Clock, Medication, Profile, Store, UnitOfWork
@@ -350,10 +351,15 @@ def replace_medication(
                 f"'{clean[:200]}' is not a medicine the knowledge base knows",
                 hint="keep the entry or remove it",
             )
+        # A strength typed after the misspelt name ("Xanaxx 1 mg") stays with the corrected one.
+        written = " ".join(old.name.split())
+        words = name_words(written)
+        rest = written[len(words) :] if words and written.lower().startswith(words) else ""
+        new_name = f"{clean}{rest}" if rest and resolve(f"{clean}{rest}", kb).screened else clean
         uow.medications.remove(medication_id, at=now, by=actor.user_id)
         medication = uow.medications.add(
             patient_id=access.profile.id,
-            name=clean,
+            name=new_name,
             ingredient_id=resolution.ingredient.id,
             dose_text=old.dose_text,
             times_per_day=old.times_per_day,
@@ -366,8 +372,13 @@ def replace_medication(
             actor=actor,
             patient_id=access.profile.id,
             action="medication.replace",
-            summary=f"changed {old.name} to {clean}",
-            detail={"medication": medication.id, "replaced": medication_id, "from": old.name, "name": clean},
+            summary=f"changed {old.name} to {new_name}",
+            detail={
+                "medication": medication.id,
+                "replaced": medication_id,
+                "from": old.name,
+                "name": new_name,
+            },
         )
         uow.commit()
         return medication
