@@ -74,12 +74,17 @@ class Resolution:
         return self.ingredient is not None and not self.unknown_parts
 
     @property
-    def label(self) -> str:
-        """How the entry reads with what it is: "Lioresal (baclofen)", "Norco (hydrocodone + acetaminophen)"."""
+    def what(self) -> str | None:
+        """What the entry is, when that is not what was written: "baclofen" for "Lioresal"."""
         what = self.product or (self.ingredient.name if self.ingredient else None)
         if what is None or what.lower() == self.query.strip().lower():
-            return self.query
-        return f"{self.query} ({what})"
+            return None
+        return what
+
+    @property
+    def label(self) -> str:
+        """How the entry reads with what it is: "Lioresal (baclofen)", "Norco (hydrocodone + acetaminophen)"."""
+        return f"{self.query} ({self.what})" if self.what else self.query
 
 
 @dataclass(frozen=True)

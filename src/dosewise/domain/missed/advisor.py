@@ -181,6 +181,9 @@ def advise(
         slots=tuple(records),
         possible_doubles=tuple((a.astimezone(tz), b.astimezone(tz)) for a, b in doubles),
         overdose=overdose,
+        withdrawal_signs=tuple(withdrawal_signs)
+        if urgency in ("urgent", "soon") and overdose is None
+        else (),
     )
 
 

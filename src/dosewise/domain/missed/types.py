@@ -117,6 +117,8 @@ class MissedDoseAdvice:
     slots: tuple[SlotRecord, ...]
     possible_doubles: tuple[tuple[datetime, datetime], ...]
     overdose: OverdoseQuestion | None = None
+    # The withdrawal signs named in patient_text when missed doses are a concern (empty otherwise).
+    withdrawal_signs: tuple[str, ...] = ()
 
     @property
     def missed_hours(self) -> Fraction:

@@ -19,12 +19,15 @@ from dosewise.domain.rules import MissedDoseRule
 
 __all__ = [
     "FRACTION_WORDS",
+    "WATCH_LEAD",
+    "WATCH_TAIL",
     "compose_clinician_text",
     "compose_patient_text",
     "dose_words",
     "hours_text",
     "local_text",
     "reason_text",
+    "watch_sentence",
     "when_text",
 ]
 
@@ -119,13 +122,7 @@ def compose_patient_text(
             "Two doses were recorded close together. If you feel very sleepy, confused or your breathing is "
             "slow, get medical help; call your emergency number if breathing is slow."
         )
-    signs = ", ".join(withdrawal_signs)
-    watch = (
-        f" Get medical help at once if you notice signs of withdrawal such as {signs}; call your emergency "
-        "number for a seizure or for high fever with confusion."
-        if signs
-        else ""
-    )
+    watch = watch_sentence(withdrawal_signs)
     if urgency == "urgent":
         parts.append(
             f"You have missed {run_length} doses in a row ({hours_text(missed_for)} since the first). Stopping "
@@ -138,6 +135,25 @@ def compose_patient_text(
             "can bring on withdrawal." + watch
         )
     return " ".join(parts)
+
+
+def watch_sentence(withdrawal_signs: Sequence[str]) -> str:
+    """The withdrawal signs to watch for, as the sentence that ends the patient text (empty without signs).
+
+    A page that lists the signs separately takes this sentence out of the text (it is exact) and shows
+    ``WATCH_LEAD`` with the signs as a list.
+    """
+    signs = ", ".join(withdrawal_signs)
+    return (
+        f" Get medical help at once if you notice signs of withdrawal such as {signs}; call your emergency "
+        "number for a seizure or for high fever with confusion."
+        if signs
+        else ""
+    )
+
+
+WATCH_LEAD = "Get medical help at once if you notice signs of withdrawal such as:"
+WATCH_TAIL = "Call your emergency number for a seizure or for high fever with confusion."
 
 
 def compose_clinician_text(
