@@ -3,6 +3,13 @@
 Each case has the level the engine must give and the truth (the lowest appropriate level). Emergency
 sensitivity (truth emergency, answered emergency) must be 100%; over-triage (answered above the truth) is
 measured and printed. Run with ``-s`` to see the figures.
+
+First-run figures of each held-out batch (measured before any change made for it, never edited after):
+- triage2 batch 1 (85 cases: 44 emergency, 21 urgent, 7 soon, 13 expected; colour words, seizure
+  descriptions, intent around pills, liquid and child ingestions, fever with confusion, sudden worst
+  headache, withdrawal signs "since stopping", confusion, heavy sedation, severe weakness, explicit
+  denials), on main at c7d3188: emergency sensitivity 38.6% (17 of 44), under-triage 52.9%,
+  over-triage 10.6%, agreement 35.3%.
 """
 
 from __future__ import annotations
