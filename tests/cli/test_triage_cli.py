@@ -66,7 +66,12 @@ def test_triage_refuses_an_unknown_drug(capsys: pytest.CaptureFixture[str]) -> N
 def test_triage_json_reports_denials_kept_red_flags_and_readings(capsys: pytest.CaptureFixture[str]) -> None:
     """Each input lists what was denied, red flags kept despite a negation, temperatures and slips mended."""
     _, out = run_json(
-        capsys, "triage", "no fever, temp 37.2", "not sure if it's chest pain", "feeling drowsey", "no seizures"
+        capsys,
+        "triage",
+        "no fever, temp 37.2",
+        "not sure if it's chest pain",
+        "feeling drowsey",
+        "no seizures",
     )
     first, second, third, fourth = out["inputs"]
     assert first["negated"] == ["fever"]

@@ -9,7 +9,12 @@ First-run figures of each held-out batch (measured before any change made for it
   descriptions, intent around pills, liquid and child ingestions, fever with confusion, sudden worst
   headache, withdrawal signs "since stopping", confusion, heavy sedation, severe weakness, explicit
   denials), on main at c7d3188: emergency sensitivity 38.6% (17 of 44), under-triage 52.9%,
-  over-triage 10.6%, agreement 35.3%.
+  over-triage 10.6%, agreement 35.3%. After the triage2 fixes: sensitivity 100%, under-triage 0%,
+  over-triage 5.9%, agreement 97.6%.
+- triage2 batch 2 (40 cases: 17 emergency, 11 urgent, 4 soon, 8 expected), written after those fixes and
+  run once before any further change: emergency sensitivity 82.4% (14 of 17; missed "gone a funny colour",
+  "stockpiled my pills and going to use them", "the worst pain in my head ... came on in seconds"),
+  under-triage 7.5%, over-triage 5.0%, agreement 90.0%.
 """
 
 from __future__ import annotations

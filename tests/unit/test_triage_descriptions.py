@@ -17,7 +17,9 @@ from dosewise.services.advice import triage_context
 KB = load_knowledge_base(DEFAULT_VERSION)
 
 
-def run(*texts: str, flags: tuple[str, ...] = (), drug: str | None = None, tablet: str | None = None) -> TriageResult:
+def run(
+    *texts: str, flags: tuple[str, ...] = (), drug: str | None = None, tablet: str | None = None
+) -> TriageResult:
     context = triage_context(kb=KB, drug=drug, tablet=parse_quantity(tablet) if tablet else None)
     for flag in flags:
         context = context.with_flag(flag, "test")
@@ -33,7 +35,9 @@ COLOUR_VERBS = ["is", "looks", "has gone", "turned", "went", "is going", "looks 
 GREY = ["grey", "gray", "ashen", "dusky", "greyish"]
 
 
-@pytest.mark.parametrize(("who", "verb", "colour"), list(itertools.product(WHO, COLOUR_VERBS, [*GREY, "blue"])))
+@pytest.mark.parametrize(
+    ("who", "verb", "colour"), list(itertools.product(WHO, COLOUR_VERBS, [*GREY, "blue"]))
+)
 def test_a_grey_or_blue_person_is_an_emergency_in_any_construction(who: str, verb: str, colour: str) -> None:
     """'<who> <verb> <colour>' is the blue-or-grey emergency whoever speaks and however it is said."""
     result = run(f"{who} {verb} {colour}")
@@ -76,8 +80,22 @@ def test_ordinary_shaking_is_not_a_seizure() -> None:
         assert "seizure" not in run(text).symptoms
 
 
-INTENT = ["thinking of", "thinking about", "I want to", "planning to", "tempted to", "I'm going to", "I feel like"]
-ACTS = ["taking all my pills", "take the whole packet", "swallowing the lot", "swallow them all", "take everything"]
+INTENT = [
+    "thinking of",
+    "thinking about",
+    "I want to",
+    "planning to",
+    "tempted to",
+    "I'm going to",
+    "I feel like",
+]
+ACTS = [
+    "taking all my pills",
+    "take the whole packet",
+    "swallowing the lot",
+    "swallow them all",
+    "take everything",
+]
 
 
 @pytest.mark.parametrize(("intent", "act"), list(itertools.product(INTENT, ACTS)))
@@ -89,7 +107,9 @@ def test_intent_around_pills_is_self_harm_with_crisis_help(intent: str, act: str
     assert "988" in result.patient_text
 
 
-@pytest.mark.parametrize("text", ["thinking about overdosing", "I want to OD", "planning to overdose tonight"])
+@pytest.mark.parametrize(
+    "text", ["thinking about overdosing", "I want to OD", "planning to overdose tonight"]
+)
 def test_intent_to_overdose_is_self_harm_not_an_ingestion(text: str) -> None:
     """Intent to overdose is read as self-harm (crisis help), not as a swallowed amount."""
     result = run(text)
@@ -97,8 +117,20 @@ def test_intent_to_overdose_is_self_harm_not_an_ingestion(text: str) -> None:
     assert result.inputs[0].ingestion == ""
 
 
-CHILDREN = ["my toddler", "the baby", "my 4 year old", "my grandson", "our kid", "my little girl's brother, a child,"]
-CHILD_ACTS = ["ate one of my tablets", "swallowed a pill", "got into my baclofen", "was chewing my tizanidine"]
+CHILDREN = [
+    "my toddler",
+    "the baby",
+    "my 4 year old",
+    "my grandson",
+    "our kid",
+    "my little girl's brother, a child,",
+]
+CHILD_ACTS = [
+    "ate one of my tablets",
+    "swallowed a pill",
+    "got into my baclofen",
+    "was chewing my tizanidine",
+]
 
 
 @pytest.mark.parametrize(("child", "act"), list(itertools.product(CHILDREN, CHILD_ACTS)))
@@ -170,7 +202,9 @@ def test_a_plain_or_merely_sudden_headache_is_not_an_emergency() -> None:
     assert run("sudden headache").level == "soon"
 
 
-@pytest.mark.parametrize("after", ["since stopping", "after stopping", "since coming off it", "since I ran out"])
+@pytest.mark.parametrize(
+    "after", ["since stopping", "after stopping", "since coming off it", "since I ran out"]
+)
 @pytest.mark.parametrize("sign", ["really bad muscle spasms", "sweating a lot", "my heart is racing"])
 def test_a_withdrawal_sign_since_stopping_is_urgent(sign: str, after: str) -> None:
     """'<withdrawal sign> since stopping' sets the stop context and is urgent withdrawal."""
@@ -234,12 +268,20 @@ def test_severe_weakness_is_urgent(text: str) -> None:
 
 
 def test_cannot_move_the_legs_stays_the_loss_of_movement_emergency() -> None:
-    """"can't move my legs" is never taken by the severe-weakness patterns."""
+    """ "can't move my legs" is never taken by the severe-weakness patterns."""
     assert run("I can't move my legs").level == "emergency"
     assert run("so weak, and I can't move my legs").level == "emergency"
 
 
-DENIED = ["chest pain", "seizures", "fits", "swelling of the lips", "blue lips", "trouble breathing", "shortness of breath"]
+DENIED = [
+    "chest pain",
+    "seizures",
+    "fits",
+    "swelling of the lips",
+    "blue lips",
+    "trouble breathing",
+    "shortness of breath",
+]
 
 
 @pytest.mark.parametrize("cue", ["no", "never had", "without any"])

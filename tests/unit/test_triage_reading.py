@@ -123,9 +123,7 @@ def test_a_real_word_is_not_corrected_into_another_symptom() -> None:
 # ------------------------------------------------------------------ intensity and numbers
 
 
-@pytest.mark.parametrize(
-    "text", ["severe headache", "terrible headache", "very dizzy", "really bad nausea"]
-)
+@pytest.mark.parametrize("text", ["severe headache", "terrible headache", "very dizzy", "really bad nausea"])
 def test_intensity_words_never_leave_a_side_effect_expected(text: str) -> None:
     """'severe', 'worst ever', 'very', 'really bad' make a common side effect at least soon."""
     result = run(text)

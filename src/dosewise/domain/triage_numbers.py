@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 from dosewise.domain.rules import TemperatureRule
 from dosewise.domain.triage_words import (
@@ -177,7 +178,7 @@ def _intent_before(tokens: list[str], i: int, *, loose: bool = False) -> bool:
     before = tokens[max(0, i - 3) : i]
     if any(t in INTENT_WORDS for t in before):
         return True
-    pairs = set(zip(before, before[1:], strict=False))
+    pairs = set(pairwise(before))
     return loose and bool(pairs & {("going", "to"), ("feel", "like"), ("feeling", "like")})
 
 
@@ -186,8 +187,8 @@ def _ingestion(
 ) -> tuple[Ingestion, list[int]] | None:
     drink = tokens[verb] in _DRINK
     if drink:
-        words = {tokens[j] for j in range(len(tokens)) if clause[j] == clause[verb]}
-        if words & _ALCOHOL or not words & _LIQUID:
+        in_clause = {tokens[j] for j in range(len(tokens)) if clause[j] == clause[verb]}
+        if in_clause & _ALCOHOL or not in_clause & _LIQUID:
             return None  # "drank 4 pints" is alcohol (a context cue), not an ingestion of medicine
     used = [verb]
     medicine = False
@@ -273,7 +274,8 @@ def read_numbers(
             elif celsius < temperature.low_below_c:
                 symptoms.append(("low_temperature", min(used)))
             continue
-        verb = token in _SWALLOW or token in _DRINK or (token == "into" and tokens[i - 1 : i] == ["got"])
+        got_into = tokens[i - 1 : i + 1] == ["got", "into"]
+        verb = token in _SWALLOW or token in _DRINK or got_into
         if verb and ingestion is None:
             denied = any(tokens[j] in NEGATION_CUES for j in range(max(0, i - 2), i))
             if denied or (token in ("swallow", "drink") and _intent_before(tokens, i, loose=True)):

@@ -16,13 +16,13 @@ __all__ = [
     "FILLER",
     "HEDGES",
     "INTENT_WORDS",
-    "NORMAL_WORDS",
-    "OTHERS_CHILD_WORDS",
-    "VITAL_WORDS",
     "NEGATION_CUES",
     "NEGATION_STOPS",
+    "NORMAL_WORDS",
     "NUMBER_WORDS",
+    "OTHERS_CHILD_WORDS",
     "SENTENCE_END",
+    "VITAL_WORDS",
     "Speller",
     "stem",
     "tokenise",
@@ -42,7 +42,18 @@ CLEAR_DENIALS = frozenset("no not never without denies deny denied nor neither".
 HEDGES = frozenset("sure know certain if whether think maybe perhaps might may could unsure tell".split())
 # A vital function right after the cue makes the denial the emergency itself: "no breathing", "no
 # response", "no pulse", "no movement", "no feeling in my legs" are never ruled out.
-VITAL_WORDS = ("breath", "respon", "wak", "mov", "feel", "pulse", "heartbeat", "conscious", "sensation", "answer")
+VITAL_WORDS = (
+    "breath",
+    "respon",
+    "wak",
+    "mov",
+    "feel",
+    "pulse",
+    "heartbeat",
+    "conscious",
+    "sensation",
+    "answer",
+)
 # Words that state something is normal: "breathing fine" says nothing wrong about the breathing.
 NORMAL_WORDS = frozenset("fine ok okay normal normally alright good ordinary usual regular".split())
 # Wanting or planning (not having done): "thinking of taking all my pills" is intent, not an ingestion.
