@@ -64,7 +64,10 @@ class _Term:
         """How many tokens this group matches from position i (0: none)."""
         for sequence in self.sequences:
             end = i + len(sequence)
-            if tuple(tokens[i:end]) == sequence and all(free[i:end]):
+            words = tuple(tokens[i:end])
+            # Stems meet too: "never waking" is "never wake", "no responses" is "no response".
+            same = words == sequence or tuple(map(stem, words)) == tuple(map(stem, sequence))
+            if same and all(free[i:end]):
                 return len(sequence)
         return 1 if self.matches(tokens[i]) else 0
 
