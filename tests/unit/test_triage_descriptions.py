@@ -45,6 +45,15 @@ def test_a_grey_or_blue_person_is_an_emergency_in_any_construction(who: str, ver
     assert "blue-or-grey" in rule_ids(result)
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["his face has lost all its colour", "she's white as a sheet", "gone a funny colour", "mottled skin"],
+)
+def test_a_colour_described_without_naming_it_is_an_emergency(text: str) -> None:
+    """Lost colour, white as a sheet, a funny colour or mottled skin is the colour emergency."""
+    assert run(text).level == "emergency"
+
+
 def test_feeling_blue_is_low_mood_not_cyanosis() -> None:
     """'feeling blue' is low mood (soon, with the crisis line named), never the colour emergency."""
     result = run("I've been feeling blue lately")
@@ -65,6 +74,7 @@ def test_feeling_blue_is_low_mood_not_cyanosis() -> None:
         "she bit her tongue and went stiff",
         "thrashing about uncontrollably",
         "a grand mal",
+        "stiff as a board and jerking",
     ],
 )
 def test_a_described_seizure_is_an_emergency(text: str) -> None:
@@ -108,6 +118,23 @@ def test_intent_around_pills_is_self_harm_with_crisis_help(intent: str, act: str
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "I don't see the point anymore",
+        "I've written a note saying goodbye",
+        "everyone would be better off without me",
+        "I've been stockpiling my tablets",
+        "going to sleep and never waking up",
+    ],
+)
+def test_passive_or_indirect_suicidal_talk_is_self_harm(text: str) -> None:
+    """No point any more, a goodbye note, better off without me, stockpiling pills: self-harm, crisis line."""
+    result = run(text)
+    assert result.level == "emergency"
+    assert "self_harm" in result.symptoms
+
+
+@pytest.mark.parametrize(
     "text", ["thinking about overdosing", "I want to OD", "planning to overdose tonight"]
 )
 def test_intent_to_overdose_is_self_harm_not_an_ingestion(text: str) -> None:
@@ -121,6 +148,7 @@ CHILDREN = [
     "my toddler",
     "the baby",
     "my 4 year old",
+    "my 2yo",
     "my grandson",
     "our kid",
     "my little girl's brother, a child,",
@@ -129,6 +157,8 @@ CHILD_ACTS = [
     "ate one of my tablets",
     "swallowed a pill",
     "got into my baclofen",
+    "found the bottle",
+    "got hold of my pills",
     "was chewing my tizanidine",
 ]
 
@@ -203,7 +233,14 @@ def test_a_plain_or_merely_sudden_headache_is_not_an_emergency() -> None:
 
 
 @pytest.mark.parametrize(
-    "after", ["since stopping", "after stopping", "since coming off it", "since I ran out"]
+    "after",
+    [
+        "since stopping",
+        "after stopping",
+        "since coming off it",
+        "since I ran out",
+        "since the pharmacy had no stock",
+    ],
 )
 @pytest.mark.parametrize("sign", ["really bad muscle spasms", "sweating a lot", "my heart is racing"])
 def test_a_withdrawal_sign_since_stopping_is_urgent(sign: str, after: str) -> None:
@@ -276,6 +313,7 @@ def test_cannot_move_the_legs_stays_the_loss_of_movement_emergency() -> None:
 DENIED = [
     "chest pain",
     "seizures",
+    "fits or seizures",
     "fits",
     "swelling of the lips",
     "blue lips",

@@ -165,7 +165,8 @@ def _a_child(tokens: list[str]) -> bool:
     for i, token in enumerate(tokens):
         if token in CHILD_WORDS:
             return True
-        if token in ("year", "years", "yr", "yrs", "month", "months") and tokens[i + 1 : i + 2] == ["old"]:
+        aged = tokens[i + 1 : i + 2] == ["old"] or token in ("yo", "yrs", "yr")
+        if token in ("year", "years", "yr", "yrs", "yo", "month", "months") and aged:
             age = _number(tokens[i - 1]) if i > 0 else None
             if age is not None and (age < 18 or token.startswith("month")):  # under 18: a child
                 return True
@@ -275,7 +276,9 @@ def read_numbers(
                 symptoms.append(("low_temperature", min(used)))
             continue
         got_into = tokens[i - 1 : i + 1] == ["got", "into"]
-        verb = token in _SWALLOW or token in _DRINK or got_into
+        # A child who found or got hold of medicine may have swallowed some: never reassured.
+        found_it = child and (token in ("found",) or tokens[i - 1 : i + 1] == ["got", "hold"])
+        verb = token in _SWALLOW or token in _DRINK or got_into or found_it
         if verb and ingestion is None:
             denied = any(tokens[j] in NEGATION_CUES for j in range(max(0, i - 2), i))
             if denied or (token in ("swallow", "drink") and _intent_before(tokens, i, loose=True)):

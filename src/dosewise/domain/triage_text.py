@@ -218,8 +218,9 @@ def _claim_patterns(
             found.append((symptom_id, hit))
 
 
-def _clear_denial(tokens: list[str], cue: int, start: int, inside: bool) -> bool:
-    """'no chest pain', 'never had a seizure', 'lips not blue': a denial, not a doubt or a vital sign."""
+def _clear_denial(tokens: list[str], cue: int, start: int, inside: bool, claimed: set[int]) -> bool:
+    """'no chest pain', 'never had a seizure', 'no fits or seizures', 'lips not blue': a denial, not a
+    doubt or a vital sign. Other symptoms denied in the same list ("no fits or seizures") may stand between."""
     if tokens[cue] not in CLEAR_DENIALS:
         return False
     after = tokens[cue + 1] if cue + 1 < len(tokens) else ""
@@ -227,8 +228,9 @@ def _clear_denial(tokens: list[str], cue: int, start: int, inside: bool) -> bool
         return False  # "no breathing", "no response", "no feeling in my legs" are the emergency
     if inside:
         return True
-    between = tokens[cue + 1 : start]
-    return len(between) <= 2 and all(t in FILLER and t not in HEDGES for t in between)
+    between = [i for i in range(cue + 1, start) if i not in claimed]
+    words = [tokens[i] for i in between]
+    return len(words) <= 2 and all(t in FILLER and t not in HEDGES for t in words)
 
 
 def _filler(token: str) -> bool:
@@ -291,13 +293,14 @@ def read_text(text: str, lexicon: Lexicon, temperature: TemperatureRule | None) 
     symptoms: list[str] = []
     negated: list[str] = []
     kept: list[str] = []
+    claimed = {i for _, positions in found for i in positions}
     for symptom_id, positions in sorted(found, key=lambda item: min(item[1])):
         start = min(positions)
         inside = [c for c in cue_positions if start < c < max(positions) and clause[c] == clause[start]]
         cue = inside[0] if inside else denied_by.get(start)
         if cue is not None:
             if symptom_id in lexicon.red_flags and not (
-                symptom_id in lexicon.deniable and _clear_denial(tokens, cue, start, bool(inside))
+                symptom_id in lexicon.deniable and _clear_denial(tokens, cue, start, bool(inside), claimed)
             ):
                 kept.append(symptom_id)
             else:
