@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DOSEWISE_HOST", "127.0.0.1", "Address `dosewise serve` binds to."),
     Setting("DOSEWISE_PORT", "8000", "Port `dosewise serve` listens on."),
     Setting(
+        "DOSEWISE_EMERGENCY_NUMBER",
+        "112",
+        "The emergency telephone number the web app's call buttons dial (112, 911, 999, 000...).",
+    ),
+    Setting(
         "DOSEWISE_TRUSTED_PROXIES",
         "",
         "Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed "
@@ -69,6 +75,7 @@ class Settings:
     secret_key: str
     host: str
     port: int
+    emergency_number: str = "112"
     trusted_proxies: tuple[str, ...] = ()
     public_url: str = ""
     registrations_per_hour: int = 20
@@ -99,6 +106,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     port_text = values["DOSEWISE_PORT"]
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise ValueError(f"DOSEWISE_PORT must be a port number, not '{port_text}'")
+    emergency = values["DOSEWISE_EMERGENCY_NUMBER"].strip()
+    if not re.fullmatch(r"\+?[0-9]{2,15}", emergency):
+        raise ValueError(f"DOSEWISE_EMERGENCY_NUMBER must be a telephone number (digits), not '{emergency}'")
     numbers = {}
     for name in ("DOSEWISE_SMTP_PORT", "DOSEWISE_REGISTRATIONS_PER_HOUR"):
         if not values[name].isdigit() or int(values[name]) < 1:
@@ -123,4 +133,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=values["DOSEWISE_SECRET_KEY"],
         host=values["DOSEWISE_HOST"],
         port=int(port_text),
+        emergency_number=emergency,
     )
