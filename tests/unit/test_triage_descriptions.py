@@ -54,6 +54,14 @@ def test_a_colour_described_without_naming_it_is_an_emergency(text: str) -> None
     assert run(text).level == "emergency"
 
 
+@pytest.mark.parametrize("text", ["he's got grey hair and is a bit dizzy", "the blue pill makes me sleepy"])
+def test_a_colour_word_for_a_thing_is_not_the_colour_emergency(text: str) -> None:
+    """'grey hair' and 'the blue pill' are not a grey or blue person (never expected either)."""
+    result = run(text)
+    assert "blue_or_grey" not in result.symptoms
+    assert result.level == "soon"
+
+
 def test_feeling_blue_is_low_mood_not_cyanosis() -> None:
     """'feeling blue' is low mood (soon, with the crisis line named), never the colour emergency."""
     result = run("I've been feeling blue lately")
@@ -194,6 +202,12 @@ def test_a_drink_of_medicine_is_an_ingestion_of_unknown_size(text: str) -> None:
     assert "large_ingestion" in result.symptoms
 
 
+def test_the_usual_dose_of_a_liquid_is_not_an_overdose() -> None:
+    """'drank my medicine' or 'took 10ml as prescribed' is the usual dose, not an ingestion of unknown size."""
+    for text in ("drank my medicine and feel sick", "I took 10ml as prescribed and feel sleepy"):
+        assert "large_ingestion" not in run(text).symptoms
+
+
 def test_a_drink_of_alcohol_is_context_not_an_ingestion() -> None:
     """'drank 4 pints' sets the sedative context; it is not an overdose of medicine."""
     result = run("drank 4 pints and feel drowsy")
@@ -285,8 +299,9 @@ def test_heavy_sedation_is_urgent(text: str) -> None:
 
 
 def test_ordinary_sleepiness_stays_expected() -> None:
-    """'a bit sleepy after my dose' is still the common side effect."""
+    """'a bit sleepy after my dose' is the common side effect; dozing during a film is not heavy sedation."""
     assert run("a bit sleepy after my dose").level == "expected"
+    assert "heavy_sedation" not in run("I fell asleep during the film").symptoms
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,7 @@ _MEDICINE = frozenset(
     " baclofen tizanidine liquid solution suspension syrup granules bottle packet box drugs".split()
 )
 _OWN = frozenset("his her their own".split())
+_AS_PRESCRIBED = frozenset("prescribed directed usual normal regular".split())
 _UNITS = frozenset(
     "tablet tablets pill pills tab tabs capsule capsules them of my his her the dose doses".split()
 )
@@ -81,7 +82,7 @@ _DETERMINERS = frozenset("of my his her the a an".split())
 NUMBER_VOCABULARY = frozenset(
     _TEMP_WORDS | _CELSIUS | _FAHRENHEIT | _SWALLOW | _UNITS | set(_MG) | _UNKNOWN_SIZE | _EXTRA
     | _NOT_A_COUNT_AFTER | _NOT_A_COUNT_BEFORE | {"overdose", "overdosed", "degrees"}
-    | _DRINK | _LIQUID | _VOLUME | _MEDICINE | CHILD_WORDS | OTHERS_CHILD_WORDS
+    | _DRINK | _LIQUID | _VOLUME | _MEDICINE | CHILD_WORDS | OTHERS_CHILD_WORDS | _AS_PRESCRIBED
 )  # fmt: skip
 
 
@@ -239,8 +240,8 @@ def _ingestion(
     said = [tokens[j] for j in range(verb, end)]
     others = any(t in OTHERS_CHILD_WORDS for t in tokens) and not _OWN & set(said)
     child = child or others
-    if drink and count is None and amount is None and not extra:
-        unknown = True  # a drink of medicine of no stated amount: never reassuring
+    if unknown and not _UNKNOWN_SIZE & set(said) and _AS_PRESCRIBED & set(tokens):
+        unknown = False  # "took 10ml as prescribed": a volume of the usual dose, not an unknown amount
     if count is None and amount is None and strength is None and not unknown and not extra:
         if child and medicine:
             return Ingestion(" ".join(said), child=True), used  # "my toddler got into my baclofen"

@@ -47,6 +47,7 @@ from dosewise.domain.triage_words import (
 __all__ = ["Lexicon", "TextReading", "compile_lexicon", "read_text"]
 
 WINDOW = 7  # a pattern's words lie within this many tokens of each other
+EXCLUDE_REACH = 2  # an excluded word ("!hair") this close to a pattern's words undoes it
 NEGATION_REACH = 5  # a cue denies a symptom starting at most this many tokens after it
 _AFFIRM = (("cant", "stop"), ("wont", "stop"), ("not", "stop"), ("wont", "go", "away"), ("not", "go", "away"))
 
@@ -56,6 +57,7 @@ class _Term:
     exact: frozenset[str]
     prefixes: tuple[str, ...]
     sequences: tuple[tuple[str, ...], ...] = ()  # options of several words ("went up")
+    exclude: bool = False  # "!hair|pill*": the pattern does not hold with one of these words beside it
 
     def matches(self, token: str) -> bool:
         return token in self.exact or stem(token) in self.exact or token.startswith(self.prefixes)
@@ -73,13 +75,14 @@ class _Term:
 
 
 def _term(group: str) -> _Term:
-    options = [o.strip() for o in group.split("|") if o.strip()]
+    exclude = group.startswith("!")
+    options = [o.strip() for o in group.lstrip("!").split("|") if o.strip()]
     single = [o for o in options if " " not in o]
     exact = frozenset(stem(o) for o in single if not o.endswith("*")) | frozenset(
         o for o in single if not o.endswith("*")
     )
     sequences = tuple(tuple(o.split()) for o in options if " " in o)
-    return _Term(exact, tuple(o[:-1] for o in single if o.endswith("*")), sequences)
+    return _Term(exact, tuple(o[:-1] for o in single if o.endswith("*")), sequences, exclude)
 
 
 @dataclass(frozen=True)
@@ -177,13 +180,18 @@ def _sentences(tokens: list[str]) -> list[int]:
 def _find(
     groups: tuple[_Term, ...], tokens: list[str], free: list[bool], clause: list[int]
 ) -> list[int] | None:
-    """The tightest set of free positions, one per group, in one clause and within WINDOW tokens."""
+    """The tightest set of free positions, one per group, in one clause and within WINDOW tokens, with no
+    excluded word ("!hair") within EXCLUDE_REACH of it ("grey hair" is not a grey face)."""
+    excluded = [g for g in groups if g.exclude]
+    groups = tuple(g for g in groups if not g.exclude)
     best: list[int] | None = None
     for start in range(len(tokens)):
         size = groups[0].length_at(tokens, start, free) if free[start] else 0
         if not size:
             continue
         chosen = list(range(start, start + size))
+        if excluded and _beside(excluded, tokens, chosen, clause):
+            continue
         for group in groups[1:]:
             options = [
                 (i, n)
@@ -202,6 +210,15 @@ def _find(
             if _span(chosen) <= WINDOW and (best is None or _span(chosen) < _span(best)):
                 best = chosen
     return best
+
+
+def _beside(excluded: list[_Term], tokens: list[str], chosen: list[int], clause: list[int]) -> bool:
+    low, high = max(0, min(chosen) - EXCLUDE_REACH), min(len(tokens), max(chosen) + EXCLUDE_REACH + 1)
+    return any(
+        clause[i] == clause[chosen[0]] and any(g.matches(tokens[i]) for g in excluded)
+        for i in range(low, high)
+        if i not in chosen
+    )
 
 
 def _claim_patterns(
