@@ -58,7 +58,7 @@ def _busy_patient(page: Page, server: LiveServer, name: str) -> str:
     page.get_by_role("button", name="Save count").click()
     page.goto(f"{server.url}/p/{pid}/diary")
     for label, value in (("Stiffness (spasticity) 0-10", "6"), ("Drowsiness 0-10", "2"), ("Sleep 0-10", "7")):
-        page.get_by_label(label).fill(value)
+        page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name="Save check-in").click()
     return pid
 
@@ -128,6 +128,8 @@ def test_an_emergency_looks_different_from_an_urgent_message(sized: Page, server
     emergency = banner.evaluate("e => getComputedStyle(e).backgroundColor")
     assert emergency != urgent
     expect(page.get_by_text(re.compile("could not assess", re.I))).to_have_count(0)
+    expect(page.get_by_role("alert")).to_have_count(1)
+    expect(page.get_by_label("Anything else, in your own words")).to_have_value("")
     shot(page, f"ux-emergency-{page.width}")  # type: ignore[attr-defined]
 
 
