@@ -239,10 +239,15 @@ def test_a_caregiver_is_addressed_as_the_caregiver(sized: Page, server: LiveServ
     carer_context = browser.new_context(viewport={"width": page.width, "height": 900})  # type: ignore[attr-defined]
     carer = carer_context.new_page()
     carer_email = register(carer, server, f"Cass Carer {page.width}", role="caregiver")  # type: ignore[attr-defined]
+    carer_name = f"Cass Carer {page.width}"  # type: ignore[attr-defined]
     page.goto(f"{server.url}/p/{pid}/sharing")
     page.get_by_label("Their e-mail").fill(carer_email)
     page.get_by_label(re.compile("^Caregiver")).check()
-    page.get_by_role("button", name="Give access").click()
+    page.get_by_role("button", name="Invite").click()
+    carer.goto(page.get_by_role("textbox", name="Invitation link").input_value())
+    carer.get_by_role("button", name="Accept the invitation").click()
+    page.goto(f"{server.url}/p/{pid}/sharing")
+    page.get_by_role("button", name=f"Confirm {carer_name}").click()
     carer.goto(f"{server.url}/p/{pid}/today")
     banner = carer.locator("section.alert")
     expect(banner.get_by_role("heading", name=re.compile(f"for Pia Patient {page.width}"))).to_be_visible()  # type: ignore[attr-defined]
