@@ -358,3 +358,22 @@ def test_reset_requests_are_limited_per_client_whatever_the_address(app: Any) ->
             for n in range(6)
         ]
     assert codes == [202] * 5 + [429]
+
+
+def test_a_forged_forwarded_for_header_does_not_give_a_guesser_a_fresh_allowance(
+    app: Any, patient: Any
+) -> None:
+    """The app never reads X-Forwarded-For: rotating it after five failures still meets the delay."""
+    with TestClient(app, base_url="http://testserver", client=("10.5.5.5", 1)) as browser:
+        for n in range(5):
+            browser.post(
+                "/api/v1/session",
+                json={"email": patient.email, "password": "wrong guess here"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            )
+        rotated = browser.post(
+            "/api/v1/session",
+            json={"email": patient.email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "198.51.100.77"},
+        )
+    assert rotated.status_code == 429

@@ -116,12 +116,19 @@ def _from_hits(query: str, hits: Sequence[Hit], kind: str, product: str | None) 
 
 def resolve(query: str, kb: KnowledgeBase) -> Resolution:
     table = index_for(kb)
+    parts = split_parts(query)
+    whole = table.get(" ".join(query.strip().lower().split()))
+    if whole is not None:  # a brand spelt with "and" or "with" ("Tylenol with Codeine")
+        return _from_hits(query, [whole], whole.kind, whole.product)
+    found = [(part, lookup(part, table)) for part in parts] if len(parts) > 1 else []
+    if found and all(h is not None for _, h in found):
+        resolution = _from_hits(query, [h for _, h in found if h is not None], "combination", None)
+        names = " + ".join(i.name for i in resolution.ingredients)
+        return Resolution(query, resolution.ingredient, "combination", (), resolution.components, names)
     hit = lookup(query, table)
     if hit is not None:
         return _from_hits(query, [hit], hit.kind, hit.product)
-    parts = split_parts(query)
-    if len(parts) > 1:
-        found = [(part, lookup(part, table)) for part in parts]
+    if found:
         hits = [h for _, h in found if h is not None]
         unknown = tuple(part for part, h in found if h is None)
         if hits:

@@ -9,6 +9,7 @@ from fractions import Fraction
 from dosewise.domain.missed.slots import us
 from dosewise.domain.missed.types import (
     Action,
+    OverdoseQuestion,
     SlotRecord,
     Status,
     Urgency,
@@ -69,6 +70,9 @@ def dose_words(slot: Administration) -> str:
     return f"{slot.dose} dose"
 
 
+_COUNT_WORDS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
+
+
 def compose_patient_text(
     action: Action,
     status: Status,
@@ -81,7 +85,16 @@ def compose_patient_text(
     missed_for: timedelta,
     withdrawal_signs: Sequence[str],
     doubles: list[tuple[datetime, datetime]],
+    overdose: OverdoseQuestion | None = None,
 ) -> str:
+    if overdose is not None:
+        # An overdose question replaces "take the next dose as planned": the KB text says what to do first.
+        when = ", ".join(moment.strftime("%H:%M") for moment in overdose.doses)
+        return (
+            f"{_COUNT_WORDS.get(len(overdose.doses), str(len(overdose.doses)))} doses were recorded close "
+            f"together ({when}; {overdose.total} in all). "
+            f"{overdose.patient_text} Never take two doses at once to make up for a missed one."
+        )
     parts: list[str] = []
     nxt = f"your next dose ({next_dose.dose}) at {when_text(next_dose.at, now, tz)}" if next_dose else ""
     if status == "not_started":
