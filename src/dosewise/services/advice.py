@@ -20,6 +20,7 @@ from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase, TriageContextRule
 from dosewise.domain.screening import SEDATIVE_CLASSES, resolve
 from dosewise.domain.triage import TriageContext, TriageResult, triage
+from dosewise.services.document_input import check_date_range
 
 __all__ = [
     "advise_missed",
@@ -63,6 +64,7 @@ def parse_moment(text: str, tz: ZoneInfo, what: str = "time") -> tuple[datetime,
         ) from exc
     if "T" not in raw.upper() and " " not in raw:
         raise InvalidInput(f"{what} '{text}' has no time of day", hint="e.g. 2026-03-10T14:30")
+    check_date_range(parsed.date(), what, text)
     if parsed.tzinfo is not None:
         return parsed, False
     first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
