@@ -15,6 +15,9 @@ First-run figures of each held-out batch (measured before any change made for it
   run once before any further change: emergency sensitivity 82.4% (14 of 17; missed "gone a funny colour",
   "stockpiled my pills and going to use them", "the worst pain in my head ... came on in seconds"),
   under-triage 7.5%, over-triage 5.0%, agreement 90.0%.
+- triage2 batch 3 (30 cases: 13 emergency, 7 urgent, 4 soon, 6 expected), written after batch 2's fixes:
+  emergency sensitivity 100%, under-triage 0%, over-triage 3.3% ("headache after my dose, nothing else"
+  was soon: "nothing else" was not read as filler), agreement 96.7%.
 """
 
 from __future__ import annotations

@@ -99,6 +99,7 @@ FILLER = frozenset(
     ago monday tuesday wednesday thursday friday saturday sunday weekend week am pm
     legs leg arms arm hands hand feet foot body muscles muscle head neck shoulders shoulder side
     face lips lip tongue throat mouth eyes eye chest fingers toes nails
+    else nothing anything everything
     stand standing stood sit sitting sat lie lying lay walk walking walked move moving bed sleep shower
     otherwise alright apart need needs needed needing mistake mistakes accident accidentally error skin work home house room tried try trying take taking taken medicine medication meds tablet tablets pill
     pills dose doses baclofen tizanidine it s t d ll re ve m""".split()
