@@ -132,3 +132,11 @@ def test_absurd_dates_on_the_command_line_exit_2_not_an_overflow(tmp_path: Path,
     """Years 0001 and 9999 given to --now, --taken, --start or --today are refused, never an overflow traceback."""
     (tmp_path / "plan.json").write_bytes(GOOD_PLAN)
     assert_refused(run(tmp_path, *args))
+
+
+def test_a_history_for_another_drug_is_refused(tmp_path: Path) -> None:
+    """A dose history that names tizanidine is not simulated as baclofen."""
+    (tmp_path / "h.json").write_bytes(
+        b'{"drug": "tizanidine", "doses": [{"at": "2026-01-10T08:00:00+01:00", "dose": "4 mg"}]}'
+    )
+    assert_refused(run(tmp_path, "simulate", "baclofen", "--history", "h.json"))
