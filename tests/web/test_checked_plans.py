@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fakes import FakeStore, PlainHasher
 
+from dosewise.domain.errors import InvalidInput
 from dosewise.domain.regimen import Plan
 from dosewise.services import accounts, plan_gate, plans_service, records, sharing, today
 from dosewise.services.plans_service import PreviewChanged, TaperRequest, TitrationRequest
@@ -146,9 +147,22 @@ def test_a_tizanidine_plan_is_made_with_tizanidines_own_rules(kb: Any) -> None:
     assert all(p.startswith("tizanidine") for p in plan.products) or not plan.products
 
 
-def test_a_titration_without_a_drug_is_refused() -> None:
-    """The service never assumes a drug."""
-    assert TitrationRequest().drug == ""
+def test_a_titration_without_a_drug_is_refused(kb: Any) -> None:
+    """The service never assumes a drug: a titration that names none is refused, and nothing is stored."""
+    store, clock = FakeStore(), Clock(datetime(2026, 11, 10, 9, 30, tzinfo=UTC))
+    _, doctor, pid = _people(store, clock)
+    with pytest.raises(InvalidInput, match="choose the medicine"):
+        plans_service.preview_titration(
+            store=store,
+            kb=kb,
+            clock=clock,
+            actor=doctor,
+            public_id=pid,
+            request=TitrationRequest(start="2026-11-10"),
+        )
+    with pytest.raises(InvalidInput, match="choose the medicine"):
+        _titrate(store, kb, clock, doctor, pid, drug="")
+    assert not store.data.plans.rows
 
 
 def test_a_save_stores_exactly_the_preview_or_nothing(kb: Any) -> None:
