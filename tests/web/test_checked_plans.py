@@ -324,3 +324,38 @@ def test_the_plan_page_and_today_agree_on_the_day_after_the_profile_zone_changes
     overview = plans_service.plan_overview(store=store, kb=kb, clock=clock, actor=owner, public_id=pid)
     view = today.today_view(store=store, kb=kb, clock=clock, actor=owner, public_id=pid)
     assert overview.today == view.today
+
+
+def test_a_web_titration_sees_the_medication_list_and_refuses_a_label_contraindication(kb: Any) -> None:
+    """Tizanidine for a record that lists ciprofloxacin is refused from the web as from the CLI, and with
+    an inhibitor the record's list changes the plan: the planner reads the list, not an empty one."""
+    from dosewise.domain.errors import PlanRefused
+
+    store, clock = FakeStore(), Clock(datetime(2026, 11, 10, 9, 30, tzinfo=UTC))
+    owner, doctor, pid = _people(store, clock)
+    records.add_medication(store=store, clock=clock, kb=kb, actor=owner, public_id=pid, name="Cipro")
+    with pytest.raises(PlanRefused) as refused:
+        _titrate(store, kb, clock, doctor, pid, drug="tizanidine")
+    assert "label_contraindication" in str(refused.value.hint) + str(getattr(refused.value, "overrides", ""))
+    with store.read() as uow:
+        assert not uow.data.plans.rows
+
+
+def test_a_web_tizanidine_titration_with_an_oral_contraceptive_listed_starts_at_the_inhibitor_start(
+    kb: Any,
+) -> None:
+    """A moderate CYP1A2 inhibitor on the record's list lowers the tizanidine start as the label says."""
+    store, clock = FakeStore(), Clock(datetime(2026, 11, 10, 9, 30, tzinfo=UTC))
+    owner, doctor, pid = _people(store, clock)
+    _titrate(store, kb, clock, doctor, pid, drug="tizanidine")
+    plain_start = _stored(store, kb).steps[0]
+
+    store2, clock2 = FakeStore(), Clock(datetime(2026, 11, 10, 9, 30, tzinfo=UTC))
+    owner2, doctor2, pid2 = _people(store2, clock2)
+    records.add_medication(
+        store=store2, clock=clock2, kb=kb, actor=owner2, public_id=pid2, name="birth control pill"
+    )
+    _titrate(store2, kb, clock2, doctor2, pid2, drug="tizanidine")
+    inhibited_start = _stored(store2, kb).steps[0]
+    assert inhibited_start.daily <= plain_start.daily
+    assert inhibited_start.times_per_day == 1

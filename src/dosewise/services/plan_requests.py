@@ -6,6 +6,7 @@ request names it, and a titration without one is refused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from fractions import Fraction
@@ -15,7 +16,7 @@ from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantit
 from dosewise.domain.regimen import Override, Plan, parse_clock_time
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.services import planning
-from dosewise.services.ports import Actor
+from dosewise.services.ports import Actor, Medication
 from dosewise.services.records import to_patient
 from dosewise.services.sharing import Access
 
@@ -103,11 +104,17 @@ def overrides_of(access: Access, actor: Actor, code: str, reason: str) -> tuple[
 
 
 def titration_plan(
-    kb: KnowledgeBase, access: Access, actor: Actor, request: TitrationRequest, today: date
+    kb: KnowledgeBase,
+    access: Access,
+    actor: Actor,
+    request: TitrationRequest,
+    today: date,
+    medications: Sequence[Medication] = (),
 ) -> Plan:
     if not request.drug.strip():
         raise InvalidInput("choose the medicine this titration is for")
-    patient = to_patient(access.profile, today)
+    # The medication list goes in so contraindications and co-medication dose rules apply here too.
+    patient = to_patient(access.profile, today, medications)
     return planning.titrate(
         kb=kb,
         drug=request.drug.strip(),
@@ -126,7 +133,13 @@ def titration_plan(
 
 
 def taper_plan(
-    kb: KnowledgeBase, access: Access, actor: Actor, current: Plan, request: TaperRequest, today: date
+    kb: KnowledgeBase,
+    access: Access,
+    actor: Actor,
+    current: Plan,
+    request: TaperRequest,
+    today: date,
+    medications: Sequence[Medication] = (),
 ) -> Plan:
     """A taper from the dose ``current`` gives on the taper's own start day (not today's dose)."""
     start = parse_start(request.start, today)
@@ -147,7 +160,7 @@ def taper_plan(
         start=start,
         current_dose=step.dose,
         current_times_per_day=step.times_per_day,
-        patient=to_patient(access.profile, today),
+        patient=to_patient(access.profile, today, medications),
         target_daily=target if target is not None and target.amount > 0 else None,
         step_daily=_mass(request.step_daily, "reduction per step"),
         percent=percent,

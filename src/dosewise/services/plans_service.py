@@ -130,7 +130,7 @@ def _review(
     extra: Sequence[Blocked] = (),
 ) -> PlanPreview:
     """The check every plan version passes before it is stored (and the preview shows)."""
-    patient = to_patient(access.profile, effective_from)
+    patient = to_patient(access.profile, effective_from, uow.medications.current(access.profile.id))
     checked, found = plan_gate.judge(
         kb, timeline, patient=patient, effective_from=effective_from, before=before
     )
@@ -145,7 +145,14 @@ def _titration_timeline(
 ) -> PlanPreview:
     latest = uow.plans.latest(access.profile.id)
     previous = plan_of(latest, kb) if latest else None
-    plan = titration_plan(kb, access, actor, request, record_today(access.profile, previous, now))
+    plan = titration_plan(
+        kb,
+        access,
+        actor,
+        request,
+        record_today(access.profile, previous, now),
+        uow.medications.current(access.profile.id),
+    )
     past: list[Step] = []
     extra: list[Blocked] = []
     if previous is not None:
@@ -295,7 +302,15 @@ def _taper_timeline(
     if latest is None:
         raise InvalidInput("there is no plan to taper")
     current = plan_of(latest, kb)
-    taper = taper_plan(kb, access, actor, current, request, record_today(access.profile, current, now))
+    taper = taper_plan(
+        kb,
+        access,
+        actor,
+        current,
+        request,
+        record_today(access.profile, current, now),
+        uow.medications.current(access.profile.id),
+    )
     # The plan in force runs every day until the taper starts; the taper starts from that day's dose.
     past = plan_gate.steps_until(current, taper.start)
     return _review(uow, kb, access, plans_adjust.join(current, past, taper), taper.start)
