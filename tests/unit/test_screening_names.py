@@ -131,3 +131,18 @@ def test_any_text_resolves_without_error_and_never_half_matches(text: str) -> No
         assert resolution.ingredient is not None
     else:
         assert resolution.ingredient is None or resolution.unknown_parts
+
+
+@pytest.mark.parametrize("written", ["oral contraceptive", "Yaz", "Loestrin 1/20", "contraceptive pill"])
+def test_combined_pills_by_brand_or_everyday_name_are_the_cyp1a2_inhibitor_tizanidine_must_know(
+    written: str,
+) -> None:
+    """The tizanidine label names oral contraceptives: the words and brands people write resolve to them."""
+    resolution = resolve(written, KB)
+    assert resolution.ingredient is not None
+    assert "cyp1a2_inhibitor" in resolution.ingredient.classes
+
+
+def test_birth_control_alone_is_not_screened_rather_than_guessed() -> None:
+    """'Birth control' may be a progestin-only method: it stays unscreened instead of being guessed."""
+    assert resolve("birth control", KB).ingredient is None
