@@ -108,7 +108,7 @@ def _seed(data_dir: Path, database_url: str = "") -> dict[str, str]:
         clock=context.clock,
         actor=writer,
         public_id=writer_id,
-        request=plans_service.TitrationRequest(start=start.isoformat()),
+        request=plans_service.TitrationRequest(drug="baclofen", start=start.isoformat()),
         reason="benchmark",
         prescriber="Dr Bench",
     )
