@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Literal
 
 from dosewise.domain.errors import InvalidInput
@@ -199,9 +200,10 @@ class Administration:
         return self.at.astimezone(UTC)
 
 
+@lru_cache(maxsize=8192)
 def _instant(day: date, clock: time, tz: tzinfo) -> datetime:
     """The real instant for a local clock time: a repeated time is its first occurrence; a time that does
-    not exist is the moment the clock jumps. (Shifting it by the jump instead would land it on a later dose
+    not exist is the moment the clock jumps. Pure, and asked for the same days on every page: memoised. (Shifting it by the jump instead would land it on a later dose
     of the same day: 01:30 and 02:30 in London on the spring day would both be 01:30 UTC.)"""
     naive = datetime.combine(day, clock)
     after_jump = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)

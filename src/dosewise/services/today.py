@@ -131,7 +131,22 @@ def _take(
         except DosewiseError as error:
             return None, f"{administration.dose}: {error.message}"
     assert take is not None
-    return take, take.describe()
+    return take, _described(take)
+
+
+# The words for each cached instruction (take_cached hands back the same object for the same dose), kept
+# with the instruction so its id is never reused while the entry lives.
+_WORDS: dict[int, tuple[TakeInstruction, str]] = {}
+
+
+def _described(take: TakeInstruction) -> str:
+    found = _WORDS.get(id(take))
+    if found is None or found[0] is not take:
+        found = (take, take.describe())
+        _WORDS[id(take)] = found
+        if len(_WORDS) > 4096:
+            _WORDS.pop(next(iter(_WORDS)))
+    return found[1]
 
 
 def dose_records(events: Sequence[DoseEvent], now: datetime) -> list[DoseRecord]:

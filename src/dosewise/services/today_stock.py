@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from dosewise.domain.dispensing import TakeInstruction, take_for_dose
@@ -98,7 +98,28 @@ def parts_for(
     return used
 
 
+# The forecast depends on the plan, the rules, the counts and the local day only, and walks up to
+# HORIZON_DAYS days: remembered per page. Keyed by the plan's and rules' identity; each entry keeps both
+# alive, so an id is never reused while its entry stands.
+_FORECASTS: dict[tuple[int, int, tuple[StockCount, ...], date, str], tuple[Plan, DrugRules, Any]] = {}
+
+
 def forecast_stock(
+    *, plan: Plan, rules: DrugRules, counts: Sequence[StockCount], now: datetime, timezone: str
+) -> tuple[StockForecast, ...]:
+    """One forecast per product the plan's doses use, counted or not (remembered per day; see above)."""
+    key = (id(plan), id(rules), tuple(counts), now.astimezone(ZoneInfo(timezone)).date(), timezone)
+    found = _FORECASTS.get(key)
+    if found is None or found[0] is not plan or found[1] is not rules:
+        found = (plan, rules, _forecast(plan=plan, rules=rules, counts=counts, now=now, timezone=timezone))
+        _FORECASTS[key] = found
+        if len(_FORECASTS) > 1024:
+            _FORECASTS.pop(next(iter(_FORECASTS)))
+    result: tuple[StockForecast, ...] = found[2]
+    return result
+
+
+def _forecast(
     *, plan: Plan, rules: DrugRules, counts: Sequence[StockCount], now: datetime, timezone: str
 ) -> tuple[StockForecast, ...]:
     """One forecast per product the plan's doses use, counted or not.
