@@ -19,6 +19,7 @@ from dosewise.domain.rules import KnowledgeBase
 from dosewise.domain.triage import TriageResult
 from dosewise.services.advice import triage_symptoms
 from dosewise.services.audit import record
+from dosewise.services.dates import read_date
 from dosewise.services.diary_alert import ALERT_WINDOW, Alert, alert_from, standing
 from dosewise.services.plans_service import plan_in_force
 from dosewise.services.ports import Actor, CheckIn, Clock, Conflict, DoseEvent, Store, SymptomEntry
@@ -188,10 +189,7 @@ def record_checkin(
     with store.write() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="log")
         today = now.astimezone(ZoneInfo(access.profile.timezone)).date()
-        try:
-            when = date.fromisoformat(day.strip()) if day.strip() else today
-        except ValueError as exc:
-            raise InvalidInput(f"'{day}' is not a date (YYYY-MM-DD)") from exc
+        when = read_date(day, "day") if day.strip() else today
         if when > today or when < today - timedelta(days=7):
             raise InvalidInput("a check-in is for today or one of the seven days before")
         earlier = standing(uow.diary.checkins(access.profile.id, when, when))

@@ -20,6 +20,7 @@ from dosewise.domain.regimen import Override, Plan, Step, parse_clock_time
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.services import planning, plans_adjust
 from dosewise.services.audit import record
+from dosewise.services.dates import read_date_near
 from dosewise.services.documents import plan_from_document, plan_to_document
 from dosewise.services.ports import Actor, Clock, PlanVersion, Store, UnitOfWork
 from dosewise.services.records import local_today, to_patient
@@ -131,12 +132,7 @@ def _whole(text: str, what: str) -> int | None:
 
 
 def _start(text: str, today: date) -> date:
-    if not text.strip():
-        return today
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"start: '{text}' is not a date (YYYY-MM-DD)") from exc
+    return read_date_near(text, "start", today)
 
 
 def _times(text: str) -> tuple[Any, ...]:

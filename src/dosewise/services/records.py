@@ -18,6 +18,7 @@ from dosewise.domain.rules import Ingredient, KnowledgeBase
 from dosewise.domain.screening import resolve
 from dosewise.services.accounts import validate_timezone
 from dosewise.services.audit import record
+from dosewise.services.dates import read_date
 from dosewise.services.ports import Actor, Clock, Medication, Profile, Store, UnitOfWork
 from dosewise.services.screening import ScreeningReport, screen
 from dosewise.services.sharing import Access, authorise
@@ -150,10 +151,7 @@ def _optional_date(text: str, what: str, today: date) -> date | None:
     text = text.strip()
     if not text:
         return None
-    try:
-        value = date.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidInput(f"{what}: '{text}' is not a date (YYYY-MM-DD)") from exc
+    value = read_date(text, what)
     if value > today:
         raise InvalidInput(f"{what} {value.isoformat()} is in the future")
     return value

@@ -11,6 +11,7 @@ from dosewise.services import diary
 from dosewise.services.ports import Actor
 from dosewise.web.diary.chart import dose_chart
 from dosewise.web.pages import done, patient_page
+from dosewise.web.params import RowId
 from dosewise.web.security import context, csrf_protect, signed_in
 
 router = APIRouter(prefix="/p/{pid}/diary", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -92,7 +93,7 @@ def checkin(
 
 @router.post("/symptoms/{entry_id}/error")
 def symptom_error(
-    pid: str, entry_id: int, request: Request, actor: SignedIn, reason: Annotated[str, Form()]
+    pid: str, entry_id: RowId, request: Request, actor: SignedIn, reason: Annotated[str, Form()]
 ) -> Response:
     ctx = context(request)
     diary.correct_symptom(
@@ -103,7 +104,7 @@ def symptom_error(
 
 @router.post("/checkins/{entry_id}/error")
 def checkin_error(
-    pid: str, entry_id: int, request: Request, actor: SignedIn, reason: Annotated[str, Form()]
+    pid: str, entry_id: RowId, request: Request, actor: SignedIn, reason: Annotated[str, Form()]
 ) -> Response:
     ctx = context(request)
     diary.correct_checkin(

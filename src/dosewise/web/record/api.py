@@ -11,6 +11,7 @@ from dosewise.services import records
 from dosewise.services.ports import Actor
 from dosewise.services.screening import ingredient_to_json
 from dosewise.web.errors import ERROR_RESPONSES
+from dosewise.web.params import RowId
 from dosewise.web.record.models import MedicationIn, ProfileIn, medications_json, profile_json
 from dosewise.web.security import context, csrf_protect, signed_in
 
@@ -85,7 +86,7 @@ def add_medication(patient_id: str, request: Request, actor: SignedIn, body: Med
 @router.delete(
     "/patients/{patient_id}/medications/{medication_id}", status_code=204, summary="Remove a medicine"
 )
-def remove_medication(patient_id: str, medication_id: int, request: Request, actor: SignedIn) -> Response:
+def remove_medication(patient_id: str, medication_id: RowId, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     records.remove_medication(
         store=ctx.store, clock=ctx.clock, actor=actor, public_id=patient_id, medication_id=medication_id

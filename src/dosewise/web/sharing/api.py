@@ -10,6 +10,7 @@ from starlette.responses import Response
 from dosewise.services import sharing
 from dosewise.services.ports import Actor
 from dosewise.web.errors import ERROR_RESPONSES
+from dosewise.web.params import RowId
 from dosewise.web.security import context, csrf_protect, signed_in
 from dosewise.web.sharing.models import GrantIn, grant_json
 
@@ -45,7 +46,7 @@ def give(patient_id: str, request: Request, actor: SignedIn, body: GrantIn) -> d
 
 
 @router.delete("/{grant_id}", status_code=204, summary="Take access away")
-def revoke(patient_id: str, grant_id: int, request: Request, actor: SignedIn) -> Response:
+def revoke(patient_id: str, grant_id: RowId, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     sharing.revoke_access(
         store=ctx.store, clock=ctx.clock, actor=actor, public_id=patient_id, grant_id=grant_id

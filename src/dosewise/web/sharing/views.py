@@ -11,6 +11,7 @@ from dosewise.services import sharing
 from dosewise.services.ports import Actor
 from dosewise.services.records import read_record
 from dosewise.web.pages import done, patient_page
+from dosewise.web.params import RowId
 from dosewise.web.security import context, csrf_protect, signed_in
 
 router = APIRouter(prefix="/p/{pid}/sharing", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -37,7 +38,7 @@ def grant(
 
 
 @router.post("/{grant_id}/revoke")
-def revoke(pid: str, grant_id: int, request: Request, actor: SignedIn) -> Response:
+def revoke(pid: str, grant_id: RowId, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     sharing.revoke_access(store=ctx.store, clock=ctx.clock, actor=actor, public_id=pid, grant_id=grant_id)
     return done(request, f"/p/{pid}/sharing", "Access removed.")
