@@ -12,11 +12,9 @@ _HUGE = ("2147483648", "9223372036854775808", "599912390343599980544", "-1", "0"
 
 
 def _id_routes(app: Any) -> list[tuple[str, str]]:
-    return [
-        (m, p)
-        for m, p in app_routes(app)
-        if any(n in p for n in ("_id}",)) and "{patient_id}" not in p or p.count("{") > 1
-    ]
+    """Every route naming a row id (any path parameter besides the patient's public id)."""
+    owners = ("{pid}", "{patient_id}")
+    return [(m, p) for m, p in app_routes(app) if p.count("{") > sum(o in p for o in owners)]
 
 
 @pytest.mark.parametrize("value", _HUGE)
@@ -56,3 +54,80 @@ def test_an_unknown_product_in_the_preview_is_refused(patient: Any) -> None:
     for products in (["no-such-product"], ["÷\U0007c479tá"], [""] * 3, ["baclofen-tab-5mg", "x" * 500]):
         response = patient.api("POST", f"/api/v1/patients/{pid}/plan/preview", json={"products": products})
         assert response.status_code in (200, 422), f"{products}: {response.status_code}"
+
+
+def test_a_profile_patch_naming_only_the_time_zone_keeps_creatinine_and_weight(patient: Any) -> None:
+    """PATCH changes the fields it names; the kidney inputs the limits depend on are untouched."""
+    assert set_profile(patient).status_code == 200
+    pid = patient.patient_id
+    before = patient.api("GET", f"/api/v1/patients/{pid}/profile").json()
+    patched = patient.api("PATCH", f"/api/v1/patients/{pid}/profile", json={"timezone": "Europe/Paris"})
+    assert patched.status_code == 200, patched.text
+    after = patched.json()
+    assert after["timezone"] == "Europe/Paris"
+    for key in set(before) - {"timezone", "updated_at"}:
+        assert after[key] == before[key], key
+
+
+def test_a_profile_patch_clears_only_what_it_sets_empty_and_refuses_unknown_fields(patient: Any) -> None:
+    """An empty value clears that field alone; an unknown field is a 422 and changes nothing."""
+    set_profile(patient, egfr="60")
+    pid = patient.patient_id
+    cleared = patient.api("PATCH", f"/api/v1/patients/{pid}/profile", json={"egfr": ""}).json()
+    assert cleared["egfr"] in (None, "")
+    assert cleared["weight_kg"] not in (None, "")
+    refused = patient.api("PATCH", f"/api/v1/patients/{pid}/profile", json={"creatinine": "1"})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "invalid_input"
+
+
+def test_a_profile_patch_is_checked_like_a_full_update(patient: Any) -> None:
+    """A creatinine value patched without its unit is refused, as the full form refuses it."""
+    pid = patient.patient_id
+    response = patient.api(
+        "PATCH", f"/api/v1/patients/{pid}/profile", json={"creatinine_value": "0.9", "creatinine_unit": ""}
+    )
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("kind", ["symptoms", "checkins"])
+def test_a_retried_diary_entry_is_stored_once(patient: Any, kind: str) -> None:
+    """The same idempotency key twice stores one entry and returns it; another body with it is a 409."""
+    pid = patient.patient_id
+    body: dict[str, Any] = (
+        {"text": "dizzy", "idempotency_key": "retry-key-1"}
+        if kind == "symptoms"
+        else {
+            "spasticity": 4,
+            "spasm_frequency": 1,
+            "sleep_quality": 6,
+            "drowsiness": 2,
+            "idempotency_key": "retry-key-1",
+        }
+    )
+    first = patient.api("POST", f"/api/v1/patients/{pid}/{kind}", json=body)
+    second = patient.api("POST", f"/api/v1/patients/{pid}/{kind}", json=body)
+    assert first.status_code == 201, first.text
+    assert second.json()["id"] == first.json()["id"]
+    diary = patient.api("GET", f"/api/v1/patients/{pid}/diary").json()
+    assert len(diary[kind]) == 1
+    other = dict(body, text="nausea") if kind == "symptoms" else dict(body, spasticity=9)
+    assert patient.api("POST", f"/api/v1/patients/{pid}/{kind}", json=other).status_code == 409
+    audit = patient.api("GET", f"/api/v1/patients/{pid}/audit").json()["events"]
+    assert sum(e["action"] == f"diary.{kind[:-1] if kind == 'checkins' else kind}" for e in audit) == 1
+
+
+def test_a_retried_diary_form_is_stored_once(patient: Any) -> None:
+    """The diary page's form carries a key, so a double submit of the same page stores one entry."""
+    from web_support import csrf_from
+
+    pid = patient.patient_id
+    page = patient.client.get(f"/p/{pid}/diary").text
+    import re
+
+    keys = re.findall(r'name="idempotency_key" value="([^"]+)"', page)
+    assert len(keys) >= 2
+    form = {"csrf_token": csrf_from(page), "text": "dizzy", "idempotency_key": keys[0]}
+    for _ in range(2):
+        patient.client.post(f"/p/{pid}/diary/symptoms", data=form, follow_redirects=False)
+    assert len(patient.api("GET", f"/api/v1/patients/{pid}/diary").json()["symptoms"]) == 1

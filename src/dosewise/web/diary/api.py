@@ -51,6 +51,7 @@ def symptoms(patient_id: str, request: Request, actor: SignedIn, body: SymptomsI
         symptoms=body.symptoms,
         text=body.text,
         severity=body.severity,
+        idempotency_key=body.idempotency_key,
     )
     return symptom_json(entry)
 
@@ -70,6 +71,7 @@ def checkin(patient_id: str, request: Request, actor: SignedIn, body: CheckInIn)
         sleep_quality=body.sleep_quality,
         drowsiness=body.drowsiness,
         day=body.day,
+        idempotency_key=body.idempotency_key,
     )
     return checkin_json(entry)
 

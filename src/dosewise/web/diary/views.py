@@ -45,6 +45,7 @@ async def symptoms(pid: str, request: Request, actor: SignedIn) -> Response:
     chosen = [value for value in form.getlist("symptoms") if isinstance(value, str)]
     text = form.get("text")
     severity = form.get("severity")
+    key = form.get("idempotency_key")
     entry = diary.record_symptoms(
         store=ctx.store,
         kb=ctx.kb,
@@ -54,6 +55,7 @@ async def symptoms(pid: str, request: Request, actor: SignedIn) -> Response:
         symptoms=chosen,
         text=text if isinstance(text, str) else "",
         severity=severity if isinstance(severity, str) else "moderate",
+        idempotency_key=key if isinstance(key, str) else "",
     )
     levels = {
         "expected": "Recorded.",
@@ -75,6 +77,7 @@ def checkin(
     sleep_quality: Annotated[str, Form()],
     drowsiness: Annotated[str, Form()],
     day: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
     diary.record_checkin(
@@ -87,6 +90,7 @@ def checkin(
         sleep_quality=sleep_quality,
         drowsiness=drowsiness,
         day=day,
+        idempotency_key=idempotency_key,
     )
     return done(request, f"/p/{pid}/diary", "Check-in saved.")
 

@@ -12,7 +12,7 @@ from dosewise.services.ports import Actor
 from dosewise.services.screening import ingredient_to_json
 from dosewise.web.errors import ERROR_RESPONSES
 from dosewise.web.params import RowId
-from dosewise.web.record.models import MedicationIn, ProfileIn, medications_json, profile_json
+from dosewise.web.record.models import MedicationIn, ProfileIn, ProfilePatchIn, medications_json, profile_json
 from dosewise.web.security import context, csrf_protect, signed_in
 
 router = APIRouter(
@@ -47,6 +47,19 @@ def put_profile(patient_id: str, request: Request, actor: SignedIn, body: Profil
         actor=actor,
         public_id=patient_id,
         changes=records.ProfileChanges(**body.model_dump()),
+    )
+    return profile_json(
+        records.read_record(store=ctx.store, clock=ctx.clock, actor=actor, public_id=patient_id)
+    )
+
+
+@router.patch(
+    "/patients/{patient_id}/profile", summary="Change only the fields named (the patient only); the rest stay"
+)
+def patch_profile(patient_id: str, request: Request, actor: SignedIn, body: ProfilePatchIn) -> dict[str, Any]:
+    ctx = context(request)
+    records.patch_profile(
+        store=ctx.store, clock=ctx.clock, actor=actor, public_id=patient_id, fields=body.fields()
     )
     return profile_json(
         records.read_record(store=ctx.store, clock=ctx.clock, actor=actor, public_id=patient_id)
