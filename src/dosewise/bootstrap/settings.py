@@ -37,7 +37,25 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DOSEWISE_HOST", "127.0.0.1", "Address `dosewise serve` binds to."),
     Setting("DOSEWISE_PORT", "8000", "Port `dosewise serve` listens on."),
+    Setting(
+        "DOSEWISE_MAX_BODY_BYTES", "1048576", "Largest request body accepted (bytes); larger ones get 413."
+    ),
+    Setting(
+        "DOSEWISE_MAX_IN_FLIGHT",
+        "64",
+        "Requests one worker process holds at once; beyond that it answers 503 with Retry-After at once.",
+    ),
+    Setting(
+        "DOSEWISE_HSTS_SECONDS",
+        "31536000",
+        "Strict-Transport-Security max-age sent on responses served over https (0: no HSTS header).",
+    ),
+    Setting("DOSEWISE_TLS_CERTFILE", "", "PEM certificate for `dosewise serve` to speak https itself."),
+    Setting("DOSEWISE_TLS_KEYFILE", "", "PEM private key that goes with DOSEWISE_TLS_CERTFILE."),
 )
+
+# Limits read as whole numbers: (variable, smallest allowed value).
+_LIMITS = (("DOSEWISE_MAX_BODY_BYTES", 1024), ("DOSEWISE_MAX_IN_FLIGHT", 1), ("DOSEWISE_HSTS_SECONDS", 0))
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,11 @@ class Settings:
     secret_key: str
     host: str
     port: int
+    max_body_bytes: int = 1_048_576
+    max_in_flight: int = 64
+    hsts_seconds: int = 31_536_000
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -65,7 +88,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     port_text = values["DOSEWISE_PORT"]
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise ValueError(f"DOSEWISE_PORT must be a port number, not '{port_text}'")
+    limits: dict[str, int] = {}
+    for name, smallest in _LIMITS:
+        text = values[name].strip()
+        if not text.isdigit() or int(text) < smallest:
+            raise ValueError(f"{name} must be a whole number of at least {smallest}, not '{values[name]}'")
+        limits[name.removeprefix("DOSEWISE_").lower()] = int(text)
+    if bool(values["DOSEWISE_TLS_CERTFILE"]) != bool(values["DOSEWISE_TLS_KEYFILE"]):
+        raise ValueError("DOSEWISE_TLS_CERTFILE and DOSEWISE_TLS_KEYFILE are set together")
     return Settings(
+        **limits,
+        tls_certfile=values["DOSEWISE_TLS_CERTFILE"],
+        tls_keyfile=values["DOSEWISE_TLS_KEYFILE"],
         kb_version=values["DOSEWISE_KB_VERSION"],
         data_dir=data_dir,
         database_url=values["DOSEWISE_DATABASE_URL"],
