@@ -191,3 +191,15 @@ def test_the_api_reference_page_needs_no_outside_script(app: Any) -> None:
     for path, item in spec["paths"].items():
         for method in item:
             assert f"{method.upper()} {path}" in page.text.replace("&#x27;", "'"), (method, path)
+
+
+def test_a_body_that_is_not_utf8_is_refused_like_bad_json(patient: Any) -> None:
+    """Bytes that are not UTF-8 get the same documented 422 as malformed JSON, not an undocumented 400."""
+    response = patient.api(
+        "POST",
+        f"/api/v1/patients/{patient.patient_id}/symptoms",
+        content=b"\xff\xfe\x00k",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == "the request body is not valid JSON"

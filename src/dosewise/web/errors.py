@@ -141,6 +141,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
         return await handle(request, AccessDenied("there is nothing at this address"))
+    if exc.status_code == 400 and is_api(request):
+        # FastAPI's "error parsing the body" (e.g. bytes that are not UTF-8): the same answer as bad JSON.
+        return await handle(
+            request, InvalidInput("the request body is not valid JSON", hint="send a JSON object")
+        )
     if not is_api(request):
         from fastapi.exception_handlers import http_exception_handler
 
