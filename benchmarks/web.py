@@ -8,10 +8,21 @@ Prints, in one run:
     request has a scheduled send time and its latency is measured from that time, so queueing in the
     client or the server is never hidden (no coordinated omission).
 
-Budget (design.md): p99 < 50 ms for reads and < 100 ms for writes at 200 req/s on SQLite.
+and, as the floors each layer sits on:
+  * the service-only cost of each endpoint (the session lookup, the Today view, logging a dose), called
+    in-process on the same database with no HTTP, so the framework's share is visible;
+  * the durable-commit rate of the same database (SQLite: a scratch file on the same disk, WAL and
+    synchronous=FULL; PostgreSQL: an insert and commit per transaction), the ceiling for any write.
+
+Budgets: design.md (p99 < 50 ms for reads and < 100 ms for writes at 200 req/s on SQLite) and issue 10
+(Today >= 1,000 req/s with 2 workers and >= 12% of the bare endpoint, p99 < 20 ms at 200 req/s with 1
+worker; a logged dose >= 800 req/s with 2 workers, p99 < 30 ms with 1 worker).
 Loopback only; bounded in count and time (about a minute; --seconds to change).
 
     .venv/bin/python benchmarks/web.py [--seconds 10] [--rate 200] [--connections 50]
+    .venv/bin/python benchmarks/web.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+With --database-url the benchmark creates a scratch database next to the one named (and drops it after).
 """
 
 from __future__ import annotations
@@ -55,14 +66,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _seed(data_dir: Path) -> dict[str, str]:
+def _environment(data_dir: Path, database_url: str) -> dict[str, str]:
+    values = {"DOSEWISE_DATA_DIR": str(data_dir)}
+    if database_url:
+        values["DOSEWISE_DATABASE_URL"] = database_url
+    return values
+
+
+def _seed(data_dir: Path, database_url: str = "") -> dict[str, str]:
     """The demo record (titration in progress, history, stock) and a second record for write load."""
     from dosewise.bootstrap import load_settings
     from dosewise.bootstrap.web import build_web_context
     from dosewise.services import accounts, plans_service, records, sharing
     from dosewise.services.demo_seed import DEMO_PASSWORD, seed_demo
 
-    context = build_web_context(load_settings({"DOSEWISE_DATA_DIR": str(data_dir)}))
+    context = build_web_context(load_settings(_environment(data_dir, database_url)))
     logins = seed_demo(store=context.store, kb=context.kb, hasher=context.hasher, clock=context.clock)
     writer = accounts.register(
         store=context.store,
@@ -259,8 +277,9 @@ def _run(
     """Start `dosewise serve --workers N`, measure the three targets, stop it."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DOSEWISE_DATA_DIR": str(data_dir), "DOSEWISE_PORT": str(port)}
+    env = {**os.environ, "DOSEWISE_PORT": str(port)}
     env.pop("DOSEWISE_DATABASE_URL", None)
+    env.update(_environment(data_dir, args.database_url))
     command = [str(DOSEWISE), "serve", "--workers", str(workers)]
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     results: dict[str, dict[str, float]] = {}
@@ -333,6 +352,144 @@ def _run(
     return results
 
 
+# ------------------------------------------------------------------------------------------------ floors
+def _median_ms(call: object, count: int) -> float:
+    samples = []
+    for index in range(count):
+        start = time.perf_counter()
+        call(index)  # type: ignore[operator]
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _service_costs(
+    data_dir: Path, seeded: dict[str, str], slots: Slots, database_url: str
+) -> dict[str, float]:
+    """Each endpoint's service call in-process, on the same database, without HTTP (median ms)."""
+    from dosewise.bootstrap import load_settings
+    from dosewise.bootstrap.web import build_web_context
+    from dosewise.services import accounts, today
+
+    context = build_web_context(load_settings(_environment(data_dir, database_url)))
+    try:
+        reader, writer = (
+            accounts.authenticate(
+                store=context.store,
+                hasher=context.hasher,
+                clock=context.clock,
+                email=seeded[who],
+                password=seeded["password"],
+                client="benchmark",
+            )
+            for who in ("patient", "writer")
+        )
+        session = accounts.open_session(store=context.store, clock=context.clock, actor=reader)
+        chunk = slots.take(SERVICE_CALLS)
+        costs = {
+            "session lookup": _median_ms(
+                lambda _: accounts.actor_for_session(
+                    store=context.store, clock=context.clock, token=session.token
+                ),
+                SERVICE_CALLS,
+            ),
+            "Today page": _median_ms(
+                lambda _: today.today_view(
+                    store=context.store,
+                    kb=context.kb,
+                    clock=context.clock,
+                    actor=reader,
+                    public_id=seeded["patient_id"],
+                ),
+                SERVICE_CALLS,
+            ),
+            "log a dose (POST)": _median_ms(
+                lambda index: today.log_dose(
+                    store=context.store,
+                    kb=context.kb,
+                    clock=context.clock,
+                    actor=writer,
+                    public_id=seeded["writer_id"],
+                    slot_date=chunk[index][0],
+                    slot_index=chunk[index][1],
+                    status="skipped",
+                    idempotency_key=f"service-{index:06d}",
+                ),
+                SERVICE_CALLS,
+            ),
+        }
+    finally:
+        context.close()
+    return costs
+
+
+def _commit_floor(data_dir: Path, database_url: str, seconds: float = 2.0) -> float:
+    """Durable commits per second of the same database: one small insert and a commit each."""
+    from sqlalchemy import create_engine, text
+
+    if database_url:
+        engine = create_engine(database_url)
+        with engine.connect() as connection:
+            connection.execute(text("CREATE TABLE IF NOT EXISTS bench_commit_floor (x integer)"))
+            connection.commit()
+            count, deadline = 0, time.perf_counter() + seconds
+            start = time.perf_counter()
+            while time.perf_counter() < deadline:
+                connection.execute(text("INSERT INTO bench_commit_floor VALUES (:x)"), {"x": count})
+                connection.commit()
+                count += 1
+            elapsed = time.perf_counter() - start
+            connection.execute(text("DROP TABLE bench_commit_floor"))
+            connection.commit()
+        engine.dispose()
+        return count / elapsed
+    import sqlite3
+
+    path = data_dir / "commit-floor.sqlite3"
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("CREATE TABLE t (x INTEGER)")
+        count, deadline = 0, time.perf_counter() + seconds
+        start = time.perf_counter()
+        while time.perf_counter() < deadline:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("INSERT INTO t VALUES (?)", (count,))
+            connection.execute("COMMIT")
+            count += 1
+        return count / (time.perf_counter() - start)
+    finally:
+        connection.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _scratch_database(url: str) -> str:
+    """A new empty database on the server ``url`` names (dropped by ``_drop_database``)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"dosewise_bench_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(admin_url: str, scratch_url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(scratch_url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+SERVICE_CALLS = 300
+
 TARGETS = (
     Target("bare /healthz", "GET", "/healthz", "bare"),
     Target("Today page", "GET", "", "read"),
@@ -340,7 +497,9 @@ TARGETS = (
 )
 
 
-def _report(args: argparse.Namespace, workers: int, results: dict[str, dict[str, float]]) -> bool:
+def _report(
+    args: argparse.Namespace, workers: int, results: dict[str, dict[str, float]], service: dict[str, float]
+) -> bool:
     bare = results[TARGETS[0].name]
     print()
     print(
@@ -348,8 +507,8 @@ def _report(args: argparse.Namespace, workers: int, results: dict[str, dict[str,
         f"({os.cpu_count()} cores, shared with wrk and the open-loop client)"
     )
     print(
-        f"{'endpoint':<20} {'req/s':>9} {'x bare':>7} {'p50 ms':>8} {'p99 ms':>8} {'p99 x bare':>10} "
-        f"{'budget':>8}  verdict"
+        f"{'endpoint':<20} {'req/s':>9} {'x bare':>7} {'ms/req':>7} {'service':>8} {'p50 ms':>8} "
+        f"{'p99 ms':>8} {'p99 x bare':>10} {'budget':>8}  verdict"
     )
     ok = True
     for target in TARGETS:
@@ -362,10 +521,13 @@ def _report(args: argparse.Namespace, workers: int, results: dict[str, dict[str,
             ok = False
         failures = int(row["non2xx"]) + int(row["errors"])
         budget_text = "-" if budget is None else f"{budget:.0f} ms"
+        # CPU time a request costs at the ceiling: every worker busy (the two cores are shared with wrk).
+        per_request = 1000.0 * workers / row["rate"]
+        service_text = f"{service[target.name]:.2f}" if target.name in service else "-"
         print(
-            f"{target.name:<20} {row['rate']:>9.0f} {row['rate'] / bare['rate']:>7.2f} {row['p50']:>8.1f} "
-            f"{row['p99']:>8.1f} {row['p99'] / bare['p99']:>10.1f} {budget_text:>8}"
-            f"  {verdict}{f' ({failures} error responses)' if failures else ''}"
+            f"{target.name:<20} {row['rate']:>9.0f} {row['rate'] / bare['rate']:>7.2f} {per_request:>7.2f} "
+            f"{service_text:>8} {row['p50']:>8.1f} {row['p99']:>8.1f} {row['p99'] / bare['p99']:>10.1f} "
+            f"{budget_text:>8}  {verdict}{f' ({failures} error responses)' if failures else ''}"
         )
     return ok
 
@@ -380,29 +542,49 @@ def main() -> int:
     )
     parser.add_argument("--connections", type=int, default=50, help="wrk connections")
     parser.add_argument("--workers", default="1,2", help="worker counts to measure, e.g. 1,2 (default)")
+    parser.add_argument(
+        "--database-url", default="", help="a PostgreSQL server to measure on instead of SQLite"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.stderr.write("wrk is not installed: apt-get install -y wrk\n")
         return 2
     counts = [int(part) for part in args.workers.split(",") if part.strip()]
     data_dir = Path(tempfile.mkdtemp(prefix="dosewise-bench-"))
+    admin_url = args.database_url
+    if admin_url:
+        args.database_url = _scratch_database(admin_url)
     try:
         print(f"seeding {data_dir} ...", flush=True)
-        seeded = _seed(data_dir)
+        seeded = _seed(data_dir, args.database_url)
         slots = Slots(date.fromisoformat(seeded["writer_start"]), 5900)
+        print("floors: durable commits and service-only costs ...", flush=True)
+        commits = _commit_floor(data_dir, args.database_url)
+        service = _service_costs(data_dir, seeded, slots, args.database_url)
         measured = []
         for workers in counts:
             print(f"dosewise serve --workers {workers}", flush=True)
             measured.append((workers, _run(args, data_dir, seeded, slots, workers)))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+        if admin_url:
+            _drop_database(admin_url, args.database_url)
     print()
-    print("dosewise web benchmark: SQLite (WAL, synchronous=FULL), no access log, loopback")
+    backend = "PostgreSQL" if args.database_url else "SQLite (WAL, synchronous=FULL)"
+    print(f"dosewise web benchmark: {backend}, no access log, loopback")
+    print(
+        f"floor for writes: {commits:,.0f} durable commits/s on the same "
+        f"{'server' if args.database_url else 'disk'} (one insert and a commit each)"
+    )
+    print(
+        "service-only (median ms, in-process, no HTTP): "
+        + ", ".join(f"{name} {cost:.2f}" for name, cost in service.items())
+    )
     print(
         f"throughput: wrk -t2 -c{args.connections} -d{args.seconds}s; latency: open loop at {args.rate:.0f} req/s "
         f"for {args.seconds}s, measured from each request's scheduled send time"
     )
-    verdicts = [_report(args, workers, results) for workers, results in measured]
+    verdicts = [_report(args, workers, results, service) for workers, results in measured]
     return 0 if verdicts and verdicts[-1] else 1
 
 

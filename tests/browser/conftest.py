@@ -56,7 +56,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     from dosewise.web.app import create_app
 
     data = tmp_path_factory.mktemp("dosewise-browser")
-    settings = load_settings({"DOSEWISE_DATA_DIR": str(data)})
+    # Every journey registers from 127.0.0.1: lift the per-client sign-up allowance for the session.
+    settings = load_settings({"DOSEWISE_DATA_DIR": str(data), "DOSEWISE_REGISTRATIONS_PER_HOUR": "10000"})
     context = build_web_context(settings, hasher=Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1))
     app = create_app(context)
     port = _free_port()

@@ -114,7 +114,8 @@ def test_missed_doses_get_advice_and_hallucinations_raise_the_urgent_banner(
 
 
 def test_a_clinician_with_access_sees_the_patient(page: Page, server: LiveServer, browser: Any) -> None:
-    """The patient gives clinician access by e-mail; the clinician opens the record and can change the plan."""
+    """The patient invites a clinician, hands over the link, the clinician accepts, the patient confirms
+    the name shown; only then does the clinician open the record and change the plan."""
     pid = _set_up_patient(page, server, "Eve Shared")
     _start_titration(page, server, pid)
     doctor_page = browser.new_page()
@@ -122,8 +123,20 @@ def test_a_clinician_with_access_sees_the_patient(page: Page, server: LiveServer
     page.goto(f"{server.url}/p/{pid}/sharing")
     page.get_by_label("Their e-mail").fill(doctor_email)
     page.get_by_label("Clinician: view and change plans").check()
-    page.get_by_role("button", name="Give access").click()
-    expect(page.get_by_text(f"{doctor_email} now has clinician access.")).to_be_visible()
+    page.get_by_role("button", name="Invite").click()
+    link = page.get_by_role("textbox", name="Invitation link").input_value()
+    assert link.startswith(server.url + "/invitations/")
+    doctor_page.goto(server.url + "/home")
+    expect(doctor_page.get_by_role("link", name="Eve Shared")).to_have_count(0)
+    doctor_page.goto(link)
+    doctor_page.get_by_role("button", name="Accept the invitation").click()
+    expect(doctor_page.get_by_role("heading", name="Invitation accepted")).to_be_visible()
+    doctor_page.goto(f"{server.url}/p/{pid}/today")
+    expect(doctor_page.get_by_role("heading", name=re.compile("^Today"))).to_have_count(0)
+    page.goto(f"{server.url}/p/{pid}/sharing")
+    expect(page.get_by_text("Dr Fay Clinic")).to_be_visible()
+    page.get_by_role("button", name="Confirm Dr Fay Clinic").click()
+    expect(page.get_by_text("Dr Fay Clinic now has clinician access.")).to_be_visible()
     doctor_page.goto(server.url + "/home")
     doctor_page.get_by_role("link", name="Eve Shared").click()
     expect(doctor_page.get_by_role("heading", name=re.compile("^Today"))).to_be_visible()

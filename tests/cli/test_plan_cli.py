@@ -266,11 +266,23 @@ def test_an_unreadable_current_regimen_exits_2(
     assert message in err
 
 
-def test_a_taper_from_the_final_step_is_refused_with_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
-    """5 mg three times a day is already the final step: nothing to taper (exit 3)."""
-    code, _, err = run(capsys, "plan", "taper", "baclofen", "--from", "5 mg TID")
+def test_a_taper_from_15_mg_a_day_is_a_short_taper(capsys: pytest.CaptureFixture[str]) -> None:
+    """5 mg three times a day steps down once, then stops after at least two weeks (exit 0)."""
+    code, document = run_json(
+        capsys, "plan", "taper", "baclofen", "--from", "5 mg TID", "--start", "2026-11-23"
+    )
+    assert code == 0
+    assert document["then"] == "stop"
+    assert sum(step["days"] for step in document["steps"]) >= 14
+
+
+def test_weeks_shorter_than_the_minimum_are_refused_with_the_override(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--weeks 1 for a baclofen stop is refused (exit 3) naming rapid_withdrawal, never stretched silently."""
+    code, _, err = run(capsys, "plan", "taper", "baclofen", "--from", "20 mg QID", "--weeks", "1")
     assert code == EXIT_REFUSED
-    assert "nothing to taper" in err
+    assert "rapid_withdrawal" in err
 
 
 def test_taper_without_a_current_regimen_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -360,7 +372,7 @@ def test_check_refuses_a_missing_file_with_exit_2(tmp_path: Path, capsys: pytest
 
 
 def test_interactions_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
-    """`interactions baclofen oxycodone Xanax alchohol`: four items resolved, four major pairs, each sourced."""
+    """`interactions baclofen oxycodone Xanax alchohol`: four items resolved, six major pairs (every pair), each sourced."""
     code, data = run_json(capsys, "interactions", "baclofen", "oxycodone", "Xanax", "alchohol")
     assert code == EXIT_OK
     assert data["kb_version"] == DEFAULT_VERSION
@@ -375,6 +387,8 @@ def test_interactions_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
         "baclofen-benzodiazepine",
         "baclofen-alcohol",
         "opioid-benzodiazepine",
+        "opioid-alcohol",
+        "benzodiazepine-alcohol",
     }
     for interaction in data["interactions"]:
         assert set(interaction) >= {"rule", "severity", "between", "effect", "action", "source", "kb_version"}
@@ -460,3 +474,44 @@ def test_the_installed_command_titrates_with_a_patient_file_in_a_real_process(tm
     # CrCl (140 - 60) x 72 / (72 x 1.0) = 80 mL/min: the mild band, x2/3 of the label ladder (max 40 mg a day).
     assert max(dailies(document)) <= 40
     assert "renal.reduce.mild" in [f["code"] for f in document["findings"]]
+
+
+def test_titrate_from_a_current_regimen_records_it_as_the_prior(capsys: pytest.CaptureFixture[str]) -> None:
+    """plan titrate --from "10 mg TID" starts at 15 mg x3 and writes the prior into the plan document."""
+    code, document = run_json(
+        capsys, "plan", "titrate", "baclofen", "--from", "10 mg TID", "--start", "2026-11-23"
+    )
+    assert code == 0
+    assert document["prior"]["times_per_day"] == 3
+    assert dailies(document)[0] == 45
+    code, out, _ = run(capsys, "plan", "titrate", "baclofen", "--from", "10 mg TID")
+    assert "From the current regimen: 10 mg x3" in out
+
+
+def test_tizanidine_with_ciprofloxacin_on_the_patient_file_exits_3_naming_the_override(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A label contraindication from the patient's list refuses the plan (exit 3) with the override in the hint."""
+    patient = write(tmp_path, "patient.toml", 'medications = ["Cipro 500 mg"]\n')
+    code, _, err = run(capsys, "plan", "titrate", "tizanidine", "--patient", patient)
+    assert code == EXIT_REFUSED
+    assert "label_contraindication" in err
+
+
+def test_a_start_dose_no_product_makes_exits_3_with_alternatives_in_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--start-dose 7.5 mg from whole tablets is an unmakeable_dose refusal listing the liquids that make it."""
+    code, document = run_json(
+        capsys,
+        "plan",
+        "titrate",
+        "baclofen",
+        "--start-dose",
+        "7.5 mg",
+        "--products",
+        "baclofen-tab-5mg,baclofen-tab-10mg",
+    )
+    assert code == EXIT_REFUSED
+    assert document["error"]["code"] == "unmakeable_dose"
+    assert any("solution" in alternative for alternative in document["error"]["alternatives"])

@@ -71,7 +71,17 @@ UNVERIFIED = [
 ]
 # Bare numbers are allowed only where the field name states the unit (a count of days, hours...), for a
 # dimensionless ratio, or for a code.
-UNIT_IN_NAME = ("days", "_years", "_hours", "times_per_day", "order", "min_matched", "consecutive_missed")
+UNIT_IN_NAME = (
+    "days",
+    "_years",
+    "_hours",
+    "_celsius",
+    "times_per_day",
+    "order",
+    "min_matched",
+    "consecutive_missed",
+    "min_ingredients",
+)
 RATIOS = ("multiplier", "max_single_reduction", "_fraction_below", "multiple_of_screening_dose")
 CODES = ("rxcui", "version")
 

@@ -282,9 +282,17 @@ def test_a_mcg_start_dose_for_oral_baclofen_is_refused(kb: KnowledgeBase) -> Non
 
 
 def test_a_refusal_at_a_third_of_a_dose_reads_clearly(kb: KnowledgeBase) -> None:
-    """Dialysis (x1/3) from 2.5 mg once a day leaves 5/6 mg, which nothing makes: a refusal, not a format error."""
+    """Dialysis (x1/3) from 2.5 mg once a day of the 5 mg/mL suspension leaves 5/6 mg, which its 0.5 mL steps
+    cannot measure: a refusal, not a format error."""
     with pytest.raises(UnmakeableDose) as caught:
-        titrate(kb, Patient(dialysis=True), start_dose=mg("2.5"), times_per_day=1, overrides=(RENAL_AVOID,))
+        titrate(
+            kb,
+            Patient(dialysis=True),
+            start_dose=mg("2.5"),
+            times_per_day=1,
+            products=("baclofen-oral-suspension-25mg-5ml",),
+            overrides=(RENAL_AVOID,),
+        )
     assert "0.8 mg a day" in caught.value.message
 
 
@@ -358,10 +366,19 @@ def test_a_taper_to_a_lower_dose_ends_there_and_continues(kb: KnowledgeBase) -> 
     assert min(dailies(plan)) >= 30
 
 
-def test_a_dose_already_at_the_final_step_has_nothing_to_taper(kb: KnowledgeBase) -> None:
-    """5 mg three times a day (15 mg) may simply stop; the planner says there is nothing to taper."""
-    with pytest.raises(PlanRefused):
-        taper(kb, "5", 3)
+def test_a_taper_from_the_final_step_is_a_short_taper_not_a_refusal(kb: KnowledgeBase) -> None:
+    """5 mg three times a day (15 mg) steps down once (10 mg a day, for at least the two-week minimum), then stops."""
+    plan = taper(kb, "5", 3)
+    assert plan.then == "stop"
+    assert dailies(plan) == [Fraction(10)]
+    assert plan.steps[0].days >= 14
+    assert forbidden_codes(plan, kb) == []
+
+
+def test_a_dose_at_the_final_step_that_no_product_can_lower_has_nothing_to_taper(kb: KnowledgeBase) -> None:
+    """5 mg once a day from whole 5 mg tablets cannot be lowered: the planner says so instead of inventing a step."""
+    with pytest.raises(PlanRefused, match="nothing to taper"):
+        taper(kb, "5", 1, products=("baclofen-tab-5mg",))
 
 
 def test_a_taper_target_at_or_above_the_current_dose_is_refused(kb: KnowledgeBase) -> None:
@@ -422,7 +439,11 @@ titration_options = st.fixed_dictionaries(
 def _titrate_or_refuse(kb: KnowledgeBase, patient: Patient, options: dict[str, object]) -> Plan | None:
     try:
         return titrate(kb, patient, overrides=(RENAL_AVOID, BEERS_AVOID), **options)
-    except (PlanRefused, UnmakeableDose):  # a clear refusal is an allowed outcome; a wrong plan is not
+    except (
+        PlanRefused,
+        UnmakeableDose,
+        InvalidInput,
+    ):  # a clear refusal is an allowed outcome; a wrong plan is not
         return None
 
 
@@ -495,7 +516,7 @@ def _taper_or_refuse(kb: KnowledgeBase, options: dict[str, object]) -> Plan | No
     assert isinstance(dose, Fraction)
     try:
         return taper(kb, str(dose.numerator / dose.denominator), options["per_day"], **extra)  # type: ignore[arg-type]
-    except (PlanRefused, InvalidInput):
+    except (PlanRefused, UnmakeableDose, InvalidInput):
         return None
 
 

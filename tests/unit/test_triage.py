@@ -28,6 +28,11 @@ REASONS = {
     "breathing_depression",
     "low_blood_pressure",
     "side_effect",
+    "low_oxygen",
+    "chest_pain",
+    "allergic_reaction",
+    "self_harm",
+    "neurological",
 }
 
 
@@ -275,7 +280,7 @@ def test_an_unknown_context_flag_is_refused() -> None:
 
 @given(
     st.lists(
-        st.sampled_from(["zorp", "blue", "elbow", "glitter", "wobble", "crunchy"]), min_size=1, max_size=3
+        st.sampled_from(["zorp", "blue", "elbow", "glitter", "sparkle", "crunchy"]), min_size=1, max_size=3
     )
 )
 @settings(max_examples=60, deadline=None)

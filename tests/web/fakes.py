@@ -51,7 +51,9 @@ class FakeData:
             _Table(),
         )
         self.sessions: dict[str, SessionRecord] = {}
+        self.resets: dict[str, tuple[int, datetime, datetime | None]] = {}
         self.failures: list[tuple[str, datetime]] = []
+        self.tokens: dict[str, int] = {}
 
 
 class FakeUsers:
@@ -94,10 +96,40 @@ class FakeSessions:
             del self.data.sessions[key]
         return len(expired)
 
+    def delete_for_user(self, user_id: int, *, keep: str | None = None) -> int:
+        ended = [k for k, r in self.data.sessions.items() if r.user_id == user_id and k != keep]
+        for key in ended:
+            del self.data.sessions[key]
+        return len(ended)
+
+
+class FakeResets:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, *, token_hash: str, user_id: int, at: datetime, expires_at: datetime) -> None:
+        self.data.resets[token_hash] = (user_id, expires_at, None)
+
+    def peek(self, token_hash: str, *, now: datetime) -> int | None:
+        found = self.data.resets.get(token_hash)
+        return found[0] if found and found[2] is None and found[1] > now else None
+
+    def take(self, token_hash: str, *, now: datetime) -> int | None:
+        user_id = self.peek(token_hash, now=now)
+        if user_id is not None:
+            self.data.resets[token_hash] = (user_id, self.data.resets[token_hash][1], now)
+        return user_id
+
+    def clear_for_user(self, user_id: int) -> None:
+        self.data.resets = {k: v for k, v in self.data.resets.items() if v[0] != user_id}
+
 
 class FakeThrottle:
     def __init__(self, data: FakeData) -> None:
         self.data = data
+
+    def lock(self, key: str) -> None:
+        return None  # one unit of work at a time in the fakes
 
     def record_failure(self, key: str, at: datetime) -> None:
         self.data.failures.append((key, at))
@@ -138,29 +170,73 @@ class FakeGrants:
     def __init__(self, data: FakeData) -> None:
         self.data = data
 
-    def add(self, *, patient_id: int, grantee_email: str, access: Access, at: datetime, by: int) -> Grant:
-        return self.data.grants.insert(Grant(0, patient_id, grantee_email, access, at, by))
+    def _named(self, grant: Grant) -> Grant:
+        user = self.data.users.rows.get(grant.accepted_by) if grant.accepted_by else None
+        return replace(grant, grantee_name=user.display_name, grantee_role=user.role) if user else grant
+
+    def _set(self, grant_id: int, **fields: Any) -> None:
+        self.data.grants.rows[grant_id] = replace(self.data.grants.rows[grant_id], **fields)
+
+    def add(
+        self,
+        *,
+        patient_id: int,
+        grantee_email: str,
+        access: Access,
+        at: datetime,
+        by: int,
+        token_hash: str | None,
+        expires_at: datetime | None,
+    ) -> Grant:
+        grant = self.data.grants.insert(
+            Grant(0, patient_id, grantee_email, access, at, by, expires_at=expires_at)
+        )
+        self.data.tokens[token_hash or ""] = grant.id
+        return grant
+
+    def get(self, grant_id: int) -> Grant | None:
+        grant = self.data.grants.rows.get(grant_id)
+        return self._named(grant) if grant else None
+
+    def by_token(self, token_hash: str) -> Grant | None:
+        grant_id = self.data.tokens.get(token_hash)
+        return self.get(grant_id) if grant_id else None
+
+    def reissue(self, grant_id: int, *, token_hash: str, expires_at: datetime) -> None:
+        self.data.tokens = {k: v for k, v in self.data.tokens.items() if v != grant_id}
+        self.data.tokens[token_hash] = grant_id
+        self._set(grant_id, expires_at=expires_at)
+
+    def accept(self, grant_id: int, *, user_id: int, at: datetime, expires_at: datetime) -> None:
+        self.data.tokens = {k: v for k, v in self.data.tokens.items() if v != grant_id}
+        self._set(grant_id, accepted_by=user_id, accepted_at=at, expires_at=expires_at)
+
+    def confirm(self, grant_id: int, *, at: datetime) -> None:
+        self._set(grant_id, confirmed_at=at)
 
     def revoke(self, grant_id: int, *, at: datetime, by: int) -> None:
-        self.data.grants.rows[grant_id] = replace(
-            self.data.grants.rows[grant_id], revoked_at=at, revoked_by=by
-        )
+        if self.data.grants.rows[grant_id].revoked_at is None:
+            self.data.tokens = {k: v for k, v in self.data.tokens.items() if v != grant_id}
+            self._set(grant_id, revoked_at=at, revoked_by=by)
 
     def for_patient(self, patient_id: int, *, include_revoked: bool = False) -> Sequence[Grant]:
         return [
-            g
+            self._named(g)
             for g in self.data.grants.rows.values()
             if g.patient_id == patient_id and (include_revoked or g.revoked_at is None)
         ]
 
-    def active_for(self, *, patient_id: int, email: str) -> Grant | None:
-        return next((g for g in self.for_patient(patient_id) if g.grantee_email == email), None)
+    def active_for(self, *, patient_id: int, user_id: int) -> Grant | None:
+        return next(
+            (g for g in self.for_patient(patient_id) if g.accepted_by == user_id and g.confirmed_at),
+            None,
+        )
 
-    def patients_for(self, email: str) -> Sequence[tuple[Grant, Profile]]:
+    def patients_for(self, user_id: int) -> Sequence[tuple[Grant, Profile]]:
         return [
             (g, self.data.patients.rows[g.patient_id])
             for g in self.data.grants.rows.values()
-            if g.grantee_email == email and g.revoked_at is None
+            if g.accepted_by == user_id and g.revoked_at is None
         ]
 
 
@@ -356,6 +432,7 @@ class FakeUnitOfWork:
         for name, cls in (
             ("users", FakeUsers),
             ("sessions", FakeSessions),
+            ("resets", FakeResets),
             ("throttle", FakeThrottle),
             ("patients", FakePatients),
             ("grants", FakeGrants),

@@ -19,6 +19,10 @@ PAGE_TO_API = {
         "DELETE",
         "/api/v1/patients/{patient_id}/medications/{medication_id}",
     ),
+    ("POST", "/p/{pid}/medications/{medication_id}/replace"): (
+        "PUT",
+        "/api/v1/patients/{patient_id}/medications/{medication_id}",
+    ),
     ("POST", "/p/{pid}/doses"): ("POST", "/api/v1/patients/{patient_id}/doses"),
     ("POST", "/p/{pid}/doses/{event_id}/error"): (
         "POST",
@@ -45,6 +49,19 @@ PAGE_TO_API = {
         "DELETE",
         "/api/v1/patients/{patient_id}/grants/{grant_id}",
     ),
+    ("POST", "/p/{pid}/sharing/{grant_id}/confirm"): (
+        "POST",
+        "/api/v1/patients/{patient_id}/grants/{grant_id}/confirm",
+    ),
+    ("POST", "/p/{pid}/sharing/{grant_id}/link"): (
+        "POST",
+        "/api/v1/patients/{patient_id}/grants/{grant_id}/link",
+    ),
+    ("POST", "/invitations/{token}/accept"): ("POST", "/api/v1/invitations/{token}/accept"),
+    ("POST", "/account/password"): ("POST", "/api/v1/account/password"),
+    ("POST", "/account/sign-out-everywhere"): ("DELETE", "/api/v1/sessions"),
+    ("POST", "/forgot"): ("POST", "/api/v1/password-resets"),
+    ("POST", "/reset/{token}"): ("POST", "/api/v1/password-resets/{token}"),
 }
 
 

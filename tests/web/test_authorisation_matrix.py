@@ -23,12 +23,13 @@ from dosewise.services.sharing import PERMISSIONS
 _PERMISSION: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/(sharing|grants)$", "manage_access"),
     ("GET", r".*", "view"),
-    ("POST", r"/(sharing|grants)(/\{grant_id\}/revoke)?$", "manage_access"),
+    ("POST", r"/(sharing|grants)(/\{grant_id\}/(revoke|link|confirm))?$", "manage_access"),
     ("DELETE", r"/grants/\{grant_id\}$", "manage_access"),
     ("POST", r"/(profile|medications)$", "edit_record"),
     ("PUT", r"/profile$", "edit_record"),
     ("PATCH", r"/profile$", "edit_record"),
-    ("POST", r"/medications/\{medication_id\}/remove$", "edit_record"),
+    ("POST", r"/medications/\{medication_id\}/(remove|replace)$", "edit_record"),
+    ("PUT", r"/medications/\{medication_id\}$", "edit_record"),
     ("DELETE", r"/medications/\{medication_id\}$", "edit_record"),
     ("POST", r"/plan(/.*)?$", "manage_plans"),
     ("POST", r"/(doses|stock|symptoms|checkins|diary/symptoms|diary/checkins)(/.*)?$", "log"),
@@ -61,6 +62,9 @@ _BODIES: dict[str, dict[str, Any]] = {
     "POST /symptoms/{entry_id}/corrections": {"reason": "typo"},
     "POST /checkins/{entry_id}/corrections": {"reason": "typo"},
     "POST /grants": {"email": "someone.else@example.org", "access": "caregiver"},
+    "POST /grants/{grant_id}/link": {},
+    "POST /grants/{grant_id}/confirm": {},
+    "PUT /medications/{medication_id}": {"name": "Diazepam"},
 }
 _FORM = {
     "name": "x",
@@ -94,10 +98,17 @@ _OPEN = {
     "GET /api/docs",
     "POST /api/v1/accounts",
     "POST /api/v1/session",
+    # Password reset and invitation links: the one-time token in the address is the credential.
+    "GET /forgot",
+    "POST /forgot",
+    "GET /reset/{token}",
+    "POST /reset/{token}",
+    "POST /api/v1/password-resets",
+    "POST /api/v1/password-resets/{token}",
+    "GET /invitations/{token}",
+    "GET /api/v1/invitations/{token}",
 }
-_LAST = re.compile(
-    r"(remove|revoke|/grants/\{grant_id\}$|/medications/\{medication_id\}$|/logout$|/session$)"
-)
+_LAST = re.compile(r"(remove|revoke|/logout$|/sessions?$|sign-out-everywhere$)")
 _ROLES = ("patient", "caregiver", "clinician", "stranger", "revoked", "signed_out", "anonymous")
 _RELATION = {"patient": "self", "caregiver": "caregiver", "clinician": "clinician"}
 _MADE_UP = "0123456789abcdef"
@@ -224,7 +235,7 @@ def _refused_as_anonymous(response: Any, url: str) -> bool:
 
 def _ordered(routes: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Routes that take something away (a grant, a medicine, the session) run last."""
-    return sorted(routes, key=lambda r: bool(_LAST.search(r[1])))
+    return sorted(routes, key=lambda r: r[0] == "DELETE" or bool(_LAST.search(r[1])))
 
 
 def _visitor(app: Any, world: dict[str, Any], role: str) -> tuple[TestClient, str | None]:

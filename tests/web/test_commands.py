@@ -87,3 +87,30 @@ def test_serve_prints_its_address_and_serves_the_demo_record(tmp_path: Path) -> 
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_admin_reset_link_prints_a_one_time_link_that_sets_a_new_password(tmp_path: Path) -> None:
+    """`dosewise admin reset-link EMAIL` prints a link; an unknown address exits 2 and prints none."""
+    demo = json.loads(
+        subprocess.run(
+            [str(DOSEWISE), "demo", "--json"], env=_env(tmp_path), capture_output=True, text=True, check=True
+        ).stdout
+    )
+    email = demo["logins"]["caregiver"]
+    issued = subprocess.run(
+        [str(DOSEWISE), "admin", "reset-link", email, "--json"],
+        env=_env(tmp_path, DOSEWISE_PUBLIC_URL="https://care.example.org"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    link = json.loads(issued.stdout)["link"]
+    assert link.startswith("https://care.example.org/reset/")
+    unknown = subprocess.run(
+        [str(DOSEWISE), "admin", "reset-link", "nobody@example.org"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+    )
+    assert unknown.returncode == 2
+    assert "reset" not in unknown.stdout

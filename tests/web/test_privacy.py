@@ -24,6 +24,7 @@ def _fill(path: str, pid: str) -> str:
     path = path.replace("{pid}", pid).replace("{patient_id}", pid)
     for name in _ID_PARAMS:
         path = path.replace("{" + name + "}", "1")
+    path = path.replace("{token}", "not-a-real-token")
     assert "{" not in path, f"a new path parameter needs a value here: {path}"
     return path
 
@@ -194,15 +195,15 @@ def test_a_clinician_can_plan_but_not_edit_the_medication_list(busy_record: Any,
     assert added.status_code == 404
 
 
-def test_clinician_access_given_to_a_caregiver_account_is_refused(busy_record: Any, register: Any) -> None:
-    """Only a clinician account can be given clinician access."""
+def test_clinician_access_accepted_by_a_caregiver_account_gives_caregiver_rights_only(
+    busy_record: Any, register: Any
+) -> None:
+    """A clinician invitation taken up by a caregiver account, even once confirmed, cannot change plans."""
     carer = register("Cy Carer", "caregiver")
-    response = busy_record.api(
-        "POST",
-        f"/api/v1/patients/{busy_record.patient_id}/grants",
-        json={"email": carer.email, "access": "clinician"},
-    )
-    assert response.status_code == 422
+    give_access(busy_record, carer, "clinician")
+    pid = busy_record.patient_id
+    assert carer.api("GET", f"/api/v1/patients/{pid}/today").status_code == 200
+    assert start_titration(carer, pid).status_code == 404
 
 
 def test_revoking_access_takes_effect_at_once(busy_record: Any, register: Any) -> None:
@@ -217,15 +218,21 @@ def test_revoking_access_takes_effect_at_once(busy_record: Any, register: Any) -
     assert doctor.api("GET", f"/api/v1/patients/{pid}/today").status_code == 404
 
 
-def test_access_given_before_someone_registers_starts_when_they_do(patient: Any, register: Any) -> None:
-    """A grant to an e-mail without an account opens the record once that person registers."""
+def test_registering_an_invited_address_gives_nothing_without_the_link_and_the_patients_confirmation(
+    patient: Any, register: Any
+) -> None:
+    """A stranger who registers the invited e-mail as a 'clinician' sees nothing: 404 like a stranger."""
     patient.api(
         "POST",
         f"/api/v1/patients/{patient.patient_id}/grants",
-        json={"email": "later.carer@example.org", "access": "caregiver"},
+        json={"email": "dr.later@example.org", "access": "clinician"},
     )
-    later = register("Later Carer", "caregiver")
-    assert later.api("GET", f"/api/v1/patients/{patient.patient_id}/today").status_code == 200
+    claimant = register("Dr Later", "clinician")
+    pid = patient.patient_id
+    assert claimant.email == "dr.later@example.org"
+    assert claimant.api("GET", f"/api/v1/patients/{pid}/today").status_code == 404
+    assert start_titration(claimant, pid).status_code == 404
+    assert claimant.api("GET", "/api/v1/me").json()["patients"] == []
 
 
 def test_the_audit_trail_records_who_changed_what(busy_record: Any) -> None:
@@ -238,9 +245,11 @@ def test_the_audit_trail_records_who_changed_what(busy_record: Any) -> None:
         "plan.titration",
         "dose.taken",
         "diary.symptoms",
-        "access.grant",
+        "access.invite",
+        "access.confirm",
     } <= actions
-    assert all(e["by"] == "Pat Patient" for e in events)
+    assert all(e["by"] in ("Pat Patient", "Carl Carer") for e in events)
+    assert [e["by"] for e in events if e["action"] == "access.accept"] == ["Carl Carer"]
 
 
 def test_the_audit_trail_never_holds_a_password(web_context: Any, busy_record: Any) -> None:

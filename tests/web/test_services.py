@@ -63,10 +63,12 @@ def test_clinician_access_on_a_caregiver_account_gives_caregiver_rights_only(sto
     """A clinician grant to an account that is not a clinician's cannot change plans."""
     owner = _person(store, "owner")
     pid = _own_record(store, owner)
-    sharing.grant_access(
+    invited = sharing.grant_access(
         store=store, clock=_clock, actor=owner, public_id=pid, email="helper@example.org", access="clinician"
     )
     helper = _person(store, "helper", role="caregiver")
+    sharing.accept_invitation(store=store, clock=_clock, actor=helper, token=invited.token)
+    sharing.confirm_grant(store=store, clock=_clock, actor=owner, public_id=pid, grant_id=invited.grant.id)
     with store.read() as uow:
         access = sharing.authorise(uow, actor=helper, public_id=pid, permission="view")
     assert access.relation == "caregiver"
@@ -175,9 +177,9 @@ def test_a_change_and_its_audit_entry_carry_the_same_instant(store: FakeStore, k
     )
     grant = sharing.grant_access(
         store=store, clock=ticking, actor=owner, public_id=pid, email="carer@example.org", access="caregiver"
-    )
+    ).grant
     audit = {e.action: e.at for e in store.data.audit.rows.values()}
-    assert (audit["plan.titration"], audit["access.grant"]) == (version.created_at, grant.granted_at)
+    assert (audit["plan.titration"], audit["access.invite"]) == (version.created_at, grant.granted_at)
 
 
 @pytest.mark.parametrize(("window_hours", "listed"), [(48, 5), (24, 2)])

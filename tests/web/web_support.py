@@ -62,11 +62,27 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def give_access(owner: Person, other: Person, access: str) -> None:
+def invite(owner: Person, email: str, access: str) -> dict[str, Any]:
+    """The owner invites an address; the answer carries the one-time invitation link."""
     response = owner.api(
-        "POST", f"/api/v1/patients/{owner.patient_id}/grants", json={"email": other.email, "access": access}
+        "POST", f"/api/v1/patients/{owner.patient_id}/grants", json={"email": email, "access": access}
     )
     assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def token_of(grant: dict[str, Any]) -> str:
+    return str(grant["invitation_url"]).rsplit("/", 1)[1]
+
+
+def give_access(owner: Person, other: Person, access: str) -> None:
+    """The whole invitation: the owner invites, the other accepts the link, the owner confirms."""
+    grant = invite(owner, other.email, access)
+    accepted = other.api("POST", f"/api/v1/invitations/{token_of(grant)}/accept")
+    assert accepted.status_code == 200, accepted.text
+    confirmed = owner.api("POST", f"/api/v1/patients/{owner.patient_id}/grants/{grant['id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
 
 
 def set_profile(person: Person, **fields: Any) -> Any:

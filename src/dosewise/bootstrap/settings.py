@@ -52,6 +52,27 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DOSEWISE_TLS_CERTFILE", "", "PEM certificate for `dosewise serve` to speak https itself."),
     Setting("DOSEWISE_TLS_KEYFILE", "", "PEM private key that goes with DOSEWISE_TLS_CERTFILE."),
+    Setting(
+        "DOSEWISE_TRUSTED_PROXIES",
+        "",
+        "Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed "
+        "(default: none, so no header can change who a client is).",
+    ),
+    Setting(
+        "DOSEWISE_PUBLIC_URL",
+        "",
+        "The address people reach dosewise at, for links in e-mails and `dosewise admin reset-link` "
+        "(default: http://HOST:PORT).",
+    ),
+    Setting("DOSEWISE_REGISTRATIONS_PER_HOUR", "20", "New accounts one client may create per hour."),
+    Setting(
+        "DOSEWISE_SMTP_HOST", "", "SMTP server for invitation and password-reset e-mails (empty: no e-mail)."
+    ),
+    Setting("DOSEWISE_SMTP_PORT", "587", "SMTP port."),
+    Setting("DOSEWISE_SMTP_USER", "", "SMTP user name (empty: no login)."),
+    Setting("DOSEWISE_SMTP_PASSWORD", "", "SMTP password."),
+    Setting("DOSEWISE_SMTP_FROM", "dosewise@localhost", "Sender address of dosewise's e-mails."),
+    Setting("DOSEWISE_SMTP_STARTTLS", "true", "Use STARTTLS (true/false); set false only for a local relay."),
 )
 
 # Limits read as whole numbers: (variable, smallest allowed value).
@@ -71,6 +92,19 @@ class Settings:
     hsts_seconds: int = 31_536_000
     tls_certfile: str = ""
     tls_keyfile: str = ""
+    trusted_proxies: tuple[str, ...] = ()
+    public_url: str = ""
+    registrations_per_hour: int = 20
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "dosewise@localhost"
+    smtp_starttls: bool = True
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -96,10 +130,27 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         limits[name.removeprefix("DOSEWISE_").lower()] = int(text)
     if bool(values["DOSEWISE_TLS_CERTFILE"]) != bool(values["DOSEWISE_TLS_KEYFILE"]):
         raise ValueError("DOSEWISE_TLS_CERTFILE and DOSEWISE_TLS_KEYFILE are set together")
+    numbers = {}
+    for name in ("DOSEWISE_SMTP_PORT", "DOSEWISE_REGISTRATIONS_PER_HOUR"):
+        if not values[name].isdigit() or int(values[name]) < 1:
+            raise ValueError(f"{name} must be a positive whole number, not '{values[name]}'")
+        numbers[name] = int(values[name])
+    starttls = values["DOSEWISE_SMTP_STARTTLS"].strip().lower()
+    if starttls not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"DOSEWISE_SMTP_STARTTLS is true or false, not '{starttls}'")
     return Settings(
         **limits,
         tls_certfile=values["DOSEWISE_TLS_CERTFILE"],
         tls_keyfile=values["DOSEWISE_TLS_KEYFILE"],
+        trusted_proxies=tuple(p.strip() for p in values["DOSEWISE_TRUSTED_PROXIES"].split(",") if p.strip()),
+        public_url=values["DOSEWISE_PUBLIC_URL"],
+        registrations_per_hour=numbers["DOSEWISE_REGISTRATIONS_PER_HOUR"],
+        smtp_host=values["DOSEWISE_SMTP_HOST"],
+        smtp_port=numbers["DOSEWISE_SMTP_PORT"],
+        smtp_user=values["DOSEWISE_SMTP_USER"],
+        smtp_password=values["DOSEWISE_SMTP_PASSWORD"],
+        smtp_from=values["DOSEWISE_SMTP_FROM"],
+        smtp_starttls=starttls in ("true", "1", "yes"),
         kb_version=values["DOSEWISE_KB_VERSION"],
         data_dir=data_dir,
         database_url=values["DOSEWISE_DATABASE_URL"],

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +18,17 @@ from typing import Any
 
 from dosewise.bootstrap.settings import Settings
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.services.ports import Clock, PasswordHasher, Store
+from dosewise.services.ports import Clock, Mailer, PasswordHasher, ServiceBusy, Store
 
-__all__ = ["Argon2Hasher", "WebContext", "build_web_context", "secret_key", "system_clock"]
+__all__ = [
+    "Argon2Hasher",
+    "BoundedHasher",
+    "WebContext",
+    "build_web_context",
+    "mailer_for",
+    "secret_key",
+    "system_clock",
+]
 
 
 def system_clock() -> datetime:
@@ -51,6 +61,58 @@ class Argon2Hasher:
             return True
 
 
+class BoundedHasher:
+    """Password hashing on its own small executor, with a bounded queue.
+
+    argon2 is deliberately expensive; run on the thread pool that serves pages, a burst of sign-ups or
+    sign-ins took the CPU and the threads that Today needs. Here at most ``workers`` hashes run at once
+    and at most ``queue`` requests wait; beyond that the request is refused at once (503, Retry-After)
+    instead of queueing without end.
+    """
+
+    def __init__(self, inner: PasswordHasher, *, workers: int = 1, queue: int = 8) -> None:
+        self.inner = inner
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dosewise-hash")
+        self._slots = threading.BoundedSemaphore(workers + queue)
+
+    def _run(self, function: Callable[..., Any], *args: Any) -> Any:
+        if not self._slots.acquire(blocking=False):
+            raise ServiceBusy("dosewise is busy signing people in", hint="try again in a few seconds")
+        try:
+            return self._executor.submit(function, *args).result()
+        finally:
+            self._slots.release()
+
+    def hash(self, password: str) -> str:
+        result: str = self._run(self.inner.hash, password)
+        return result
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return bool(self._run(self.inner.verify, password_hash, password))
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self.inner.needs_rehash(password_hash)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def mailer_for(settings: Settings) -> Mailer | None:
+    """An SMTP mailer when DOSEWISE_SMTP_HOST is set; otherwise None (links are shown, not sent)."""
+    if not settings.smtp_host:
+        return None
+    from dosewise.adapters.mail import SmtpMailer
+
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+
+
 @dataclass
 class WebContext:
     """Everything the web app needs, built once at start-up."""
@@ -61,8 +123,19 @@ class WebContext:
     hasher: PasswordHasher
     secret_key: str
     clock: Clock = system_clock
+    mailer: Mailer | None = None
     database_backend: str = "sqlite"
     close: Callable[[], None] = field(default=lambda: None)
+
+    @property
+    def reads_inline(self) -> bool:
+        """Whether a read may run on the event loop instead of a worker thread.
+
+        An embedded SQLite read in WAL mode is an in-process library call that never waits for a lock or
+        a network: the handoff to a worker thread costs more than the read. Over a network connection
+        (PostgreSQL) a read waits on I/O, so it runs in the thread pool.
+        """
+        return self.database_backend == "sqlite"
 
 
 def secret_key(settings: Settings) -> str:
@@ -95,13 +168,20 @@ def build_web_context(
     url = database_url(settings.database_url, Path(settings.data_dir))
     engine = make_engine(url, **(engine_options or {}))
     migrate(engine)
+    bounded = BoundedHasher(hasher or Argon2Hasher())
+
+    def close() -> None:
+        bounded.close()
+        engine.dispose()
+
     return WebContext(
         settings=settings,
         store=SqlStore(engine),
         kb=kb or knowledge_base(settings),
-        hasher=hasher or Argon2Hasher(),
+        hasher=bounded,
         secret_key=secret_key(settings),
         clock=clock or system_clock,
+        mailer=mailer_for(settings),
         database_backend=engine.dialect.name,
-        close=engine.dispose,
+        close=close,
     )

@@ -91,6 +91,11 @@ def plan_text(document: dict[str, Any]) -> str:
         f"{document['drug']} {document['kind']} plan ({document['route']}), knowledge base "
         f"{document['kb_version']}, times in {document['timezone']}",
     ]
+    prior = document.get("prior")
+    if prior:
+        lines.append(
+            f"  From the current regimen: {prior['dose']['value']} {prior['dose']['unit']} x{prior['times_per_day']}"
+        )
     for index, step in enumerate(document["steps"], start=1):
         dose = f"{step['dose']['value']} {step['dose']['unit']}"
         daily = f"{step['daily']['value']} {step['daily']['unit']}"

@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "simulate",
     "serve",
     "demo",
+    "admin",
 )
 
 EXIT_INVALID = 2

@@ -9,14 +9,64 @@ from fractions import Fraction
 from dosewise.domain.findings import Finding, finding
 from dosewise.domain.patient import KidneyFunction, Patient, kidney_function
 from dosewise.domain.quantity import Quantity, format_amount, format_limit
-from dosewise.domain.rules import DrugRules, RenalBand, Severity
+from dosewise.domain.rules import (
+    CoMedicationRule,
+    DrugRules,
+    KnowledgeBase,
+    RenalBand,
+    Severity,
+    TitrationRule,
+)
+from dosewise.domain.screening import Interaction, Resolution, find_interactions, resolve
 
-__all__ = ["Assessment", "assess", "band_for"]
+__all__ = ["Assessment", "CoMedicationScreen", "assess", "band_for", "screen_co_medications"]
 
 # Override codes a clinician can give, with a reason, to cross an "avoid" recommendation or a limit.
 OVERRIDE_RENAL_AVOID = "renal_avoid"
 OVERRIDE_BEERS_AVOID = "beers_avoid"
 OVERRIDE_BELOW_LABEL_AGE = "below_label_age"
+OVERRIDE_LABEL_CONTRAINDICATION = "label_contraindication"
+
+
+@dataclass(frozen=True)
+class CoMedicationScreen:
+    """The patient's medication list as the planned drug sees it: what each name resolved to, and the
+    interaction rules that fire between the planned drug and the list."""
+
+    resolutions: tuple[Resolution, ...] = ()
+    interactions: tuple[Interaction, ...] = ()
+
+    @property
+    def contraindicated(self) -> tuple[Interaction, ...]:
+        return tuple(i for i in self.interactions if i.rule.severity is Severity.CONTRAINDICATED)
+
+    @property
+    def unscreened(self) -> tuple[str, ...]:
+        return tuple(r.query for r in self.resolutions if not r.screened)
+
+    def classes(self) -> frozenset[str]:
+        return frozenset(c for r in self.resolutions if r.ingredient for c in r.ingredient.classes)
+
+    def names_in(self, cls: str) -> tuple[str, ...]:
+        return tuple(r.query for r in self.resolutions if r.ingredient and cls in r.ingredient.classes)
+
+
+def screen_co_medications(drug_id: str, patient: Patient | None, kb: KnowledgeBase) -> CoMedicationScreen:
+    """Resolve the patient's list with the screening dictionary; keep the rules that involve the planned drug
+    (the same identity and class rules `interactions` and `check` use)."""
+    if patient is None or not patient.medications:
+        return CoMedicationScreen()
+    planned = resolve(drug_id, kb)
+    listed = tuple(resolve(m.name, kb) for m in patient.medications)
+    planned_id = planned.ingredient.id if planned.ingredient else None
+    found = tuple(
+        i
+        for i in find_interactions((planned, *listed), kb)
+        if planned_id is not None
+        and planned_id in {getattr(i.first.ingredient, "id", None), getattr(i.second.ingredient, "id", None)}
+        and i.first.ingredient is not i.second.ingredient
+    )
+    return CoMedicationScreen(listed, found)
 
 
 @dataclass(frozen=True)
@@ -30,10 +80,48 @@ class Assessment:
     avoid_codes: tuple[str, ...]
     findings: tuple[Finding, ...]
     explanations: tuple[str, ...]
+    contraindications: tuple[Interaction, ...] = ()
+    co_medication: CoMedicationRule | None = None
+    co_medication_names: tuple[str, ...] = ()
+    unscreened: tuple[str, ...] = ()
 
     @property
     def adjusted(self) -> bool:
-        return self.multiplier != 1 or bool(self.avoid_codes)
+        return self.multiplier != 1 or bool(self.avoid_codes) or self.co_medication is not None
+
+    def start_cap(self, titration: TitrationRule) -> Quantity:
+        """The highest first daily dose of a titration: the label's (kidney-scaled), or the co-medication
+        rule's lower start."""
+        first = titration.steps[0][0] * titration.times_per_day
+        label = Quantity(first.amount * self.multiplier, first.unit)
+        if self.co_medication is not None:
+            return min(label, self.co_medication.start_daily)
+        return label
+
+    def allowed_rise(self, titration: TitrationRule, times_per_day: int) -> Quantity:
+        """The largest rise in the daily dose one step may make: the label's, or the co-medication rule's."""
+        label = titration.allowed_daily_rise(times_per_day)
+        if self.co_medication is not None:
+            return min(label, self.co_medication.max_daily_rise)
+        return label
+
+    def start_severity(self, titration: TitrationRule, first_daily: Quantity) -> Severity | None:
+        """How the checker judges a titration's first daily dose when no prior regimen is recorded: above
+        the start cap by more than one allowed rise (or at all, under a co-medication rule that names its
+        own start) is major; above it by less is moderate."""
+        cap = self.start_cap(titration)
+        if first_daily <= cap:
+            return None
+        if self.co_medication is not None:
+            return Severity.MAJOR
+        if first_daily > cap + self.allowed_rise(titration, titration.times_per_day):
+            return Severity.MAJOR
+        return Severity.MODERATE
+
+    def min_interval_days(self, titration: TitrationRule) -> int:
+        if self.co_medication is not None:
+            return max(titration.min_interval_days, self.co_medication.min_interval_days)
+        return titration.min_interval_days
 
 
 def band_for(value: Fraction, bands: tuple[RenalBand, ...]) -> RenalBand | None:
@@ -44,8 +132,11 @@ def band_for(value: Fraction, bands: tuple[RenalBand, ...]) -> RenalBand | None:
     return min(matching, key=lambda band: band.multiplier)
 
 
-def assess(rules: DrugRules, patient: Patient | None, kb_version: str) -> Assessment:
-    """Kidney band, dialysis, eGFR rules, older-adult and Beers rules, minimum age, for one drug."""
+def assess(
+    rules: DrugRules, patient: Patient | None, kb_version: str, screen: CoMedicationScreen | None = None
+) -> Assessment:
+    """Kidney band, dialysis, eGFR rules, older-adult and Beers rules, minimum age, label contraindications
+    and co-medication dose rules from the medication list, for one drug."""
     assert rules.limits is not None
     patient = patient or Patient()
     kidney = kidney_function(patient)
@@ -176,6 +267,30 @@ def assess(rules: DrugRules, patient: Patient | None, kb_version: str) -> Assess
             )
         )
 
+    screen = screen or CoMedicationScreen()
+    contraindications = screen.contraindicated
+    if contraindications:
+        avoid.append(OVERRIDE_LABEL_CONTRAINDICATION)
+    classes = screen.classes()
+    co_rule = next((rule for rule in rules.co_medication if rule.when_class in classes), None)
+    co_names: tuple[str, ...] = ()
+    if co_rule is not None:
+        co_names = screen.names_in(co_rule.when_class)
+        findings.append(
+            finding(
+                Severity.MODERATE,
+                f"co_medication.{co_rule.id}",
+                f"With {', '.join(co_names)}: {co_rule.clinician_text} Titration starts at "
+                f"{co_rule.start_daily} a day and rises by at most {co_rule.max_daily_rise} a day per step.",
+                f"Another medicine on your list ({', '.join(co_names)}) raises the level of {rules.name}, "
+                "so your plan starts lower and rises more slowly. Tell your clinician about dizziness, "
+                "fainting or heavy sleepiness.",
+                co_rule.provenance,
+                kb_version,
+            )
+        )
+        explanations.append(f"with {', '.join(co_names)}: {co_rule.id} dosing")
+
     return Assessment(
         multiplier=multiplier,
         ceiling=ceiling,
@@ -184,6 +299,10 @@ def assess(rules: DrugRules, patient: Patient | None, kb_version: str) -> Assess
         avoid_codes=tuple(dict.fromkeys(avoid)),
         findings=tuple(findings),
         explanations=tuple(explanations),
+        contraindications=contraindications,
+        co_medication=co_rule,
+        co_medication_names=co_names,
+        unscreened=screen.unscreened,
     )
 
 

@@ -10,14 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from dosewise.domain.assessment import Assessment, assess
+from dosewise.domain.assessment import Assessment, assess, screen_co_medications
+from dosewise.domain.checks_escalation import check_escalation
+from dosewise.domain.checks_medication_list import check_medication_list
 from dosewise.domain.dispensing import can_make, choose_products
 from dosewise.domain.findings import Finding, finding
 from dosewise.domain.patient import Patient
 from dosewise.domain.planning import (
     OVERRIDE_ABOVE_LABEL_MAX,
     OVERRIDE_ABOVE_RENAL_CEILING,
-    OVERRIDE_FASTER_ESCALATION,
     OVERRIDE_RAPID_WITHDRAWAL,
 )
 from dosewise.domain.quantity import Quantity
@@ -49,8 +50,17 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
     limits = ctx.rules.limits
     assert limits is not None
     out: list[Finding] = []
+    prior = ctx.plan.prior
+    tapering = ctx.plan.kind == "taper" and prior is not None
+    if tapering:
+        assert prior is not None
+        out += _current_regimen_limits(ctx, prior.daily, prior.dose)
     for index, step in enumerate(ctx.plan.steps):
         daily = step.daily
+        if tapering and prior is not None and daily <= prior.daily and step.dose <= prior.dose:
+            # A taper step at or below the regimen taken now lowers exposure: the excess belongs to the
+            # current regimen (reported once, above), not to the way down from it.
+            continue
         if daily > limits.max_daily:
             out.append(
                 finding(
@@ -105,62 +115,30 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
     return out
 
 
-def check_escalation(ctx: CheckContext) -> list[Finding]:
-    titration = ctx.rules.titration
-    assert titration is not None
+def _current_regimen_limits(ctx: CheckContext, daily: Quantity, dose: Quantity) -> list[Finding]:
+    """The regimen a taper starts from, judged against the same limits as any step."""
+    limits = ctx.rules.limits
+    assert limits is not None
     out: list[Finding] = []
-    steps = ctx.plan.steps
-    if ctx.plan.kind == "titration" and steps and not steps[0].dose.is_zero:
-        first_label = titration.steps[0][0] * titration.times_per_day
-        allowed = Quantity(first_label.amount * ctx.assessment.multiplier, first_label.unit)
-        if steps[0].daily > allowed:
-            out.append(
-                finding(
-                    Severity.MODERATE,
-                    "titration.high_start",
-                    f"The titration starts at {steps[0].daily} a day; the label starts at {first_label} a day"
-                    + (" before kidney adjustment." if ctx.assessment.multiplier != 1 else "."),
-                    "This plan starts higher than usual. Check it with your prescriber.",
-                    titration.provenance,
-                    ctx.kb.version,
-                    0,
-                )
+    above = []
+    if daily > limits.max_daily:
+        above.append(f"the labelled maximum of {limits.max_daily} a day")
+    elif ctx.assessment.multiplier != 1 and daily > ctx.assessment.ceiling:
+        above.append(f"the kidney-adjusted ceiling ({'; '.join(ctx.assessment.explanations)})")
+    if dose > limits.max_single_dose:
+        above.append(f"the single-dose limit of {limits.max_single_dose}")
+    if above:
+        out.append(
+            finding(
+                Severity.MAJOR,
+                "regimen.current_above_limit",
+                f"The current regimen ({daily} a day) is above {' and '.join(above)}; the taper lowers it.",
+                "The dose you take now is higher than usual. Keep to the plan and tell your prescriber about "
+                "sleepiness or confusion.",
+                ctx.assessment.band.provenance if ctx.assessment.band else limits.provenance,
+                ctx.kb.version,
             )
-    for index in range(1, len(steps)):
-        before, after = steps[index - 1], steps[index]
-        if after.daily <= before.daily:
-            continue
-        per_day = max(after.times_per_day, titration.times_per_day)
-        allowed_rise = titration.allowed_daily_rise(after.times_per_day)
-        rise = after.daily - before.daily
-        if rise > allowed_rise:
-            out.append(
-                finding(
-                    Severity.MAJOR,
-                    "titration.too_fast_increment",
-                    f"Step {index + 1}: the daily dose rises by {rise} at once; the label raises by at most "
-                    f"{titration.increment_per_dose} a dose ({allowed_rise} a day at {per_day} doses a day)."
-                    + _overridden(ctx, OVERRIDE_FASTER_ESCALATION),
-                    "This plan raises the dose faster than usual. Check it with your prescriber.",
-                    titration.provenance,
-                    ctx.kb.version,
-                    index,
-                )
-            )
-        if before.days < titration.min_interval_days:
-            out.append(
-                finding(
-                    Severity.MAJOR,
-                    "titration.too_fast_interval",
-                    f"Step {index + 1}: the dose rises after only {before.days} day(s); the label waits at least "
-                    f"{titration.min_interval_days} days between increases."
-                    + _overridden(ctx, OVERRIDE_FASTER_ESCALATION),
-                    "This plan raises the dose sooner than usual. Check it with your prescriber.",
-                    titration.provenance,
-                    ctx.kb.version,
-                    index,
-                )
-            )
+        )
     return out
 
 
@@ -177,6 +155,18 @@ def check_taper(ctx: CheckContext) -> list[Finding]:
     for index in range(0 if prior else 1, len(steps)):
         after = steps[index]
         before_daily = steps[index - 1].daily if index else prior.daily if prior else after.daily
+        if after.daily > before_daily and ctx.plan.kind == "taper":
+            out.append(
+                finding(
+                    Severity.MAJOR,
+                    "taper.rise",
+                    f"Step {index + 1}: the daily dose rises from {before_daily} to {after.daily} inside a taper.",
+                    "This plan raises the dose in the middle of lowering it. Check it with your prescriber.",
+                    taper.provenance,
+                    ctx.kb.version,
+                    index,
+                )
+            )
         if after.daily >= before_daily:
             continue
         if first_fall is None:
@@ -312,8 +302,22 @@ def check_stops(ctx: CheckContext) -> list[Finding]:
 
 
 def check_patient(ctx: CheckContext) -> list[Finding]:
-    """Kidney, age and dialysis findings; encephalopathy risk when starting high with low eGFR."""
+    """Kidney, age, dialysis and co-medication findings; encephalopathy risk when starting high with low eGFR."""
     out = list(ctx.assessment.findings)
+    if ctx.assessment.unscreened and ctx.rules.co_medication:
+        names = ", ".join(ctx.assessment.unscreened)
+        out.append(
+            finding(
+                Severity.MODERATE,
+                "co_medication.not_screened",
+                f"Not screened: {names}. A medicine the dictionary does not know may be one that changes this "
+                f"plan ({'; '.join(rule.when_class for rule in ctx.rules.co_medication)}) or is contraindicated; "
+                "check it before the first dose.",
+                f"We could not check {names} against {ctx.rules.name}. Ask your pharmacist before the first dose.",
+                ctx.rules.co_medication[0].provenance,
+                ctx.kb.version,
+            )
+        )
     renal = ctx.rules.renal
     kidney = ctx.assessment.kidney
     threshold = renal.encephalopathy_start_threshold if renal else None
@@ -428,6 +432,7 @@ CHECKS: tuple[Check, ...] = (
     check_stops,
     check_patient,
     check_interactions,
+    check_medication_list,
     check_makeable,
     check_provenance,
 )
@@ -436,7 +441,8 @@ CHECKS: tuple[Check, ...] = (
 def check_plan(plan: Plan, kb: KnowledgeBase, patient: Patient | None = None) -> tuple[Finding, ...]:
     """Run every check; findings most severe first, then in plan order."""
     rules = kb.drug(plan.drug)
-    ctx = CheckContext(plan, rules, kb, patient, assess(rules, patient, kb.version))
+    screen = screen_co_medications(rules.id, patient, kb)
+    ctx = CheckContext(plan, rules, kb, patient, assess(rules, patient, kb.version, screen))
     findings = [f for check in CHECKS for f in check(ctx)]
     unique = list({(f.code, f.step_index, f.message): f for f in findings}.values())
     return tuple(

@@ -11,11 +11,17 @@ from dosewise.domain.errors import UnknownDrug
 from dosewise.domain.quantity import Concentration, Quantity
 
 __all__ = [
+    "ClassCountRule",
+    "CoMedicationRule",
+    "Combination",
     "Conflict",
+    "ContextCue",
     "DialysisRule",
     "DrugRules",
+    "DuplicateRule",
     "EgfrRule",
     "ElderlyRule",
+    "IngestionRule",
     "Ingredient",
     "InteractionRule",
     "KnowledgeBase",
@@ -32,6 +38,7 @@ __all__ = [
     "SourceRef",
     "SymptomDefinition",
     "TaperRule",
+    "TemperatureRule",
     "TitrationRule",
     "TriageContextRule",
     "TriageRule",
@@ -214,6 +221,23 @@ class TaperRule:
 
 
 @dataclass(frozen=True)
+class CoMedicationRule:
+    """A label's changed titration when the list holds a member of ``when_class`` (tizanidine with a CYP1A2
+    inhibitor: start low, rise in small daily steps)."""
+
+    id: str
+    when_class: str
+    start_daily: Quantity
+    start_times_per_day: int
+    preferred_daily_rise: Quantity
+    max_daily_rise: Quantity
+    min_interval_days: int
+    clinician_text: str
+    provenance: Provenance
+    conflicts: tuple[Conflict, ...] = ()
+
+
+@dataclass(frozen=True)
 class MissedDoseRule:
     take_if_elapsed_fraction_below: Fraction
     soon_after_consecutive_missed: int
@@ -254,6 +278,7 @@ class DrugRules:
     elderly: ElderlyRule | None = None
     taper: TaperRule | None = None
     missed_dose: MissedDoseRule | None = None
+    co_medication: tuple[CoMedicationRule, ...] = ()
     withdrawal_signs: tuple[str, ...] = ()
     withdrawal_text: str = ""
     therapeutic_band_ng_ml: tuple[Fraction, Fraction] | None = None
@@ -291,6 +316,47 @@ class InteractionRule:
     patient_text: str
     severity_basis: str
     provenance: Provenance
+    # A broad class rule (e.g. any CNS depressant) that stands aside when a more specific rule names the pair.
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A product with more than one ingredient (Percocet = oxycodone + acetaminophen); each is screened."""
+
+    id: str
+    name: str
+    ingredients: tuple[str, ...]
+    brands: tuple[str, ...]
+    misspellings: tuple[str, ...]
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class ClassCountRule:
+    """A warning when a list holds ``min_count`` or more different ingredients of one class."""
+
+    id: str
+    cls: str
+    min_count: int
+    severity: Severity
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class DuplicateRule:
+    """The same ingredient reached twice (a brand and its generic, a combination, the planned drug)."""
+
+    severity: Severity
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+    provenance: Provenance
 
 
 @dataclass(frozen=True)
@@ -298,6 +364,38 @@ class SymptomDefinition:
     id: str
     label: str
     words: tuple[str, ...]
+    patterns: tuple[tuple[str, ...], ...] = ()
+    red_flag: bool = False
+
+
+@dataclass(frozen=True)
+class ContextCue:
+    """Words that state a context flag ("ran out of my tablets" means the dose stopped)."""
+
+    flag: str
+    why: str
+    patterns: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class IngestionRule:
+    """The large-ingestion red flag of one drug and the largest unit strength assumed when unknown."""
+
+    drug: str
+    threshold: Quantity | None
+    largest_unit: Quantity
+    note: str
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class TemperatureRule:
+    """Temperatures read from the words: fever at or above, low temperature below (degrees Celsius)."""
+
+    fever_at_or_above_c: Fraction
+    low_below_c: Fraction
+    note: str
+    provenance: Provenance
 
 
 @dataclass(frozen=True)
@@ -312,6 +410,7 @@ class TriageRule:
     min_matched: int = 1
     context_any: tuple[str, ...] = ()
     context_all: tuple[str, ...] = ()
+    all_groups: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -332,6 +431,7 @@ class SeverityFloorRule:
     patient_text: str
     clinician_text: str
     provenance: Provenance
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -350,6 +450,15 @@ class KnowledgeBase:
     pk: dict[str, object] = field(default_factory=dict)
     triage_context: TriageContextRule | None = None
     severity_floor: SeverityFloorRule | None = None
+    context_cues: tuple[ContextCue, ...] = ()
+    ingestion: dict[str, IngestionRule] = field(default_factory=dict)
+    temperature: TemperatureRule | None = None
+    # The triage lexicon compiled at build time (a domain.triage_text.Lexicon), so that it is cached with
+    # the validated knowledge base instead of being compiled again by every CLI command.
+    triage_lexicon: object | None = None
+    combinations: tuple[Combination, ...] = ()
+    class_counts: tuple[ClassCountRule, ...] = ()
+    duplicate_rule: DuplicateRule | None = None
 
     def drug(self, drug_id: str) -> DrugRules:
         key = drug_id.strip().lower()

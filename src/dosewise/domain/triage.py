@@ -1,20 +1,26 @@
 """Symptom triage: symptoms in plain words or clinical terms, plus context, give one level and its reason.
 
-Words are matched through the knowledge base's lexicon (``kb.symptoms``), never guessed. The rules
-(``kb.triage_rules``) combine symptoms with context flags; the highest matching level wins and every
+Words are read through the knowledge base's lexicon (``kb.symptoms``: phrases and word patterns) by
+``triage_text``, which survives word order, inflection, pronouns, small talk, spelling slips, numbers and
+negation ("no fever" is not fever, but a denied red flag is kept: negation never lowers a red flag). The
+rules (``kb.triage_rules``) combine symptoms with context flags; the highest matching level wins and every
 matching rule is reported. Nothing unknown is ever "expected": a symptom that is not recognised, or one
-that no rule covers, makes the level at least "soon" and is reported back. Matching ignores negation
-("no fever" still reads as fever): people are asked to list what they have, and a false alarm is safer.
+that no rule covers, makes the level at least "soon" and is reported back. Intensity words ("severe",
+"worst ever") count as a severe report. A count of tablets or an amount swallowed is judged against the
+drug's large-ingestion red flag (``kb.ingestion``) with the strength when known, else the largest tablet.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from dosewise.domain.errors import InvalidInput
+from dosewise.domain.quantity import Quantity, Unit
 from dosewise.domain.rules import KnowledgeBase, SymptomDefinition, TriageRule
+from dosewise.domain.triage_numbers import Ingestion
+from dosewise.domain.triage_text import Lexicon, TextReading, compile_lexicon, read_text
 
 __all__ = [
     "CONTEXT_FLAGS",
@@ -36,21 +42,11 @@ CONTEXT_FLAGS: tuple[str, ...] = (
     "kidney_impaired",
     "older_low_egfr",
     "sedative_comedication",
+    "unscreened_comedication",
     "pump",
 )
 # A symptom that can only come from one context proves it: only someone with a pump hears a pump alarm.
 IMPLIED_CONTEXT: dict[str, str] = {"pump_alarm": "pump"}
-
-# Words that carry no symptom of their own; anything else left over is reported as not recognised.
-_FILLER = frozenset(
-    """a an the and or but with of in at to on for from after since my his her their its me i im he she
-    they we you it is are was were be been being am feel feels feeling felt have has had having get got
-    getting keep keeps keeping very really so quite bit little lot lots slightly extremely mild mildly severe
-    severely bad badly really all day days night nights today tonight yesterday morning evening afternoon
-    now lately recently always sometimes often time times week weeks hour hours since started start
-    starting new more worse much also too him them us our your hes shes theyre seems seem looks look
-    think""".split()
-)
 
 
 @dataclass(frozen=True)
@@ -59,6 +55,11 @@ class TriageContext:
 
     flags: frozenset[str] = frozenset()
     why: tuple[tuple[str, str], ...] = ()
+    # The drug in question (a knowledge-base id, for the large-ingestion rule) and the name texts use.
+    drug: str | None = None
+    drug_name: str = ""
+    # The unit strength of the tablets being taken, when known (from the plan or stated).
+    unit_strength: Quantity | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.flags) - set(CONTEXT_FLAGS)
@@ -66,7 +67,7 @@ class TriageContext:
             raise InvalidInput(f"unknown triage context {sorted(unknown)}", hint=", ".join(CONTEXT_FLAGS))
 
     def with_flag(self, flag: str, why: str) -> TriageContext:
-        return TriageContext(self.flags | {flag}, (*self.why, (flag, why)))
+        return replace(self, flags=self.flags | {flag}, why=(*self.why, (flag, why)))
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,12 @@ class SymptomMatch:
     text: str
     symptoms: tuple[str, ...]
     unrecognised: str = ""
+    negated: tuple[str, ...] = ()
+    kept_red_flags: tuple[str, ...] = ()
+    temperatures: tuple[str, ...] = ()
+    ingestion: str = ""
+    corrections: tuple[tuple[str, str], ...] = ()
+    intense: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,9 @@ class MatchedRule:
     rule: TriageRule
     symptoms: tuple[str, ...]
     context: tuple[str, ...]
+    # The rule's texts with the drug in question named ("{drug}" filled in).
+    patient_text: str = ""
+    clinician_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,37 +115,84 @@ class TriageResult:
     raised_for_severity: bool = False
 
 
-def _normalise(text: str) -> str:
-    text = text.lower().replace("’", "'").replace("‘", "'").replace("'", "")
-    text = re.sub(r"[^\w\s]", " ", text.replace("-", " "))
-    return re.sub(r"\s+", " ", text).strip()
+_LEXICONS: dict[int, tuple[object, Lexicon]] = {}
 
 
-def _phrases(symptoms: Iterable[SymptomDefinition]) -> list[tuple[str, str]]:
-    table: dict[str, str] = {}
-    for symptom in symptoms:
-        for term in (*symptom.words, symptom.label, symptom.id.replace("_", " ")):
-            key = _normalise(term)
-            if key:
-                table.setdefault(key, symptom.id)
-    return sorted(table.items(), key=lambda item: (-len(item[0]), item[0]))
+def _lexicon(kb: KnowledgeBase) -> Lexicon:
+    """The compiled lexicon of one loaded knowledge base (kept alive with its key, so ids are not reused)."""
+    if isinstance(kb.triage_lexicon, Lexicon):
+        return kb.triage_lexicon
+    key = id(kb.symptoms)
+    cached = _LEXICONS.get(key)
+    if cached is None or cached[0] is not kb.symptoms:
+        words = kb.severity_floor.words if kb.severity_floor else ()
+        cached = (kb.symptoms, compile_lexicon(kb.symptoms, kb.context_cues, words))
+        _LEXICONS[key] = cached
+    return cached[1]
 
 
-def recognise(text: str, symptoms: Sequence[SymptomDefinition]) -> SymptomMatch:
-    """Read symptoms from one text, longest phrases first; report any meaningful words left over."""
-    normalised = _normalise(text)
-    taken = [False] * len(normalised)
-    found: list[str] = []
-    for phrase, symptom_id in _phrases(symptoms):
-        for match in re.finditer(rf"\b{re.escape(phrase)}\b", normalised):
-            if any(taken[match.start() : match.end()]):
-                continue
-            taken[match.start() : match.end()] = [True] * (match.end() - match.start())
-            if symptom_id not in found:
-                found.append(symptom_id)
-    rest = "".join(" " if used else char for char, used in zip(normalised, taken, strict=True))
-    leftover = " ".join(word for word in rest.split() if word not in _FILLER)
-    return SymptomMatch(text, tuple(found), leftover)
+def _match(reading: TextReading) -> SymptomMatch:
+    return SymptomMatch(
+        text=reading.text,
+        symptoms=reading.symptoms,
+        unrecognised=reading.unrecognised,
+        negated=reading.negated,
+        kept_red_flags=reading.kept_red_flags,
+        temperatures=reading.temperatures_c,
+        ingestion=reading.ingestion.words if reading.ingestion else "",
+        corrections=reading.corrections,
+        intense=reading.intense,
+    )
+
+
+def recognise(
+    text: str, symptoms: Sequence[SymptomDefinition], kb: KnowledgeBase | None = None
+) -> SymptomMatch:
+    """Read symptoms from one text; report denied symptoms, kept red flags and meaningful words left over."""
+    if kb is not None:
+        lexicon, temperature = _lexicon(kb), kb.temperature
+    else:
+        lexicon, temperature = compile_lexicon(symptoms, (), ()), None
+    return _match(read_text(text, lexicon, temperature))
+
+
+def _mg(quantity: Quantity) -> Fraction:
+    return quantity.to(Unit.MG).amount
+
+
+def _judge_ingestion(ingestion: Ingestion, context: TriageContext, kb: KnowledgeBase) -> tuple[str, str]:
+    """'large_ingestion' or 'extra_dose' (or '' for one tablet) and the arithmetic behind it."""
+    rule = kb.ingestion.get(context.drug or "")
+    name = context.drug_name or "the medicine"
+    said = f"'{ingestion.words}'"
+    if ingestion.unknown_size:
+        return "large_ingestion", f"{said}: the amount swallowed is not known, so it is treated as large."
+    strength = ingestion.strength_mg or (_mg(context.unit_strength) if context.unit_strength else None)
+    total, assumed = ingestion.amount_mg, ""
+    if total is None and ingestion.count is not None and strength is not None:
+        total = ingestion.count * strength
+    if rule is None or rule.threshold is None:
+        if (ingestion.count or 0) >= 2 or total is not None:
+            return (
+                "large_ingestion",
+                f"{said}: the knowledge base has no large-ingestion threshold for {name}, so more than "
+                "one tablet at once is treated as large (unknown is never reassuring).",
+            )
+        return ("extra_dose", f"{said}: more than prescribed.") if ingestion.extra else ("", "")
+    largest = _mg(rule.largest_unit)
+    if total is None and ingestion.count is not None:
+        total = ingestion.count * largest
+        assumed = f" (tablet strength not known: the largest tablet, {rule.largest_unit}, was assumed)"
+    threshold = _mg(rule.threshold)
+    shown = f"{Quantity(total, Unit.MG)}" if total is not None else ""
+    if total is not None and total >= threshold:
+        return "large_ingestion", (
+            f"{said}: about {shown}{assumed}, at or above the large-ingestion red flag of {rule.threshold}."
+        )
+    if (ingestion.count or 0) >= 2 or ingestion.extra or (total is not None and total > largest):
+        below = f"about {shown}{assumed}, below" if total is not None else "below"
+        return "extra_dose", f"{said}: more than prescribed, {below} the {rule.threshold} red flag."
+    return "", ""
 
 
 def _rank(level: str) -> int:
@@ -145,6 +202,8 @@ def _rank(level: str) -> int:
 def _fires(rule: TriageRule, present: set[str], flags: frozenset[str]) -> MatchedRule | None:
     hit = tuple(s for s in rule.any_symptoms if s in present)
     if len(hit) < rule.min_matched:
+        return None
+    if any(not set(group) & present for group in rule.all_groups):
         return None
     if rule.context_any and not set(rule.context_any) & flags:
         return None
@@ -166,14 +225,51 @@ def triage(
     texts = [s for s in symptoms if s.strip()]
     if not texts:
         raise InvalidInput("name at least one symptom", hint="plain words work: 'drowsy', 'seeing things'")
-    inputs = tuple(recognise(text, kb.symptoms) for text in texts)
+    lexicon = _lexicon(kb)
+    readings = [read_text(text, lexicon, kb.temperature) for text in texts]
+    inputs = tuple(_match(r) for r in readings)
     present: list[str] = list(dict.fromkeys(s for m in inputs for s in m.symptoms))
+    notes_out = list(notes)
+    labels = {s.id: s.label for s in kb.symptoms}
+    for reading in readings:
+        if reading.ingestion is not None:
+            judged, why = _judge_ingestion(reading.ingestion, context, kb)
+            if judged and judged not in present:
+                present.append(judged)
+            if why:
+                notes_out.append(why)
+        for flag, why in reading.cues:
+            if flag not in context.flags:
+                context = context.with_flag(flag, why)
+        if reading.kept_red_flags:
+            kept = ", ".join(labels[s] for s in reading.kept_red_flags)
+            notes_out.append(
+                f"'{reading.text}' mentions {kept} with a negation: a red flag is never ruled out by "
+                "'no' or 'not', so it was kept."
+            )
+    if any(r.intense for r in readings) and reported_severity != "severe":
+        reported_severity = "severe"
+        notes_out.append("Words such as 'severe', 'very' or 'worst' were read as a severe report.")
     for symptom_id in present:
         implied = IMPLIED_CONTEXT.get(symptom_id)
         if implied and implied not in context.flags:
             context = context.with_flag(implied, f"reported symptom '{symptom_id}'")
-    unrecognised = tuple(m.unrecognised if m.symptoms else m.text for m in inputs if m.unrecognised)
-    matched = [m for rule in kb.triage_rules if (m := _fires(rule, set(present), context.flags))]
+    # A text that said nothing we could read is reported whole; otherwise only the words left over.
+    unrecognised = tuple(
+        m.unrecognised if (m.symptoms or m.ingestion or m.temperatures or m.negated) else m.text
+        for m in inputs
+        if m.unrecognised
+    )
+    name = context.drug_name or "your medicine"
+    matched = [
+        replace(
+            m,
+            patient_text=m.rule.patient_text.replace("{drug}", name),
+            clinician_text=m.rule.clinician_text.replace("{drug}", name),
+        )
+        for rule in kb.triage_rules
+        if (m := _fires(rule, set(present), context.flags))
+    ]
     covered = {s for m in matched for s in m.symptoms}
     uncovered = tuple(s for s in present if s not in covered)
     matched.sort(key=lambda m: -_rank(m.rule.level))  # stable: knowledge-base order within a level
@@ -183,8 +279,7 @@ def triage(
         level, reason = top.rule.level, top.rule.reason
     else:
         level, reason = "soon", "unrecognised"
-    labels = {s.id: s.label for s in kb.symptoms}
-    patient = _patient_text(top, level, unrecognised, uncovered, labels)
+    patient = _patient_text(top, matched, level, unrecognised, uncovered, labels)
     clinician = _clinician_text(matched, unrecognised, uncovered, context)
     source_refs = [src for m in matched for src in m.rule.provenance.sources]
     if fallback and "dosewise_policy" in kb.sources:
@@ -198,6 +293,7 @@ def triage(
         patient = floor.patient_text
         clinician = f"{floor.clinician_text} {clinician}"
         source_refs.extend(floor.provenance.sources)
+    patient, clinician = patient.replace("{drug}", name), clinician.replace("{drug}", name)
     unique = {ref.id: ref for ref in source_refs}
     return TriageResult(
         level=level,
@@ -213,14 +309,15 @@ def triage(
         sources=tuple(ref.citation for ref in unique.values()),
         source_ids=tuple(unique),
         kb_version=kb.version,
-        labels={s: labels[s] for s in present},
-        notes=notes,
+        labels={s: labels[s] for s in (*present, *(n for m in inputs for n in m.negated))},
+        notes=tuple(notes_out),
         raised_for_severity=raised,
     )
 
 
 def _patient_text(
     top: MatchedRule | None,
+    matched: list[MatchedRule],
     level: str,
     unrecognised: tuple[str, ...],
     uncovered: tuple[str, ...],
@@ -229,11 +326,25 @@ def _patient_text(
     parts = []
     if top is not None and top.rule.level == level:
         parts.append(top.rule.patient_text)
+        # At an emergency every emergency's own advice is given (crisis help, the poison centre), never
+        # only the first; below it, the top rule speaks.
+        if level == "emergency":
+            parts += [
+                m.rule.patient_text for m in matched if m.rule.level == level and m.rule is not top.rule
+            ]
     unknown = [f"'{text}'" for text in unrecognised] + [labels[s] for s in uncovered]
-    if unknown:
+    if unknown and level in ("urgent", "emergency"):
+        # Beside an emergency, "tell your clinician soon" would only slow the person down.
+        parts.append(f"Also tell the people helping you about {', '.join(unknown)}.")
+    elif unknown:
         parts.append(
             f"We could not assess {', '.join(unknown)}. "
             "Tell your clinician about it soon (today or tomorrow)."
+        )
+    elif top is None:
+        parts.append(
+            "We found no symptom to assess in what you wrote. Tell your clinician soon (today or "
+            "tomorrow) if something is wrong."
         )
     if level != "emergency":
         parts.append("If it gets worse or you think it is an emergency, call your emergency number.")

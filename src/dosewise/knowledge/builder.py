@@ -5,6 +5,7 @@ build is not already cached (see ``loader``), because pydantic is the slowest im
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,11 +15,17 @@ from pydantic import BaseModel, ValidationError
 from dosewise.domain.errors import KnowledgeError
 from dosewise.domain.quantity import parse_amount, parse_concentration, parse_quantity
 from dosewise.domain.rules import (
+    ClassCountRule,
+    Combination,
+    CoMedicationRule,
     Conflict,
+    ContextCue,
     DialysisRule,
     DrugRules,
+    DuplicateRule,
     EgfrRule,
     ElderlyRule,
+    IngestionRule,
     Ingredient,
     InteractionRule,
     KnowledgeBase,
@@ -35,10 +42,12 @@ from dosewise.domain.rules import (
     SourceRef,
     SymptomDefinition,
     TaperRule,
+    TemperatureRule,
     TitrationRule,
     TriageContextRule,
     TriageRule,
 )
+from dosewise.domain.triage_text import compile_lexicon
 from dosewise.knowledge import schema
 
 __all__ = ["build_knowledge_base"]
@@ -236,6 +245,21 @@ class _Builder:
             elderly=elderly,
             taper=taper,
             missed_dose=missed,
+            co_medication=tuple(
+                CoMedicationRule(
+                    id=entry.id,
+                    when_class=entry.when_class,
+                    start_daily=parse_quantity(entry.start_daily),
+                    start_times_per_day=entry.start_times_per_day,
+                    preferred_daily_rise=parse_quantity(entry.preferred_daily_rise),
+                    max_daily_rise=parse_quantity(entry.max_daily_rise),
+                    min_interval_days=entry.min_interval_days,
+                    clinician_text=entry.clinician_text,
+                    provenance=self.provenance(entry, f"{where} co-medication {entry.id}"),
+                    conflicts=self.conflicts(entry.conflicts, f"{where} co-medication {entry.id}"),
+                )
+                for entry in model.co_medication
+            ),
             withdrawal_signs=tuple(model.withdrawal.signs),
             withdrawal_text=model.withdrawal.clinician_text,
             therapeutic_band_ng_ml=band,
@@ -285,12 +309,74 @@ def _check_references(
             seen[key] = ingredient.id
 
 
+def _check_combinations(
+    ingredients: tuple[Ingredient, ...],
+    combinations: tuple[Combination, ...],
+    class_counts: tuple[ClassCountRule, ...],
+) -> None:
+    """Every combination names known ingredients, and no name means both a combination and an ingredient."""
+    ids = {ingredient.id for ingredient in ingredients}
+    classes = {cls for ingredient in ingredients for cls in ingredient.classes}
+    seen = {
+        term.lower(): ingredient.id
+        for ingredient in ingredients
+        for term in (ingredient.id, ingredient.name, *ingredient.brands, *ingredient.misspellings)
+    }
+    for combination in combinations:
+        unknown = set(combination.ingredients) - ids
+        if unknown:
+            raise KnowledgeError(f"combination {combination.id}: unknown ingredients {sorted(unknown)}")
+        for term in (combination.id, combination.name, *combination.brands, *combination.misspellings):
+            key = term.lower()
+            if seen.get(key, combination.id) != combination.id:
+                raise KnowledgeError(f"'{term}' names both {seen[key]} and {combination.id}")
+            seen[key] = combination.id
+    for rule in class_counts:
+        if rule.cls not in classes:
+            raise KnowledgeError(f"class count {rule.id}: no ingredient has class '{rule.cls}'")
+
+
 def _read_raw(folder: Path, name: str) -> dict[str, Any]:
     path = folder / name
     if not path.is_file():
         return {}
     with path.open("rb") as handle:
         return tomllib.load(handle)
+
+
+def _ingestion(
+    builder: _Builder, triage: schema.TriageFile, models: dict[str, schema.DrugFile]
+) -> dict[str, IngestionRule]:
+    """triage.toml [[ingestion]] with the drug file's own large-ingestion red flag (one answer, one place)."""
+    out: dict[str, IngestionRule] = {}
+    for entry in triage.ingestion:
+        if entry.drug not in models:
+            raise KnowledgeError(f"triage ingestion: unknown drug '{entry.drug}'")
+        flag = next((f for f in models[entry.drug].red_flags if f.id == "large_ingestion"), None)
+        provenance = builder.provenance(entry, f"triage ingestion {entry.drug}")
+        if flag is not None:
+            extra = builder.provenance(flag, f"{entry.drug} red flag large_ingestion")
+            provenance = Provenance((*extra.sources, *provenance.sources), extra.confidence)
+        out[entry.drug] = IngestionRule(
+            drug=entry.drug,
+            threshold=parse_quantity(flag.threshold) if flag is not None and flag.threshold else None,
+            largest_unit=parse_quantity(entry.largest_unit),
+            note=entry.note,
+            provenance=provenance,
+        )
+    return out
+
+
+def _temperature(builder: _Builder, triage: schema.TriageFile) -> TemperatureRule | None:
+    readings = triage.readings
+    if readings is None:
+        return None
+    return TemperatureRule(
+        fever_at_or_above_c=Fraction(readings.fever_at_or_above_celsius),
+        low_below_c=Fraction(readings.low_below_celsius),
+        note=readings.note,
+        provenance=builder.provenance(readings, "triage readings"),
+    )
 
 
 def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
@@ -303,9 +389,12 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
     builder = _Builder(sources)
 
     drugs: dict[str, DrugRules] = {}
+    models: dict[str, schema.DrugFile] = {}
     for name in _DRUG_FILES:
-        rules = builder.drug(_read(folder, name, schema.DrugFile))
+        model = _read(folder, name, schema.DrugFile)
+        rules = builder.drug(model)
         drugs[rules.id] = rules
+        models[rules.id] = model
     intrathecal = _read(folder, "baclofen_intrathecal.toml", schema.IntrathecalFile)
     builder.provenance(intrathecal.drug, "intrathecal")
     for entry in [*intrathecal.concentrations, *intrathecal.screening_boluses, *intrathecal.titration]:
@@ -345,19 +434,65 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             patient_text=entry.patient_text,
             severity_basis=entry.severity_basis,
             provenance=builder.provenance(entry, f"interaction {entry.id}"),
+            fallback=entry.fallback,
         )
         for entry in interactions_file.rules
     )
+    combinations = tuple(
+        Combination(
+            id=entry.id,
+            name=entry.name,
+            ingredients=tuple(entry.ingredients),
+            brands=tuple(entry.brands),
+            misspellings=tuple(entry.misspellings),
+            provenance=builder.provenance(entry, f"combination {entry.id}"),
+        )
+        for entry in dictionary.combinations
+    )
+    class_counts = tuple(
+        ClassCountRule(
+            id=entry.id,
+            cls=entry.cls,
+            min_count=entry.min_ingredients,
+            severity=Severity(entry.severity),
+            effect=entry.effect,
+            action=entry.action,
+            patient_text=entry.patient_text,
+            severity_basis=entry.severity_basis,
+            provenance=builder.provenance(entry, f"class count {entry.id}"),
+        )
+        for entry in interactions_file.class_counts
+    )
+    dup = interactions_file.duplicate_ingredient
+    duplicate_rule = (
+        DuplicateRule(
+            severity=Severity(dup.severity),
+            effect=dup.effect,
+            action=dup.action,
+            patient_text=dup.patient_text,
+            severity_basis=dup.severity_basis,
+            provenance=builder.provenance(dup, "duplicate ingredient"),
+        )
+        if dup is not None
+        else None
+    )
     triage = _read(folder, "triage.toml", schema.TriageFile)
     _check_references(ingredients, interactions, triage)
-    return KnowledgeBase(
+    _check_combinations(ingredients, combinations, class_counts)
+    kb = KnowledgeBase(
         version=release.version,
         status=release.status,
         notice=release.notice,
         drugs=drugs,
         ingredients=ingredients,
         interactions=interactions,
-        symptoms=tuple(SymptomDefinition(s.id, s.label, tuple(s.words)) for s in triage.symptoms),
+        combinations=combinations,
+        class_counts=class_counts,
+        duplicate_rule=duplicate_rule,
+        symptoms=tuple(
+            SymptomDefinition(s.id, s.label, tuple(s.words), tuple(tuple(p) for p in s.patterns), s.red_flag)
+            for s in triage.symptoms
+        ),
         triage_rules=tuple(
             TriageRule(
                 id=rule.id,
@@ -370,6 +505,7 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
                 min_matched=rule.min_matched,
                 context_any=tuple(rule.context_any),
                 context_all=tuple(rule.context_all),
+                all_groups=tuple(tuple(group) for group in rule.all_groups),
             )
             for rule in triage.rules
         ),
@@ -385,7 +521,14 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             patient_text=triage.reported_severity.patient_text,
             clinician_text=triage.reported_severity.clinician_text,
             provenance=builder.provenance(triage.reported_severity, "triage reported severity"),
+            words=tuple(triage.reported_severity.words),
         ),
+        context_cues=tuple(
+            ContextCue(cue.flag, cue.why, tuple(tuple(p) for p in cue.patterns))
+            for cue in triage.context_cues
+        ),
+        ingestion=_ingestion(builder, triage, models),
+        temperature=_temperature(builder, triage),
         triage_context=TriageContextRule(
             change_window_hours=triage.context.change_window_hours,
             kidney_impaired_below_ml_min=parse_quantity(triage.context.kidney_impaired_below).amount,
@@ -393,3 +536,5 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             provenance=builder.provenance(triage.context, "triage context"),
         ),
     )
+    words = kb.severity_floor.words if kb.severity_floor else ()
+    return replace(kb, triage_lexicon=compile_lexicon(kb.symptoms, kb.context_cues, words))

@@ -40,7 +40,10 @@ def _digest(folder: Path) -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     here = Path(__file__).parent
-    for code in (here / "builder.py", here / "schema.py", here.parent / "domain" / "rules.py"):
+    domain = here.parent / "domain"
+    # The triage lexicon is compiled into the cached build, so the code that compiles it is part of the key.
+    triage_code = (domain / "triage_text.py", domain / "triage_words.py", domain / "triage_numbers.py")
+    for code in (here / "builder.py", here / "schema.py", domain / "rules.py", *triage_code):
         digest.update(code.read_bytes())
     return digest.hexdigest()[:32]
 

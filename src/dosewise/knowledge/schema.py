@@ -212,6 +212,20 @@ class TaperSection(Sourced):
     conflicts: list[ConflictEntry] = []
 
 
+class CoMedicationEntry(Sourced):
+    """How a drug's plan changes when the medication list holds a member of a class (label text)."""
+
+    id: str
+    when_class: str
+    start_daily: Mass
+    start_times_per_day: int = Field(ge=1, le=6)
+    preferred_daily_rise: Mass
+    max_daily_rise: Mass
+    min_interval_days: int = Field(ge=1)
+    clinician_text: str
+    conflicts: list[ConflictEntry] = []
+
+
 class WithdrawalSection(Sourced):
     signs: list[str] = Field(min_length=1)
     clinician_text: str
@@ -258,6 +272,7 @@ class DrugFile(Strict):
     renal: RenalSection | None = None
     elderly: ElderlySection | None = None
     taper: TaperSection
+    co_medication: list[CoMedicationEntry] = []
     withdrawal: WithdrawalSection
     side_effects: list[SideEffect] = []
     red_flags: list[RedFlag] = []
@@ -349,8 +364,17 @@ class IngredientEntry(Sourced):
     substance: bool = False
 
 
+class CombinationEntry(Sourced):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    name: str
+    ingredients: list[str] = Field(min_length=2)
+    brands: list[str]
+    misspellings: list[str] = Field(default_factory=list)
+
+
 class DictionaryFile(Strict):
     ingredients: list[IngredientEntry] = Field(min_length=1)
+    combinations: list[CombinationEntry] = Field(default_factory=list)
 
 
 SeverityText = Literal["info", "minor", "moderate", "major", "contraindicated"]
@@ -365,16 +389,43 @@ class InteractionEntry(Sourced):
     action: str
     patient_text: str
     severity_basis: str
+    fallback: bool = False
+
+
+class ClassCountEntry(Sourced):
+    id: str
+    cls: str = Field(alias="class")
+    min_ingredients: int = Field(ge=2, le=10)
+    severity: SeverityText
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
+
+
+class DuplicateEntry(Sourced):
+    severity: SeverityText
+    effect: str
+    action: str
+    patient_text: str
+    severity_basis: str
 
 
 class InteractionsFile(Strict):
     rules: list[InteractionEntry] = Field(min_length=1)
+    class_counts: list[ClassCountEntry] = Field(default_factory=list)
+    duplicate_ingredient: DuplicateEntry | None = None
 
 
 class SymptomEntry(Strict):
     id: str
     label: str
     words: list[str] = Field(min_length=1)
+    # Each pattern is a list of word groups ("a|b*" alternatives, "*" a prefix) that must all appear in
+    # one clause, in any order, within a few words of each other.
+    patterns: list[list[str]] = []
+    # A red flag is never ruled out by a negation ("not breathing" is the emergency).
+    red_flag: bool = False
 
 
 ContextFlag = Literal[
@@ -384,6 +435,7 @@ ContextFlag = Literal[
     "kidney_impaired",
     "older_low_egfr",
     "sedative_comedication",
+    "unscreened_comedication",
     "pump",
 ]
 
@@ -398,9 +450,15 @@ class TriageRuleEntry(Sourced):
         "breathing_depression",
         "low_blood_pressure",
         "side_effect",
+        "low_oxygen",
+        "chest_pain",
+        "allergic_reaction",
+        "self_harm",
+        "neurological",
     ]
     any_symptoms: list[str] = Field(min_length=1)
     min_matched: int = Field(default=1, ge=1)
+    all_groups: list[list[str]] = []
     context_any: list[ContextFlag] = []
     context_all: list[ContextFlag] = []
     patient_text: str
@@ -417,6 +475,25 @@ class ReportedSeverityEntry(Sourced):
     severe_at_least: Literal["soon", "urgent", "emergency"]
     patient_text: str
     clinician_text: str
+    words: list[str] = []  # intensity words in the text count as "reported severe"
+
+
+class ContextCueEntry(Strict):
+    flag: ContextFlag
+    why: str
+    patterns: list[list[str]] = Field(min_length=1)
+
+
+class IngestionEntry(Sourced):
+    drug: str
+    largest_unit: Mass
+    note: str
+
+
+class ReadingsEntry(Sourced):
+    fever_at_or_above_celsius: FractionText
+    low_below_celsius: FractionText
+    note: str
 
 
 class TriageFile(Strict):
@@ -424,3 +501,6 @@ class TriageFile(Strict):
     reported_severity: ReportedSeverityEntry
     symptoms: list[SymptomEntry] = Field(min_length=1)
     rules: list[TriageRuleEntry] = Field(min_length=1)
+    context_cues: list[ContextCueEntry] = []
+    ingestion: list[IngestionEntry] = []
+    readings: ReadingsEntry | None = None

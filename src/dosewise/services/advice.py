@@ -15,7 +15,7 @@ from dosewise.domain.errors import InvalidInput, KnowledgeError
 from dosewise.domain.missed import MissedDoseAdvice, advise
 from dosewise.domain.patient import Patient, kidney_function
 from dosewise.domain.pump import RefillPlan, plan_refill
-from dosewise.domain.quantity import Concentration, Quantity
+from dosewise.domain.quantity import Concentration, Quantity, Unit
 from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase, TriageContextRule
 from dosewise.domain.screening import SEDATIVE_CLASSES, resolve
@@ -175,15 +175,45 @@ def _patient_flags(
             context = context.with_flag("pump", f"medication list: {name}")
             continue
         found = resolve(name, kb)
-        if found.ingredient is None:
-            notes.append(f"'{name}' on the medication list was not recognised and was not screened.")
-            continue
-        sedative = sorted(set(found.ingredient.classes) & SEDATIVE_CLASSES)
-        if sedative:
-            context = context.with_flag(
-                "sedative_comedication", f"{found.ingredient.name} ({', '.join(sedative)})"
+        if not found.screened:
+            # It may be a sedative: never read as "no sedative" (unknown is never reassuring).
+            notes.append(
+                f"'{name}' on the medication list was not recognised and was not screened: it could be a "
+                "sedative, so sleepiness is not treated as harmless."
             )
+            context = context.with_flag("unscreened_comedication", f"'{name}' could not be screened")
+        # Every ingredient of a combination product counts ("Percocet", "Tylenol PM"), not the drug itself.
+        for ingredient in found.ingredients:
+            sedative = sorted(cls.replace("_", " ") for cls in set(ingredient.classes) & SEDATIVE_CLASSES)
+            if sedative and ingredient.id != drug:
+                context = context.with_flag(
+                    "sedative_comedication", f"{ingredient.name} ({', '.join(sedative)})"
+                )
     return context
+
+
+def _drug_context(
+    kb: KnowledgeBase, plan: Plan | None, drug: str | None, tablet: Quantity | None, notes: list[str]
+) -> TriageContext:
+    """The drug in question (plan, then --drug, else baclofen with a note) and its tablet strength."""
+    if plan is not None and drug is not None and kb.drug(drug).id != plan.drug:
+        raise InvalidInput(
+            f"--drug {drug} disagrees with the plan's drug {plan.drug}", hint="leave --drug out with --plan"
+        )
+    if plan is not None:
+        drug_id = plan.drug
+    elif drug is not None:
+        drug_id = kb.drug(drug).id
+    else:
+        drug_id = "baclofen"
+        notes.append("No plan or drug was given: the texts and the large-ingestion check assume baclofen.")
+    rules = kb.drug(drug_id)
+    strength = tablet
+    if strength is None and plan is not None:
+        strengths = [p.strength for p in rules.products if p.id in plan.products and p.strength is not None]
+        if strengths:
+            strength = max(strengths, key=lambda q: q.to(Unit.MG).amount)
+    return TriageContext(drug=drug_id, drug_name=rules.name, unit_strength=strength)
 
 
 def triage_context(
@@ -196,12 +226,23 @@ def triage_context(
     patient: Patient | None = None,
     pump: bool = False,
     notes: list[str] | None = None,
+    drug: str | None = None,
+    tablet: Quantity | None = None,
+    stopped_recently: bool = False,
+    missed_days: int | None = None,
 ) -> TriageContext:
-    """The context flags for triage, each with why it is set."""
+    """The context flags for triage, each with why it is set, and the drug in question."""
     notes = [] if notes is None else notes
-    context = TriageContext()
+    context = _drug_context(kb, plan, drug, tablet, notes)
     if pump:
         context = context.with_flag("pump", "stated")
+    if stopped_recently:
+        context = context.with_flag("dose_stopped", "stated: stopped recently (--stopped-recently)")
+    if missed_days is not None:
+        if missed_days < 0:
+            raise InvalidInput("--missed-days cannot be negative", hint="e.g. --missed-days 2")
+        if missed_days > 0:
+            context = context.with_flag("missed_doses", f"stated: {missed_days} day(s) of missed doses")
     if plan is not None:
         if now is None:
             raise InvalidInput("a plan needs 'now' to tell which doses were due", hint="give --now")
@@ -221,7 +262,7 @@ def triage_context(
         else:
             notes.append("No doses were recorded as taken, so missed doses were not assessed.")
     if patient is not None:
-        context = _patient_flags(kb, plan.drug if plan else "baclofen", patient, context, notes)
+        context = _patient_flags(kb, context.drug or "baclofen", patient, context, notes)
     return context
 
 
@@ -236,11 +277,26 @@ def triage_symptoms(
     patient: Patient | None = None,
     pump: bool = False,
     reported_severity: str | None = None,
+    drug: str | None = None,
+    tablet: Quantity | None = None,
+    stopped_recently: bool = False,
+    missed_days: int | None = None,
 ) -> TriageResult:
-    """Triage symptoms with the context computed from the plan, recorded doses and the patient."""
+    """Triage symptoms with the context computed from the plan, recorded doses, the patient and flags."""
     notes: list[str] = []
     context = triage_context(
-        kb=kb, plan=plan, now=now, taken=taken, skipped=skipped, patient=patient, pump=pump, notes=notes
+        kb=kb,
+        plan=plan,
+        now=now,
+        taken=taken,
+        skipped=skipped,
+        patient=patient,
+        pump=pump,
+        notes=notes,
+        drug=drug,
+        tablet=tablet,
+        stopped_recently=stopped_recently,
+        missed_days=missed_days,
     )
     return triage(symptoms, context, kb, notes=tuple(notes), reported_severity=reported_severity)
 

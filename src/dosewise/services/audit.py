@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from dosewise.services.ports import Actor, AuditEvent, Store, UnitOfWork
 
-__all__ = ["audit_trail", "record"]
+__all__ = ["audit_trail", "record", "visible_to"]
 
 # Field names whose values never enter the trail (the trail itself is readable by everyone with access).
 _SECRET_FIELDS = frozenset({"password", "password_hash", "csrf_token", "token", "secret"})
@@ -43,10 +44,35 @@ def record(
     )
 
 
+# What a grantee does not need to read: who else the patient let in or shut out, and account details.
+_PATIENT_ONLY_ACTIONS = ("access.", "account.")
+_PERSONAL_FIELDS = frozenset({"email", "role"})
+
+
+def visible_to(event: AuditEvent, relation: str) -> AuditEvent | None:
+    """The event as a reader with this relation to the record may see it (None: not at all).
+
+    The patient sees everything. A caregiver or clinician sees the care history (plans, doses, diary,
+    record changes) but not the sharing history (whom the patient invited, confirmed or removed, with
+    their e-mail addresses and roles) nor account events, and never an e-mail address in a detail.
+    """
+    if relation == "self":
+        return event
+    if event.action.startswith(_PATIENT_ONLY_ACTIONS):
+        return None
+    if not _PERSONAL_FIELDS & event.detail.keys():
+        return event
+    detail = {key: value for key, value in event.detail.items() if key not in _PERSONAL_FIELDS}
+    return replace(event, detail=detail)
+
+
 def audit_trail(*, store: Store, actor: Actor, public_id: str, limit: int = 200) -> Sequence[AuditEvent]:
-    """The patient's audit trail, newest first; anyone with access to the record may read it."""
+    """The patient's audit trail, newest first, as much of it as the reader's role needs."""
     from dosewise.services.sharing import authorise  # sharing records its own changes through this module
 
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
-        return uow.audit.for_patient(access.profile.id, limit=limit)
+        shown = (
+            visible_to(e, access.relation) for e in uow.audit.for_patient(access.profile.id, limit=limit)
+        )
+        return [event for event in shown if event is not None]

@@ -66,6 +66,7 @@ def seed_demo(
             display_name=name,
             role=role,
             timezone=_ZONE,
+            enforce_policy=False,  # the demo password is published, so the policy refuses it elsewhere
         )
 
     patient = register(emails[0], "Alex Morgan", "patient")
@@ -104,9 +105,14 @@ def seed_demo(
             records.add_medication(
                 store=store, clock=setup, kb=kb, actor=patient, public_id=public_id, name=name
             )
-    for email, access in ((emails[1], "caregiver"), (emails[2], "clinician")):
-        sharing.grant_access(
-            store=store, clock=setup, actor=patient, public_id=public_id, email=email, access=access
+    for grantee, access in ((caregiver, "caregiver"), (clinician, "clinician")):
+        # The same three steps as in the app: invite, accept the link, confirm who accepted.
+        invited = sharing.grant_access(
+            store=store, clock=setup, actor=patient, public_id=public_id, email=grantee.email, access=access
+        )
+        sharing.accept_invitation(store=store, clock=setup, actor=grantee, token=invited.token)
+        sharing.confirm_grant(
+            store=store, clock=setup, actor=patient, public_id=public_id, grant_id=invited.grant.id
         )
     plans_service.start_titration(
         store=store,

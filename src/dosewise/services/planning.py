@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, time
 from fractions import Fraction
 
+from dosewise.domain.assessment import screen_co_medications
 from dosewise.domain.checks import check_plan
 from dosewise.domain.patient import Patient
 from dosewise.domain.planning import TaperOptions, TitrationOptions, plan_taper, plan_titration
 from dosewise.domain.quantity import Quantity
-from dosewise.domain.regimen import Override, Plan
+from dosewise.domain.regimen import Override, Plan, PriorRegimen
 from dosewise.domain.rules import KnowledgeBase
 
 __all__ = ["check", "taper", "titrate"]
@@ -30,6 +31,7 @@ def titrate(
     products: tuple[str, ...] = (),
     confirmed_scored: tuple[str, ...] = (),
     overrides: tuple[Override, ...] = (),
+    current: PriorRegimen | None = None,
 ) -> Plan:
     rules = kb.drug(drug)
     options = TitrationOptions(
@@ -44,8 +46,9 @@ def titrate(
         confirmed_scored=confirmed_scored,
         overrides=overrides,
         timezone=patient.timezone if patient else "UTC",
+        current=current,
     )
-    plan = plan_titration(rules, options, patient, kb.version)
+    plan = plan_titration(rules, options, patient, kb.version, screen_co_medications(rules.id, patient, kb))
     return plan.with_findings(check_plan(plan, kb, patient))
 
 
@@ -83,7 +86,7 @@ def taper(
         overrides=overrides,
         timezone=patient.timezone if patient else "UTC",
     )
-    plan = plan_taper(rules, options, patient, kb.version)
+    plan = plan_taper(rules, options, patient, kb.version, screen_co_medications(rules.id, patient, kb))
     return plan.with_findings(check_plan(plan, kb, patient))
 
 

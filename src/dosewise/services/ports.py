@@ -32,7 +32,9 @@ __all__ = [
     "DoseRepository",
     "Grant",
     "GrantRepository",
+    "GrantState",
     "LoginThrottled",
+    "Mailer",
     "Medication",
     "MedicationRepository",
     "PasswordHasher",
@@ -40,7 +42,9 @@ __all__ = [
     "PlanRepository",
     "PlanVersion",
     "Profile",
+    "ResetRepository",
     "Role",
+    "ServiceBusy",
     "SessionRecord",
     "SessionRepository",
     "StockCount",
@@ -77,6 +81,16 @@ class LoginThrottled(DosewiseError):
     code = "login_throttled"
 
     def __init__(self, message: str, *, retry_after_seconds: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ServiceBusy(DosewiseError):
+    """Too much work queued (password hashing); the caller should retry after a moment."""
+
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after_seconds: int = 2, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.retry_after_seconds = retry_after_seconds
 
@@ -137,8 +151,18 @@ class Profile:
     updated_at: datetime | None = None
 
 
+GrantState = Literal["invited", "accepted", "active", "expired", "revoked"]
+
+
 @dataclass(frozen=True)
 class Grant:
+    """An invitation that becomes access: invited -> accepted by an account -> confirmed by the patient.
+
+    ``grantee_email`` is where the invitation was addressed; access belongs to ``accepted_by`` (a user
+    id), never to whoever owns that address. ``grantee_name`` and ``grantee_role`` are the accepting
+    account's, known only once someone accepted.
+    """
+
     id: int
     patient_id: int
     grantee_email: str
@@ -147,7 +171,21 @@ class Grant:
     granted_by: int
     revoked_at: datetime | None = None
     revoked_by: int | None = None
-    grantee_name: str | None = None  # filled in when an account with that e-mail exists
+    grantee_name: str | None = None
+    expires_at: datetime | None = None
+    accepted_by: int | None = None
+    accepted_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    grantee_role: Role | None = None
+
+    def state(self, now: datetime) -> GrantState:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.confirmed_at is not None:
+            return "active"
+        if self.expires_at is None or self.expires_at <= now:
+            return "expired"
+        return "accepted" if self.accepted_by is not None else "invited"
 
 
 @dataclass(frozen=True)
@@ -275,15 +313,29 @@ class UserRepository(Protocol):
     def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
 
 
+class ResetRepository(Protocol):
+    """One-time password-reset links (only their hash is stored)."""
+
+    def add(self, *, token_hash: str, user_id: int, at: datetime, expires_at: datetime) -> None: ...
+    def take(self, token_hash: str, *, now: datetime) -> int | None: ...
+    def peek(self, token_hash: str, *, now: datetime) -> int | None: ...
+    def clear_for_user(self, user_id: int) -> None: ...
+
+
 class SessionRepository(Protocol):
     def add(self, record: SessionRecord) -> None: ...
     def get(self, token_hash: str) -> SessionRecord | None: ...
     def get_with_user(self, token_hash: str) -> tuple[SessionRecord, User] | None: ...
     def delete(self, token_hash: str) -> None: ...
     def delete_expired(self, now: datetime) -> int: ...
+    def delete_for_user(self, user_id: int, *, keep: str | None = None) -> int: ...
 
 
 class ThrottleRepository(Protocol):
+    def lock(self, key: str) -> None:
+        """Serialise attempts on one key until the transaction ends (so parallel guesses queue)."""
+        ...
+
     def record_failure(self, key: str, at: datetime) -> None: ...
     def failures_since(self, key: str, since: datetime) -> Sequence[datetime]: ...
     def clear(self, key: str) -> None: ...
@@ -301,11 +353,31 @@ class PatientRepository(Protocol):
 
 
 class GrantRepository(Protocol):
-    def add(self, *, patient_id: int, grantee_email: str, access: Access, at: datetime, by: int) -> Grant: ...
+    def add(
+        self,
+        *,
+        patient_id: int,
+        grantee_email: str,
+        access: Access,
+        at: datetime,
+        by: int,
+        token_hash: str | None,
+        expires_at: datetime | None,
+    ) -> Grant: ...
+    def get(self, grant_id: int) -> Grant | None: ...
+    def by_token(self, token_hash: str) -> Grant | None: ...
+    def reissue(self, grant_id: int, *, token_hash: str, expires_at: datetime) -> None: ...
+    def accept(self, grant_id: int, *, user_id: int, at: datetime, expires_at: datetime) -> None: ...
+    def confirm(self, grant_id: int, *, at: datetime) -> None: ...
     def revoke(self, grant_id: int, *, at: datetime, by: int) -> None: ...
     def for_patient(self, patient_id: int, *, include_revoked: bool = False) -> Sequence[Grant]: ...
-    def active_for(self, *, patient_id: int, email: str) -> Grant | None: ...
-    def patients_for(self, email: str) -> Sequence[tuple[Grant, Profile]]: ...
+    def active_for(self, *, patient_id: int, user_id: int) -> Grant | None:
+        """The confirmed, unrevoked grant that user holds on that record (access follows the account)."""
+        ...
+
+    def patients_for(self, user_id: int) -> Sequence[tuple[Grant, Profile]]:
+        """Every unrevoked grant the user accepted (confirmed or not), with the record's profile."""
+        ...
 
 
 class MedicationRepository(Protocol):
@@ -367,6 +439,7 @@ class UnitOfWork(Protocol):
 
     users: UserRepository
     sessions: SessionRepository
+    resets: ResetRepository
     throttle: ThrottleRepository
     patients: PatientRepository
     grants: GrantRepository
@@ -389,6 +462,10 @@ class Store(Protocol):
 
     def read(self) -> UnitOfWork: ...
     def write(self) -> UnitOfWork: ...
+
+
+class Mailer(Protocol):
+    def send(self, *, to: str, subject: str, body: str) -> None: ...
 
 
 class PasswordHasher(Protocol):

@@ -36,6 +36,7 @@ __all__ = [
     "medication_panel",
     "read_record",
     "remove_medication",
+    "replace_medication",
     "search_drugs",
     "to_patient",
     "update_profile",
@@ -325,11 +326,12 @@ def medication_panel(*, store: Store, kb: KnowledgeBase, actor: Actor, public_id
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
         medications = uow.medications.current(access.profile.id)
         plan_drugs = _plan_drugs(uow, access.profile.id)
-    listed = {m.ingredient_id for m in medications if m.ingredient_id}
-    implicit = [
-        drug for drug in plan_drugs if resolve(drug, kb).ingredient is not None and drug not in listed
-    ]
-    report = screen(kb=kb, names=[m.name for m in medications] + implicit)
+    planned = next((drug for drug in plan_drugs if resolve(drug, kb).screened), None)
+    # The planned medicine is screened with the list, and a listed brand of it is shown as a duplicate.
+    report = screen(kb=kb, names=[m.name for m in medications], planned=planned)
+    listed = {i.id for r in report.resolutions for i in r.ingredients}
+    plan_id = report.planned.ingredient.id if report.planned and report.planned.ingredient else None
+    implicit = [planned] if planned is not None and plan_id not in listed else []
     return MedicationPanel(access, medications, report, implicit)
 
 
@@ -374,6 +376,54 @@ def add_medication(
             summary=f"added {clean}"
             + ("" if resolution.screened else " (not screened: unknown to the knowledge base)"),
             detail={"medication": medication.id, "name": clean, "ingredient": medication.ingredient_id},
+        )
+        uow.commit()
+        return medication
+
+
+def replace_medication(
+    *,
+    store: Store,
+    clock: Clock,
+    kb: KnowledgeBase,
+    actor: Actor,
+    public_id: str,
+    medication_id: int,
+    name: str,
+) -> Medication:
+    """The one-tap fix: a list entry's name replaced by a suggestion (dose and times a day kept), audited."""
+    clean = " ".join(name.split())
+    resolution = resolve(clean, kb) if 0 < len(clean) <= 200 else None
+    now = clock()
+    with store.write() as uow:
+        # Who may edit is decided before anything about the input, so a stranger learns nothing from it.
+        access = authorise(uow, actor=actor, public_id=public_id, permission="edit_record")
+        old = uow.medications.get(medication_id)
+        if old is None or old.patient_id != access.profile.id or old.removed_at is not None:
+            raise InvalidInput("that medicine is not on the list")
+        if resolution is None or not resolution.screened or resolution.ingredient is None:
+            raise InvalidInput(
+                f"'{clean[:200]}' is not a medicine the knowledge base knows",
+                hint="keep the entry or remove it",
+            )
+        uow.medications.remove(medication_id, at=now, by=actor.user_id)
+        medication = uow.medications.add(
+            patient_id=access.profile.id,
+            name=clean,
+            ingredient_id=resolution.ingredient.id,
+            dose_text=old.dose_text,
+            times_per_day=old.times_per_day,
+            at=now,
+            by=actor.user_id,
+        )
+        record(
+            uow,
+            at=now,
+            actor=actor,
+            patient_id=access.profile.id,
+            action="medication.replace",
+            summary=f"changed {old.name} to {clean}",
+            detail={"medication": medication.id, "replaced": medication_id, "from": old.name, "name": clean},
         )
         uow.commit()
         return medication

@@ -10,9 +10,13 @@ from dosewise.domain.rules import Ingredient, KnowledgeBase
 from dosewise.domain.screening import (
     Interaction,
     Resolution,
+    class_count_findings,
+    duplicate_findings,
     duplicate_therapy,
     find_interactions,
+    resolve,
     resolve_all,
+    same_ingredient,
     search_ingredients,
 )
 
@@ -25,6 +29,16 @@ class ScreeningReport:
     resolutions: tuple[Resolution, ...]
     interactions: tuple[Interaction, ...]
     duplicates: tuple[Finding, ...]
+    class_counts: tuple[Finding, ...] = ()
+    planned: Resolution | None = None
+    duplicated: frozenset[int] = frozenset()  # indexes of list entries that repeat an ingredient
+
+    def is_planned_medicine(self, index: int) -> bool:
+        """Whether list entry ``index`` contains the planned medicine."""
+        if self.planned is None or self.planned.ingredient is None:
+            return False
+        entry = self.resolutions[index]
+        return any(i.id == self.planned.ingredient.id for i in entry.ingredients)
 
     @property
     def unscreened(self) -> tuple[Resolution, ...]:
@@ -39,20 +53,24 @@ class ScreeningReport:
                     "screened": r.screened,
                     "ingredient": r.ingredient.id if r.ingredient else None,
                     "name": r.ingredient.name if r.ingredient else None,
+                    "label": r.label,
+                    "ingredients": [i.id for i in r.ingredients],
+                    "product": r.product,
+                    "unknown_parts": list(r.unknown_parts),
                     "matched_by": r.matched_by,
                     "suggestions": list(r.suggestions),
+                    "planned_medicine": self.is_planned_medicine(index),
+                    "duplicate": index in self.duplicated,
                 }
-                for r in self.resolutions
+                for index, r in enumerate(self.resolutions)
             ],
+            "planned": self.planned.ingredient.id if self.planned and self.planned.ingredient else None,
             "interactions": [
                 {
                     "rule": i.rule.id,
                     "severity": i.rule.severity.value,
                     "between": [i.first.query, i.second.query],
-                    "ingredients": [
-                        i.first.ingredient.id if i.first.ingredient else None,
-                        i.second.ingredient.id if i.second.ingredient else None,
-                    ],
+                    "ingredients": [i.first_ingredient.id, i.second_ingredient.id],
                     "effect": i.rule.effect,
                     "action": i.rule.action,
                     "patient_message": i.rule.patient_text,
@@ -64,17 +82,32 @@ class ScreeningReport:
                 for i in self.interactions
             ],
             "duplicates": [f.to_json() for f in self.duplicates],
+            "class_counts": [f.to_json() for f in self.class_counts],
             "not_screened": [r.query for r in self.unscreened],
         }
 
 
-def screen(*, kb: KnowledgeBase, names: Iterable[str]) -> ScreeningReport:
+def screen(*, kb: KnowledgeBase, names: Iterable[str], planned: str | None = None) -> ScreeningReport:
+    """Screen every pair on the list (and with the planned medicine, when given), the same ingredient
+    reached twice, and many CNS depressants together."""
     resolutions = resolve_all(names, kb)
+    plan = resolve(planned, kb) if planned else None
+    everything = ((plan,) if plan is not None and plan.screened else ()) + resolutions
+    duplicates = same_ingredient(everything)
+    duplicated = frozenset(
+        index
+        for index, r in enumerate(resolutions)
+        for d in duplicates
+        if any(r is entry for entry in d.entries)
+    )
     return ScreeningReport(
         kb_version=kb.version,
         resolutions=resolutions,
-        interactions=find_interactions(resolutions, kb),
-        duplicates=duplicate_therapy(resolutions, kb),
+        interactions=find_interactions(everything, kb),
+        duplicates=duplicate_findings(duplicates, kb, plan) + duplicate_therapy(everything, kb),
+        class_counts=class_count_findings(everything, kb),
+        planned=plan,
+        duplicated=duplicated,
     )
 
 

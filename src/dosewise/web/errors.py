@@ -22,6 +22,7 @@ from dosewise.services.ports import (
     AuthenticationRequired,
     Conflict,
     LoginThrottled,
+    ServiceBusy,
 )
 from dosewise.web.security import CsrfRejected, is_api, is_partial, set_flash
 
@@ -47,8 +48,9 @@ _DESCRIPTIONS = {
     422: "Input refused without guessing: unknown unit, implausible value, unmakeable dose, a plan above a "
     "limit (`invalid_input`, `unit_mismatch`, `unknown_drug`, `unmakeable_dose`, `plan_refused`).",
     413: "The request body is larger than the configured limit (`body_too_large`).",
-    429: "Too many failed sign-ins; see Retry-After (`login_throttled`).",
-    503: "The server is at its ceiling of requests in flight; see Retry-After (`overloaded`).",
+    429: "Too many failed sign-ins or new accounts from this client; see Retry-After (`login_throttled`).",
+    503: "At a ceiling: requests in flight in this worker (`overloaded`) or sign-ins being checked at once "
+    "(`busy`); see Retry-After.",
 }
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in _DESCRIPTIONS.items()
@@ -66,6 +68,8 @@ def status_for(error: DosewiseError) -> int:
         return 409
     if isinstance(error, LoginThrottled):
         return 429
+    if isinstance(error, ServiceBusy):
+        return 503
     if isinstance(error, InvalidInput | UnmakeableDose | PlanRefused):
         return 422
     if isinstance(error, KnowledgeError):
@@ -99,7 +103,11 @@ async def _form_echo(request: Request) -> dict[str, Any]:
 
 async def handle(request: Request, error: DosewiseError) -> Response:
     status = status_for(error)
-    headers = {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, LoginThrottled) else None
+    headers = (
+        {"Retry-After": str(error.retry_after_seconds)}
+        if isinstance(error, LoginThrottled | ServiceBusy)
+        else None
+    )
     if is_api(request):
         return JSONResponse(_body(error), status_code=status, headers=headers)
     from dosewise.web.templating import render

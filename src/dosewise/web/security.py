@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from dosewise.bootstrap.web import WebContext
@@ -32,8 +33,10 @@ __all__ = [
     "SESSION_COOKIE",
     "CsrfRejected",
     "Visitor",
+    "client_address",
     "context",
     "csrf_protect",
+    "identified",
     "pop_flash",
     "set_flash",
     "set_session_cookie",
@@ -101,11 +104,30 @@ def visitor(request: Request) -> Visitor:
     return result
 
 
-async def signed_in(who: Visitor = Depends(visitor)) -> Actor:  # noqa: B008 - FastAPI's dependency idiom
+async def identified(request: Request) -> Visitor:
+    """The dependency form of ``visitor``: the session lookup is a read (see ``WebContext.reads_inline``)."""
+    cached: Visitor | None = getattr(request.state, "visitor", None)
+    if cached is not None:
+        return cached
+    if context(request).reads_inline:
+        return visitor(request)
+    return await run_in_threadpool(visitor, request)
+
+
+async def signed_in(who: Visitor = Depends(identified)) -> Actor:  # noqa: B008 - FastAPI's dependency idiom
     """The signed-in actor (async: no I/O here, so no trip through the thread pool)."""
     if who.actor is None:
         raise AuthenticationRequired("sign in to continue")
     return who.actor
+
+
+def client_address(request: Request) -> str:
+    """Who the client is, for throttling: the peer address as the server saw it.
+
+    Proxy headers are never read here. ``dosewise serve`` lets uvicorn replace the peer with the
+    X-Forwarded-For address only when the peer is one of DOSEWISE_TRUSTED_PROXIES (default: none).
+    """
+    return request.client.host if request.client else "unknown"
 
 
 def is_api(request: Request) -> bool:
@@ -116,7 +138,7 @@ def is_partial(request: Request) -> bool:
     return request.headers.get(PARTIAL_HEADER) == "1"
 
 
-async def csrf_protect(request: Request, who: Visitor = Depends(visitor)) -> None:  # noqa: B008
+async def csrf_protect(request: Request, who: Visitor = Depends(identified)) -> None:  # noqa: B008
     """Refuse any unsafe request that does not carry the visitor's CSRF token."""
     if request.method in _SAFE:
         return

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, SmallInteger, String, Text, select
+from sqlalchemy import JSON, Date, ForeignKey, Index, SmallInteger, String, Text, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dosewise.adapters.db.base import Base, UtcDateTime
@@ -58,7 +58,22 @@ class CheckInRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
 
-def _symptom(row: SymptomRow) -> SymptomEntry:
+_SYMPTOMS = SymptomRow.__table__
+# The urgent banner on every page of a record reads these: prebuilt Core statements (see doses.py).
+_ALL_SYMPTOMS = (
+    select(_SYMPTOMS)
+    .where(_SYMPTOMS.c.patient_id == bindparam("patient"))
+    .order_by(_SYMPTOMS.c.recorded_at, _SYMPTOMS.c.id)
+)
+_SYMPTOMS_SINCE = (
+    select(_SYMPTOMS)
+    .where(_SYMPTOMS.c.patient_id == bindparam("patient"), _SYMPTOMS.c.recorded_at >= bindparam("since"))
+    .order_by(_SYMPTOMS.c.recorded_at, _SYMPTOMS.c.id)
+)
+
+
+def _symptom(row: Any) -> SymptomEntry:
+    """A symptom entry from its record or from a Core row (the same attribute names)."""
     return SymptomEntry(
         id=row.id,
         patient_id=row.patient_id,
@@ -66,11 +81,11 @@ def _symptom(row: SymptomRow) -> SymptomEntry:
         recorded_by=row.recorded_by,
         recorded_by_name=row.recorded_by_name,
         text=row.text,
-        severity=row.severity,  # type: ignore[arg-type]
+        severity=row.severity,
         triage_level=row.triage_level,
         triage=row.triage,
         kb_version=row.kb_version,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         supersedes_id=row.supersedes_id,
         idempotency_key=row.idempotency_key,
     )
@@ -121,13 +136,11 @@ class SqlDiary:
         return _symptom(row) if row else None
 
     def symptoms(self, patient_id: int, since: datetime | None = None) -> Sequence[SymptomEntry]:
-        query = select(SymptomRow).where(SymptomRow.patient_id == patient_id)
-        if since is not None:
-            query = query.where(SymptomRow.recorded_at >= since)
-        return [
-            _symptom(row)
-            for row in self.session.scalars(query.order_by(SymptomRow.recorded_at, SymptomRow.id))
-        ]
+        if since is None:
+            rows = self.session.execute(_ALL_SYMPTOMS, {"patient": patient_id})
+        else:
+            rows = self.session.execute(_SYMPTOMS_SINCE, {"patient": patient_id, "since": since})
+        return [_symptom(row) for row in rows]
 
     def add_checkin(self, entry: CheckIn) -> CheckIn:
         row = CheckInRow(

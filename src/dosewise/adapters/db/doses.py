@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from fractions import Fraction
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, bindparam, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dosewise.adapters.db.base import Base, FractionText, UtcDateTime
@@ -53,7 +54,34 @@ class StockCountRow(Base):
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
-def _event(row: DoseEventRow) -> DoseEvent:
+# Hot reads (every Today page and every logged dose) are prebuilt Core statements: the ORM's identity map
+# and statement construction cost about four times the query itself. Rows have the records' attribute names.
+_EVENTS = DoseEventRow.__table__
+_BETWEEN = (
+    select(_EVENTS)
+    .where(
+        _EVENTS.c.patient_id == bindparam("patient"),
+        _EVENTS.c.slot_date.between(bindparam("first"), bindparam("last")),
+    )
+    .order_by(_EVENTS.c.slot_date, _EVENTS.c.slot_index, _EVENTS.c.id)
+)
+_BY_KEY = select(_EVENTS).where(
+    _EVENTS.c.patient_id == bindparam("patient"), _EVENTS.c.idempotency_key == bindparam("key")
+)
+_COUNTS = StockCountRow.__table__
+_NEWEST_COUNTS = (
+    select(_COUNTS.c.product_id, func.max(_COUNTS.c.id).label("id"))
+    .where(_COUNTS.c.patient_id == bindparam("patient"))
+    .group_by(_COUNTS.c.product_id)
+    .subquery()
+)
+_LATEST_COUNTS = (
+    select(_COUNTS).join(_NEWEST_COUNTS, _NEWEST_COUNTS.c.id == _COUNTS.c.id).order_by(_COUNTS.c.product_id)
+)
+
+
+def _event(row: Any) -> DoseEvent:
+    """A dose event from its record or from a Core row (the same attribute names)."""
     return DoseEvent(
         id=row.id,
         patient_id=row.patient_id,
@@ -62,7 +90,7 @@ def _event(row: DoseEventRow) -> DoseEvent:
         slot_index=row.slot_index,
         scheduled_at=row.scheduled_at,
         dose=Quantity(row.dose_value, Unit(row.dose_unit)),
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         taken_at=row.taken_at,
         recorded_by=row.recorded_by,
         recorded_by_name=row.recorded_by_name,
@@ -100,11 +128,7 @@ class SqlDoses:
         return _event(row)
 
     def by_key(self, patient_id: int, idempotency_key: str) -> DoseEvent | None:
-        row = self.session.scalar(
-            select(DoseEventRow).where(
-                DoseEventRow.patient_id == patient_id, DoseEventRow.idempotency_key == idempotency_key
-            )
-        )
+        row = self.session.execute(_BY_KEY, {"patient": patient_id, "key": idempotency_key}).first()
         return _event(row) if row else None
 
     def get(self, event_id: int) -> DoseEvent | None:
@@ -112,11 +136,7 @@ class SqlDoses:
         return _event(row) if row else None
 
     def between(self, patient_id: int, first: date, last: date) -> Sequence[DoseEvent]:
-        rows = self.session.scalars(
-            select(DoseEventRow)
-            .where(DoseEventRow.patient_id == patient_id, DoseEventRow.slot_date.between(first, last))
-            .order_by(DoseEventRow.slot_date, DoseEventRow.slot_index, DoseEventRow.id)
-        )
+        rows = self.session.execute(_BETWEEN, {"patient": patient_id, "first": first, "last": last})
         return [_event(row) for row in rows]
 
     def superseded_ids(self, patient_id: int) -> frozenset[int]:
@@ -145,17 +165,7 @@ class SqlStock:
         return StockCount(row.id, row.patient_id, row.product_id, row.amount, row.counted_at, row.recorded_by)
 
     def latest(self, patient_id: int) -> Sequence[StockCount]:
-        newest = (
-            select(StockCountRow.product_id, func.max(StockCountRow.id).label("id"))
-            .where(StockCountRow.patient_id == patient_id)
-            .group_by(StockCountRow.product_id)
-            .subquery()
-        )
-        rows = self.session.scalars(select(StockCountRow).join(newest, newest.c.id == StockCountRow.id))
-        return sorted(
-            (
-                StockCount(r.id, r.patient_id, r.product_id, r.amount, r.counted_at, r.recorded_by)
-                for r in rows
-            ),
-            key=lambda count: count.product_id,
-        )
+        rows = self.session.execute(_LATEST_COUNTS, {"patient": patient_id})
+        return [
+            StockCount(r.id, r.patient_id, r.product_id, r.amount, r.counted_at, r.recorded_by) for r in rows
+        ]

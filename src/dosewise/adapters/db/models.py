@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dosewise.adapters.db.accounts import LoginFailureRow, SessionRow, UserRow
+from dosewise.adapters.db.accounts import LoginFailureRow, PasswordResetRow, SessionRow, UserRow
 from dosewise.adapters.db.audit import AuditRow
 from dosewise.adapters.db.base import Base
 from dosewise.adapters.db.diary import CheckInRow, SymptomRow
@@ -18,6 +18,7 @@ __all__ = [
     "GrantRow",
     "LoginFailureRow",
     "MedicationRow",
+    "PasswordResetRow",
     "PatientRow",
     "PlanVersionRow",
     "SessionRow",

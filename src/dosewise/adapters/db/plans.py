@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dosewise.adapters.db.base import Base, UtcDateTime
@@ -35,13 +35,24 @@ class PlanVersionRow(Base):
     paused_on: Mapped[date | None] = mapped_column(Date())
 
 
-def _version(row: PlanVersionRow) -> PlanVersion:
+_VERSIONS = PlanVersionRow.__table__
+# Every page of a record reads the plan in force: a prebuilt Core statement (see doses.py).
+_LATEST = (
+    select(_VERSIONS)
+    .where(_VERSIONS.c.patient_id == bindparam("patient"))
+    .order_by(_VERSIONS.c.number.desc())
+    .limit(1)
+)
+
+
+def _version(row: Any) -> PlanVersion:
+    """A plan version from its record or from a Core row (the same attribute names)."""
     return PlanVersion(
         id=row.id,
         patient_id=row.patient_id,
         number=row.number,
         document=row.document,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         action=row.action,
         reason=row.reason,
         created_by=row.created_by,
@@ -79,12 +90,7 @@ class SqlPlans:
         return _version(row)
 
     def latest(self, patient_id: int) -> PlanVersion | None:
-        row = self.session.scalar(
-            select(PlanVersionRow)
-            .where(PlanVersionRow.patient_id == patient_id)
-            .order_by(PlanVersionRow.number.desc())
-            .limit(1)
-        )
+        row = self.session.execute(_LATEST, {"patient": patient_id}).first()
         return _version(row) if row else None
 
     def history(self, patient_id: int) -> Sequence[PlanVersion]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from fractions import Fraction
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, select
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dosewise.adapters.db.accounts import UserRow
 from dosewise.adapters.db.base import Base, FractionText, UtcDateTime
-from dosewise.services.ports import Access, Grant, Medication, Profile
+from dosewise.services.ports import Access, Grant, Medication, Profile, Role
 
 __all__ = ["GrantRow", "MedicationRow", "PatientRow", "SqlGrants", "SqlMedications", "SqlPatients"]
 
@@ -37,7 +38,10 @@ class PatientRow(Base):
 
 class GrantRow(Base):
     __tablename__ = "grants"
-    __table_args__ = (Index("ix_grants_email_patient", "grantee_email", "patient_id"),)
+    __table_args__ = (
+        Index("ix_grants_email_patient", "grantee_email", "patient_id"),
+        Index("ix_grants_accepted_by", "accepted_by"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
@@ -47,6 +51,12 @@ class GrantRow(Base):
     granted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The invitation: only the hash of its one-time token; cleared once accepted.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class MedicationRow(Base):
@@ -64,17 +74,23 @@ class MedicationRow(Base):
     removed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-def _profile(row: PatientRow) -> Profile:
+_PATIENTS = PatientRow.__table__
+# Every request to a record starts here: a prebuilt Core statement (see doses.py).
+_BY_PUBLIC_ID = select(_PATIENTS).where(_PATIENTS.c.public_id == bindparam("public_id"))
+
+
+def _profile(row: Any) -> Profile:
+    """A profile from its record or from a Core row (the same attribute names)."""
     return Profile(
         id=row.id,
         public_id=row.public_id,
         user_id=row.user_id,
         display_name=row.display_name,
         date_of_birth=row.date_of_birth,
-        sex=row.sex,  # type: ignore[arg-type]
+        sex=row.sex,
         weight_kg=row.weight_kg,
         creatinine_value=row.creatinine_value,
-        creatinine_unit=row.creatinine_unit,  # type: ignore[arg-type]
+        creatinine_unit=row.creatinine_unit,
         creatinine_date=row.creatinine_date,
         egfr=row.egfr,
         dialysis=row.dialysis,
@@ -105,7 +121,7 @@ class SqlPatients:
         return _profile(row) if row else None
 
     def by_public_id(self, public_id: str) -> Profile | None:
-        row = self.session.scalar(select(PatientRow).where(PatientRow.public_id == public_id))
+        row = self.session.execute(_BY_PUBLIC_ID, {"public_id": public_id}).first()
         return _profile(row) if row else None
 
     def by_user(self, user_id: int) -> Profile | None:
@@ -136,8 +152,9 @@ class SqlPatients:
         self.session.execute(select(PatientRow.id).where(PatientRow.id == patient_id).with_for_update())
 
 
-def _grant(row: GrantRow, name: str | None) -> Grant:
+def _grant(row: GrantRow, user: UserRow | None) -> Grant:
     access: Access = row.access  # type: ignore[assignment]
+    role: Role | None = user.role if user else None  # type: ignore[assignment]
     return Grant(
         row.id,
         row.patient_id,
@@ -147,7 +164,12 @@ def _grant(row: GrantRow, name: str | None) -> Grant:
         row.granted_by,
         row.revoked_at,
         row.revoked_by,
-        name,
+        user.display_name if user else None,
+        row.expires_at,
+        row.accepted_by,
+        row.accepted_at,
+        row.confirmed_at,
+        role,
     )
 
 
@@ -155,47 +177,92 @@ class SqlGrants:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, *, patient_id: int, grantee_email: str, access: Access, at: datetime, by: int) -> Grant:
+    def add(
+        self,
+        *,
+        patient_id: int,
+        grantee_email: str,
+        access: Access,
+        at: datetime,
+        by: int,
+        token_hash: str | None,
+        expires_at: datetime | None,
+    ) -> Grant:
         row = GrantRow(
-            patient_id=patient_id, grantee_email=grantee_email, access=access, granted_at=at, granted_by=by
+            patient_id=patient_id,
+            grantee_email=grantee_email,
+            access=access,
+            granted_at=at,
+            granted_by=by,
+            token_hash=token_hash,
+            expires_at=expires_at,
         )
         self.session.add(row)
         self.session.flush()
         return _grant(row, None)
 
+    def _one(self, *where: Any) -> Grant | None:
+        found = self.session.execute(
+            select(GrantRow, UserRow).outerjoin(UserRow, UserRow.id == GrantRow.accepted_by).where(*where)
+        ).first()
+        return _grant(found[0], found[1]) if found else None
+
+    def get(self, grant_id: int) -> Grant | None:
+        return self._one(GrantRow.id == grant_id)
+
+    def by_token(self, token_hash: str) -> Grant | None:
+        return self._one(GrantRow.token_hash == token_hash)
+
+    def _row(self, grant_id: int) -> GrantRow | None:
+        return self.session.get(GrantRow, grant_id, with_for_update=True)
+
+    def reissue(self, grant_id: int, *, token_hash: str, expires_at: datetime) -> None:
+        row = self._row(grant_id)
+        if row is not None:
+            row.token_hash, row.expires_at = token_hash, expires_at
+
+    def accept(self, grant_id: int, *, user_id: int, at: datetime, expires_at: datetime) -> None:
+        row = self._row(grant_id)
+        if row is not None:
+            row.accepted_by, row.accepted_at, row.expires_at, row.token_hash = user_id, at, expires_at, None
+
+    def confirm(self, grant_id: int, *, at: datetime) -> None:
+        row = self._row(grant_id)
+        if row is not None:
+            row.confirmed_at = at
+
     def revoke(self, grant_id: int, *, at: datetime, by: int) -> None:
-        row = self.session.get(GrantRow, grant_id)
+        row = self._row(grant_id)
         if row is not None and row.revoked_at is None:
             row.revoked_at = at
             row.revoked_by = by
+            row.token_hash = None
 
     def for_patient(self, patient_id: int, *, include_revoked: bool = False) -> Sequence[Grant]:
         query = (
-            select(GrantRow, UserRow.display_name)
-            .outerjoin(UserRow, UserRow.email == GrantRow.grantee_email)
+            select(GrantRow, UserRow)
+            .outerjoin(UserRow, UserRow.id == GrantRow.accepted_by)
             .where(GrantRow.patient_id == patient_id)
             .order_by(GrantRow.granted_at, GrantRow.id)
         )
         if not include_revoked:
             query = query.where(GrantRow.revoked_at.is_(None))
-        return [_grant(row, name) for row, name in self.session.execute(query)]
+        return [_grant(row, user) for row, user in self.session.execute(query)]
 
-    def active_for(self, *, patient_id: int, email: str) -> Grant | None:
-        row = self.session.scalar(
-            select(GrantRow).where(
-                GrantRow.patient_id == patient_id,
-                GrantRow.grantee_email == email,
-                GrantRow.revoked_at.is_(None),
-            )
+    def active_for(self, *, patient_id: int, user_id: int) -> Grant | None:
+        return self._one(
+            GrantRow.patient_id == patient_id,
+            GrantRow.accepted_by == user_id,
+            GrantRow.confirmed_at.is_not(None),
+            GrantRow.revoked_at.is_(None),
         )
-        return _grant(row, None) if row else None
 
-    def patients_for(self, email: str) -> Sequence[tuple[Grant, Profile]]:
+    def patients_for(self, user_id: int) -> Sequence[tuple[Grant, Profile]]:
         query = (
             select(GrantRow, PatientRow)
             .join(PatientRow, PatientRow.id == GrantRow.patient_id)
-            .where(GrantRow.grantee_email == email, GrantRow.revoked_at.is_(None))
-            .order_by(PatientRow.display_name)
+            .where(GrantRow.accepted_by == user_id, GrantRow.revoked_at.is_(None))
+            .order_by(PatientRow.display_name, GrantRow.id)
         )
         return [(_grant(grant, None), _profile(patient)) for grant, patient in self.session.execute(query)]
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dosewise.adapters.db.accounts import SqlSessions, SqlThrottle, SqlUsers
+from dosewise.adapters.db.accounts import SqlResets, SqlSessions, SqlThrottle, SqlUsers
 from dosewise.adapters.db.audit import SqlAudit
 from dosewise.adapters.db.diary import SqlDiary
 from dosewise.adapters.db.doses import SqlDoses, SqlStock
@@ -21,12 +24,55 @@ from dosewise.services import ports
 __all__ = ["SqlStore", "SqlUnitOfWork"]
 
 
+class _Lock(Protocol):
+    def acquire(self) -> object: ...
+    def release(self) -> None: ...
+
+
+class WriterQueue:
+    """SQLite's one writer at a time, as a queue that wakes the next writer the moment the last commits.
+
+    Threads of one process queue on a lock; processes (``serve --workers 2``) queue on an exclusive
+    ``flock`` of a file beside the database, which the kernel hands on as soon as it is released. Without
+    it, a second process waits in SQLite's busy handler, which sleeps and polls: under write load that
+    turned queueing into tails of hundreds of milliseconds.
+    """
+
+    def __init__(self, database: Path | None) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0
+        self._path = None if database is None else database.with_name(database.name + ".write-lock")
+        self._file: int | None = None
+
+    def acquire(self) -> bool:
+        self._threads.acquire()
+        try:
+            if self._depth == 0 and self._path is not None:
+                if self._file is None:
+                    self._file = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._depth += 1
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        try:
+            if self._depth == 0 and self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
 class SqlUnitOfWork:
     """One session, one transaction; leaving without ``commit`` rolls everything back."""
 
     # Declared as the ports' types: a Protocol's attributes are invariant.
     users: ports.UserRepository
     sessions: ports.SessionRepository
+    resets: ports.ResetRepository
     throttle: ports.ThrottleRepository
     patients: ports.PatientRepository
     grants: ports.GrantRepository
@@ -37,7 +83,7 @@ class SqlUnitOfWork:
     diary: ports.DiaryRepository
     audit: ports.AuditRepository
 
-    def __init__(self, factory: sessionmaker[Session], lock: threading.RLock | None = None) -> None:
+    def __init__(self, factory: sessionmaker[Session], lock: _Lock | None = None) -> None:
         self._factory = factory
         self._lock = lock
         self._session: Session | None = None
@@ -54,6 +100,7 @@ class SqlUnitOfWork:
         self._session = session
         self.users = SqlUsers(session)
         self.sessions = SqlSessions(session)
+        self.resets = SqlResets(session)
         self.throttle = SqlThrottle(session)
         self.patients = SqlPatients(session)
         self.grants = SqlGrants(session)
@@ -85,19 +132,27 @@ class SqlUnitOfWork:
 class SqlStore:
     """``read()`` opens a plain transaction; ``write()`` one that takes the write lock up front (SQLite).
 
-    SQLite has one writer at a time. Within a process, writers queue on a Python lock, which wakes the next
-    one the moment the last commits; SQLite's own busy handler (still there, for other processes) sleeps
-    and polls, which turned queueing into 800 ms tails under load.
+    SQLite has one writer at a time: writers queue in a ``WriterQueue`` (threads and processes alike),
+    which wakes the next one the moment the last commits; SQLite's own busy handler (still there, for
+    other programs) sleeps and polls, which turned queueing into 800 ms tails under load.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
         self._write = sessionmaker(bind=write_engine(engine), expire_on_commit=False)
-        self._write_lock = threading.RLock() if engine.dialect.name == "sqlite" else None
+        self._write_lock = _writer_queue(engine)
 
     def read(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._read)
 
     def write(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._write, self._write_lock)
+
+
+def _writer_queue(engine: Engine) -> WriterQueue | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    on_disk = bool(database) and database != ":memory:" and not str(database).startswith("file:")
+    return WriterQueue(Path(str(database)).resolve() if on_disk else None)

@@ -24,24 +24,32 @@ def _run(args: argparse.Namespace) -> int:
     report = screen(kb=kb, names=args.drugs)
     lines = [f"Interaction screen (knowledge base {kb.version}):"]
     for item in report.resolutions:
+        hint = f"; did you mean {', '.join(item.suggestions)}?" if item.suggestions else ""
         if item.ingredient:
             how = "" if item.matched_by in ("name", "id") else f" (by {item.matched_by})"
-            lines.append(f"  {item.query}: {item.ingredient.name}{how}")
+            names = " + ".join(i.name for i in item.ingredients)
+            lines.append(f"  {item.query}: {names}{how}")
+            if item.unknown_parts:
+                lines.append(f"    NOT SCREENED: {', '.join(item.unknown_parts)} (unknown){hint}")
         else:
-            hint = f"; did you mean {', '.join(item.suggestions)}?" if item.suggestions else ""
             lines.append(f"  {item.query}: NOT SCREENED (unknown){hint}")
-    if report.interactions:
-        for found in report.interactions:
-            lines.append(
-                f"[{found.rule.severity.value.upper()}] {found.first.query} + {found.second.query}: "
-                f"{found.rule.effect} {found.rule.action}"
-            )
-            lines.append(f"      source: {found.rule.provenance.cite()}")
-    else:
-        lines.append("No interactions found among the screened items.")
-    for duplicate in report.duplicates:
-        lines.append(f"[{duplicate.severity.value.upper()}] {duplicate.message}")
+    for found in report.interactions:
+        lines.append(
+            f"[{found.rule.severity.value.upper()}] {found.first_ingredient.name} ({found.first.query}) + "
+            f"{found.second_ingredient.name} ({found.second.query}): {found.rule.effect} {found.rule.action}"
+        )
+        lines.append(f"      source: {found.rule.provenance.cite()} · knowledge base {kb.version}")
+    for extra in (*report.duplicates, *report.class_counts):
+        lines.append(f"[{extra.severity.value.upper()}] {extra.message}")
+        lines.append(f"      source: {extra.source} · knowledge base {kb.version}")
+    nothing = not (report.interactions or report.duplicates or report.class_counts)
     if report.unscreened:
-        lines.append("Not screened items were not checked: absence of a warning is not safety.")
+        names = ", ".join(r.query for r in report.unscreened)
+        lines.append(
+            f"NOT SCREENED: {names}. These were not checked at all: the absence of a warning is not safety. "
+            "Ask a pharmacist about them."
+        )
+    elif nothing:
+        lines.append("No interactions found among the screened items.")
     emit(args.json, report.to_json(), "\n".join(lines))
     return 0

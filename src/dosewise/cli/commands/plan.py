@@ -60,6 +60,12 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     titrate.add_argument("--step", metavar='"5 mg"', help="increase per administration at each step")
     titrate.add_argument("--interval-days", type=int, metavar="N", help="days between increases")
     titrate.add_argument("--times-per-day", type=int, metavar="N", help="doses a day")
+    titrate.add_argument(
+        "--from",
+        dest="current",
+        metavar='"10 mg 3 times a day"',
+        help="the regimen the patient already takes: the titration continues from it",
+    )
     titrate.set_defaults(handler=_run_titrate)
 
     taper = kinds.add_parser("taper", parents=parents, help="reduce gradually to a lower dose or to a stop")
@@ -94,10 +100,16 @@ def _emit_plan(args: argparse.Namespace, plan: Any, kb: Any) -> int:
 
 
 def _run_titrate(args: argparse.Namespace) -> int:
+    from dosewise.domain.regimen import PriorRegimen
     from dosewise.services.planning import titrate
+    from dosewise.services.regimen_text import parse_regimen
 
     kb = load_kb(args)
     patient = load_patient(args.patient)
+    current = None
+    if args.current is not None:
+        dose, per_day = parse_regimen(args.current)
+        current = PriorRegimen(dose, per_day)
     plan = titrate(
         kb=kb,
         drug=args.drug,
@@ -112,6 +124,7 @@ def _run_titrate(args: argparse.Namespace) -> int:
         products=split_list(args.products),
         confirmed_scored=split_list(args.scored_confirmed),
         overrides=parse_overrides(args.override, args.by),
+        current=current,
     )
     return _emit_plan(args, plan, kb)
 

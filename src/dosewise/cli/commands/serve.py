@@ -57,5 +57,17 @@ def _run(args: argparse.Namespace) -> int:
         workers=max(1, workers),
         ssl_certfile=settings.tls_certfile or None,
         ssl_keyfile=settings.tls_keyfile or None,
+        **proxy_options(settings.trusted_proxies),
     )
     return 0
+
+
+def proxy_options(trusted_proxies: tuple[str, ...]) -> dict[str, Any]:
+    """uvicorn's proxy-header options: X-Forwarded-For/-Proto believed only from the configured proxies.
+
+    uvicorn's own default believes them from 127.0.0.1, so anything on the same machine (or a proxy
+    that passes the header through) could choose its client address and dodge the sign-in throttle.
+    """
+    if not trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted_proxies)}

@@ -31,6 +31,25 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     add_dose_record_options(parser, now_required=False)
     add_patient_option(parser)
     parser.add_argument("--pump", action="store_true", help="the person has an intrathecal baclofen pump")
+    parser.add_argument(
+        "--drug",
+        metavar="DRUG",
+        help="the medicine in question without a plan (default baclofen, with a note)",
+    )
+    parser.add_argument(
+        "--tablet", metavar="STRENGTH", help="strength of one tablet, e.g. '10 mg' (for a count swallowed)"
+    )
+    parser.add_argument(
+        "--stopped-recently",
+        action="store_true",
+        help="the medicine was stopped or cut steeply in the last days",
+    )
+    parser.add_argument(
+        "--missed-days",
+        type=int,
+        metavar="N",
+        help="days on which doses were missed recently (no plan needed)",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -40,8 +59,19 @@ def _payload(result: TriageResult, assumed: list[str], zone: str | None) -> dict
         "level": result.level,
         "reason": result.reason,
         "symptoms": [{"id": s, "label": result.labels[s]} for s in result.symptoms],
+        "drug": result.context.drug,
         "inputs": [
-            {"text": m.text, "symptoms": list(m.symptoms), "unrecognised": m.unrecognised or None}
+            {
+                "text": m.text,
+                "symptoms": list(m.symptoms),
+                "unrecognised": m.unrecognised or None,
+                "negated": list(m.negated),
+                "kept_red_flags": list(m.kept_red_flags),
+                "temperatures": list(m.temperatures),
+                "ingestion": m.ingestion or None,
+                "corrections": [{"typed": a, "read": b} for a, b in m.corrections],
+                "intensity": m.intense,
+            }
             for m in result.inputs
         ],
         "unrecognised": list(result.unrecognised),
@@ -53,8 +83,8 @@ def _payload(result: TriageResult, assumed: list[str], zone: str | None) -> dict
                 "reason": m.rule.reason,
                 "symptoms": list(m.symptoms),
                 "context": list(m.context),
-                "patient_text": m.rule.patient_text,
-                "clinician_text": m.rule.clinician_text,
+                "patient_text": m.patient_text,
+                "clinician_text": m.clinician_text,
                 "source": m.rule.provenance.cite(),
                 "source_ids": list(m.rule.provenance.source_ids),
             }
@@ -88,6 +118,9 @@ def _text(result: TriageResult, assumed: list[str], zone: str | None) -> str:
     lines.append(f"Recognised: {recognised}")
     if result.unrecognised:
         lines.append(f"Not recognised: {'; '.join(result.unrecognised)}")
+    negated = [result.labels.get(s, s) for m in result.inputs for s in m.negated]
+    if negated:
+        lines.append(f"Read as denied: {', '.join(dict.fromkeys(negated))}")
     if result.context.flags:
         lines.append("Context: " + "; ".join(f"{flag} ({why})" for flag, why in result.context.why))
     for note in result.notes:
@@ -101,6 +134,7 @@ def _text(result: TriageResult, assumed: list[str], zone: str | None) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from dosewise.domain.errors import InvalidInput
+    from dosewise.domain.quantity import Unit, parse_quantity
     from dosewise.services.advice import plan_zone, triage_symptoms, zone
     from dosewise.services.documents import plan_from_document
 
@@ -120,6 +154,9 @@ def _run(args: argparse.Namespace) -> int:
     now = parse_moments([args.now], tz, "--now", assumed)[0] if args.now else None
     taken = parse_moments(args.taken, tz, "--taken", assumed)
     skipped = parse_moments(args.skipped, tz, "--skipped", assumed)
+    tablet = parse_quantity(args.tablet, allowed=(Unit.MG,)) if args.tablet else None
+    if args.missed_days is not None and args.missed_days < 0:
+        raise InvalidInput("--missed-days cannot be negative", hint="e.g. --missed-days 2")
     result = triage_symptoms(
         kb=kb,
         symptoms=args.symptoms,
@@ -129,6 +166,10 @@ def _run(args: argparse.Namespace) -> int:
         skipped=skipped,
         patient=patient,
         pump=args.pump,
+        drug=args.drug,
+        tablet=tablet,
+        stopped_recently=args.stopped_recently,
+        missed_days=args.missed_days,
     )
     emit(args.json, _payload(result, assumed, tz.key), _text(result, assumed, tz.key))
     return 0

@@ -7,9 +7,11 @@ tapers round up (a reduction is never bigger than asked for) and never rise.
 
 from dosewise.domain.planning.common import (
     OVERRIDE_ABOVE_LABEL_MAX,
+    OVERRIDE_ABOVE_LABEL_START,
     OVERRIDE_ABOVE_RENAL_CEILING,
     OVERRIDE_CODES,
     OVERRIDE_FASTER_ESCALATION,
+    OVERRIDE_LABEL_CONTRAINDICATION,
     OVERRIDE_RAPID_WITHDRAWAL,
     TaperOptions,
     TitrationOptions,
@@ -20,9 +22,11 @@ from dosewise.domain.planning.titration import plan_titration
 
 __all__ = [
     "OVERRIDE_ABOVE_LABEL_MAX",
+    "OVERRIDE_ABOVE_LABEL_START",
     "OVERRIDE_ABOVE_RENAL_CEILING",
     "OVERRIDE_CODES",
     "OVERRIDE_FASTER_ESCALATION",
+    "OVERRIDE_LABEL_CONTRAINDICATION",
     "OVERRIDE_RAPID_WITHDRAWAL",
     "TaperOptions",
     "TitrationOptions",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from fractions import Fraction
@@ -11,20 +11,23 @@ from fractions import Fraction
 from dosewise.domain.assessment import (
     OVERRIDE_BEERS_AVOID,
     OVERRIDE_BELOW_LABEL_AGE,
+    OVERRIDE_LABEL_CONTRAINDICATION,
     OVERRIDE_RENAL_AVOID,
     Assessment,
 )
 from dosewise.domain.dispensing import can_make, choose_products, makeable_grid
-from dosewise.domain.errors import InvalidInput, PlanRefused
+from dosewise.domain.errors import InvalidInput, PlanRefused, UnmakeableDose
 from dosewise.domain.quantity import Quantity, Unit
-from dosewise.domain.regimen import Override, Step, default_times
-from dosewise.domain.rules import DrugRules, Severity
+from dosewise.domain.regimen import Override, PriorRegimen, Step, default_times
+from dosewise.domain.rules import DrugRules, Scored, Severity
 
 __all__ = [
     "OVERRIDE_ABOVE_LABEL_MAX",
+    "OVERRIDE_ABOVE_LABEL_START",
     "OVERRIDE_ABOVE_RENAL_CEILING",
     "OVERRIDE_CODES",
     "OVERRIDE_FASTER_ESCALATION",
+    "OVERRIDE_LABEL_CONTRAINDICATION",
     "OVERRIDE_RAPID_WITHDRAWAL",
     "Maker",
     "TaperOptions",
@@ -37,6 +40,7 @@ __all__ = [
     "make_maker",
     "merge_steps",
     "refuse_avoid",
+    "refuse_unmakeable",
     "to_steps",
     "validate_overrides",
 ]
@@ -46,6 +50,7 @@ OVERRIDE_ABOVE_LABEL_MAX = "above_label_max"
 OVERRIDE_ABOVE_RENAL_CEILING = "above_renal_ceiling"
 OVERRIDE_RAPID_WITHDRAWAL = "rapid_withdrawal"
 OVERRIDE_FASTER_ESCALATION = "faster_escalation"
+OVERRIDE_ABOVE_LABEL_START = "above_label_start"
 
 # Every limit a clinician may cross on purpose, with a recorded reason. Anything else is a typing error.
 OVERRIDE_CODES = frozenset(
@@ -57,6 +62,8 @@ OVERRIDE_CODES = frozenset(
         OVERRIDE_ABOVE_RENAL_CEILING,
         OVERRIDE_RAPID_WITHDRAWAL,
         OVERRIDE_FASTER_ESCALATION,
+        OVERRIDE_ABOVE_LABEL_START,
+        OVERRIDE_LABEL_CONTRAINDICATION,
     }
 )
 
@@ -85,6 +92,8 @@ class TitrationOptions:
     confirmed_scored: tuple[str, ...] = ()
     overrides: tuple[Override, ...] = ()
     timezone: str = "UTC"
+    # The regimen the patient already takes: the titration continues from it (``plan titrate --from``).
+    current: PriorRegimen | None = None
 
 
 @dataclass(frozen=True)
@@ -196,8 +205,48 @@ def to_steps(
 def refuse_avoid(assessment: Assessment, overrides: tuple[Override, ...]) -> None:
     missing = [code for code in assessment.avoid_codes if not find_override(overrides, code)]
     if missing:
-        reasons = "; ".join(f.message for f in assessment.findings if f.severity.rank >= Severity.MAJOR.rank)
+        reasons = "; ".join(
+            [
+                f"{i.first.ingredient.name if i.first.ingredient else i.first.query} with {i.second.query}: "
+                f"{i.rule.effect} {i.rule.action}"
+                for i in assessment.contraindications
+            ]
+            + [f.message for f in assessment.findings if f.severity.rank >= Severity.MAJOR.rank]
+        )
         raise PlanRefused(
             f"the sources recommend avoiding this drug for this patient: {reasons}",
             hint="a clinician may override with " + " ".join(f"--override {code}:REASON" for code in missing),
         )
+
+
+def refuse_unmakeable(
+    rules: DrugRules,
+    maker: Maker,
+    message: str,
+    makes_with: Callable[[tuple[str, ...], tuple[str, ...]], bool],
+) -> UnmakeableDose:
+    """The refusal for a prescribed amount the chosen products cannot make exactly: the other products
+    that can (liquids included), and the tablets whose halves would, once a pharmacist confirms the score."""
+    chosen = choose_products(rules, maker.products)
+    chosen_ids = {p.id for p in chosen}
+    alternatives = tuple(
+        p.label for p in rules.products if p.id not in chosen_ids and makes_with((p.id,), maker.confirmed)
+    )
+    halvable = tuple(
+        p.id
+        for p in rules.products
+        if p.scored is Scored.VARIES and p.id not in maker.confirmed and makes_with((p.id,), (p.id,))
+    )
+    hints = []
+    if alternatives:
+        hints.append("these can make it: " + "; ".join(alternatives) + " (choose them with --products)")
+    if halvable:
+        hints.append(
+            "halves of " + ", ".join(halvable) + " make it once a pharmacist confirms the score line "
+            "(--scored-confirmed)"
+        )
+    return UnmakeableDose(
+        f"{message} from {', '.join(p.label for p in chosen)}",
+        alternatives=alternatives,
+        hint="; ".join(hints) or "no product makes it exactly; choose another amount",
+    )

@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from dosewise.domain.dispensing import choose_products
+from dosewise.domain.assessment import CoMedicationScreen
+from dosewise.domain.dispensing import can_make, choose_products
 from dosewise.domain.errors import InvalidInput, PlanRefused
 from dosewise.domain.patient import Patient
 from dosewise.domain.planning.common import (
@@ -16,10 +17,11 @@ from dosewise.domain.planning.common import (
     check_unit,
     find_override,
     make_maker,
+    refuse_unmakeable,
     to_steps,
     validate_overrides,
 )
-from dosewise.domain.quantity import format_limit
+from dosewise.domain.quantity import Quantity, format_limit
 from dosewise.domain.regimen import Plan, PriorRegimen
 from dosewise.domain.rules import DrugRules
 
@@ -38,14 +40,24 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> lis
     target = options.target_daily.amount if options.target_daily else Fraction(0)
     step = (options.step_daily or taper.step_daily).amount
     floor_fraction = 1 - taper.max_single_reduction
+    max_count = options.current_times_per_day
     sequence: list[tuple[Fraction, int]] = []
     while current > target:
-        if target == 0 and current <= taper.final_max_daily.amount:
+        # A stop comes only from the final-step limit or less, and only after at least one reduction when
+        # one can be made (15 mg a day of baclofen is a short taper, not an immediate stop).
+        at_final = target == 0 and current <= taper.final_max_daily.amount
+        if at_final and (
+            sequence
+            or _realise_taper_step(
+                current * floor_fraction, current, current_dose, per_day, maker, target, max_count
+            )
+            is None
+        ):
             sequence.append((Fraction(0), 0))
             break
         wanted = current * (1 - options.percent / 100) if options.percent is not None else current - step
         wanted = max(wanted, current * floor_fraction, target)
-        choice = _realise_taper_step(wanted, current, current_dose, per_day, maker)
+        choice = _realise_taper_step(wanted, current, current_dose, per_day, maker, target, max_count)
         if choice is None:
             if target > 0:
                 raise PlanRefused(
@@ -63,23 +75,37 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> lis
 
 
 def _realise_taper_step(
-    wanted: Fraction, current: Fraction, current_dose: Fraction, per_day: int, maker: Maker
+    wanted: Fraction,
+    current: Fraction,
+    current_dose: Fraction,
+    per_day: int,
+    maker: Maker,
+    target: Fraction,
+    max_count: int,
 ) -> tuple[Fraction, int] | None:
     """The smallest makeable daily amount at or above ``wanted`` and below ``current``, keeping the current
-    number of doses a day when it can (fewer only when it cannot) and never a single dose above the current
-    one; failing that, the largest amount below ``current`` that keeps at least half of it."""
-    for count in range(per_day, 0, -1):
+    number of doses a day when it can (fewer when it cannot, more only back up to the regimen the taper
+    started from) and never a single dose above the current one; failing that, the largest amount below
+    ``current`` that keeps at least half of it and never goes below the target."""
+    counts = [*range(per_day, 0, -1), *range(per_day + 1, max_count + 1)]
+    for count in counts:
         dose = maker.smallest_at_least(wanted / count, current / count)
         if dose is not None and dose <= current_dose and dose * count < current:
             return dose, count
-    for count in range(per_day, 0, -1):
+    for count in counts:
         dose = maker.largest_at_most(min(current_dose, (current - maker.grid) / count))
-        if dose is not None and dose * count < current and dose * count * 2 >= current:
+        if dose is not None and current > dose * count >= target and dose * count * 2 >= current:
             return dose, count
     return None
 
 
-def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None, kb_version: str) -> Plan:
+def plan_taper(
+    rules: DrugRules,
+    options: TaperOptions,
+    patient: Patient | None,
+    kb_version: str,
+    screen: CoMedicationScreen | None = None,
+) -> Plan:
     """From the current regimen down to the target (zero: a stop), never rising, only makeable doses, at
     least the minimum duration unless a clinician records a rapid withdrawal."""
     if rules.taper is None or rules.limits is None:
@@ -110,9 +136,22 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
     maker = make_maker(rules, options.products, options.confirmed_scored)
     if options.target_daily is not None and options.target_daily.amount > 0:
         target_amount = options.target_daily.amount
-        if not any(maker.makes(target_amount / n) for n in range(1, options.current_times_per_day + 1)):
-            raise PlanRefused(
-                f"the target {options.target_daily} a day cannot be made with the chosen products"
+        # Never a single dose above the current one (nor the label's single-dose limit) on the way down.
+        largest = min(options.current_dose.amount, rules.limits.max_single_dose.amount)
+        counts = range(max(1, math.ceil(target_amount / largest)), options.current_times_per_day + 1)
+        if not any(maker.makes(target_amount / n) for n in counts):
+
+            def makes(ids: tuple[str, ...], confirmed: tuple[str, ...]) -> bool:
+                return any(
+                    can_make(Quantity(target_amount / n, maker.unit), rules, ids, confirmed) for n in counts
+                )
+
+            raise refuse_unmakeable(
+                rules,
+                maker,
+                f"the target {options.target_daily} a day cannot be made exactly at up to "
+                f"{options.current_times_per_day} doses a day with no single dose above {Quantity(largest, maker.unit)}",
+                makes,
             )
     sequence = _taper_dailies(rules, options, maker)
     reductions = [entry for entry in sequence if entry[0] > 0]
@@ -120,6 +159,12 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
     if not reductions:
         raise PlanRefused("the current dose is already at or below the final step; nothing to taper")
     count = len(reductions)
+    if options.weeks is not None and options.weeks * 7 < taper.min_days and not rapid:
+        raise PlanRefused(
+            f"a taper over {options.weeks} week(s) is shorter than the minimum of {taper.min_days} days",
+            hint=f"give --weeks {math.ceil(taper.min_days / 7)} or more, or a clinician may override with "
+            f"--override {OVERRIDE_RAPID_WITHDRAWAL}:REASON",
+        )
     if options.weeks is not None:
         total = options.weeks * 7
         base, extra = divmod(total, count)
@@ -140,12 +185,21 @@ def plan_taper(rules: DrugRules, options: TaperOptions, patient: Patient | None,
             before = after
     # The plan records the regimen it starts from (``prior``), so the checker counts the first reduction
     # and the minimum duration runs from the first day of the plan.
-    if sum(lengths) < taper.min_days and not rapid:
+    stretched_note = ""
+    if options.weeks is None and sum(lengths) < taper.min_days and not rapid:
         stretched = math.ceil(taper.min_days / len(lengths))
         lengths = [max(length, stretched) for length in lengths]
+        stretched_note = f"steps held for {stretched} days or more so the taper lasts at least the minimum {taper.min_days} days"
     raw = [(dose, per_day, days) for (dose, per_day), days in zip(reductions, lengths, strict=True)]
     steps = to_steps(raw, options.start, maker.unit, options.times)
     notes = [taper.clinician_text]
+    if stretched_note:
+        notes.append(stretched_note)
+    for interaction in screen.contraindicated if screen else ():
+        notes.append(
+            f"{interaction.second.query} is on the list: {interaction.rule.effect} (the taper itself is not refused: "
+            "stopping abruptly is the greater risk)"
+        )
     if options.times and any(s.times_per_day != len(options.times) for s in steps if not s.dose.is_zero):
         notes.append(
             f"the {len(options.times)} clock times given fit only steps with {len(options.times)} doses a day; "

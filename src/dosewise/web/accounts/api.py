@@ -1,19 +1,31 @@
-"""/api/v1: accounts and sessions."""
+"""/api/v1: accounts, sessions, passwords and invitation links."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from starlette.responses import JSONResponse, Response
 
-from dosewise.services import accounts, sharing
+from dosewise.services import accounts, passwords, sharing
 from dosewise.services.ports import Actor
-from dosewise.web.accounts.models import LoginIn, MeOut, PatientLink, RegisterIn, SessionOut, UserOut
+from dosewise.web.accounts.models import (
+    InvitationOut,
+    LoginIn,
+    MeOut,
+    PasswordChangeIn,
+    PasswordResetIn,
+    PatientLink,
+    RegisterIn,
+    ResetRequestIn,
+    SessionOut,
+    UserOut,
+)
 from dosewise.web.errors import ERROR_RESPONSES
 from dosewise.web.security import (
     SESSION_COOKIE,
     clear_session_cookie,
+    client_address,
     context,
     csrf_protect,
     set_session_cookie,
@@ -23,6 +35,7 @@ from dosewise.web.security import (
 router = APIRouter(
     prefix="/api/v1", tags=["accounts"], dependencies=[Depends(csrf_protect)], responses=ERROR_RESPONSES
 )
+SignedIn = Annotated[Actor, Depends(signed_in)]
 
 
 def _user(actor: Actor) -> UserOut:
@@ -47,7 +60,10 @@ def _session_response(request: Request, actor: Actor, status: int) -> Response:
 
 @router.post("/accounts", status_code=201, response_model=SessionOut, summary="Register (and sign in)")
 def register(request: Request, body: RegisterIn) -> Response:
-    """Create an account; a patient account gets its own record. Sets the session cookie."""
+    """Create an account; a patient account gets its own record. Sets the session cookie.
+
+    Refused (422, with the reason) for a weak password; throttled per client (429 with Retry-After).
+    """
     ctx = context(request)
     actor = accounts.register(
         store=ctx.store,
@@ -58,28 +74,29 @@ def register(request: Request, body: RegisterIn) -> Response:
         display_name=body.display_name,
         role=body.role,
         timezone=body.timezone,
+        client=client_address(request),
+        allowance=ctx.settings.registrations_per_hour,
     )
     return _session_response(request, actor, 201)
 
 
 @router.post("/session", response_model=SessionOut, summary="Sign in")
 def login(request: Request, body: LoginIn) -> Response:
-    """Sign in; failed attempts are throttled per e-mail and per client (429 with Retry-After)."""
+    """Sign in; failures slow down per e-mail and client together (429 with Retry-After)."""
     ctx = context(request)
-    client = request.client.host if request.client else "unknown"
     actor = accounts.authenticate(
         store=ctx.store,
         hasher=ctx.hasher,
         clock=ctx.clock,
         email=body.email,
         password=body.password,
-        client=client,
+        client=client_address(request),
     )
     return _session_response(request, actor, 200)
 
 
 @router.delete("/session", status_code=204, summary="Sign out")
-def logout(request: Request, actor: Annotated[Actor, Depends(signed_in)]) -> Response:
+def logout(request: Request, actor: SignedIn) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         accounts.close_session(store=context(request).store, token=token)
@@ -88,6 +105,95 @@ def logout(request: Request, actor: Annotated[Actor, Depends(signed_in)]) -> Res
     return response
 
 
+@router.delete("/sessions", status_code=204, summary="Sign out everywhere")
+def logout_everywhere(request: Request, actor: SignedIn) -> Response:
+    """End every session of this account, on every device, this one included."""
+    accounts.close_all_sessions(store=context(request).store, actor=actor)
+    response = Response(status_code=204)
+    clear_session_cookie(response)
+    return response
+
+
+@router.post("/account/password", status_code=204, summary="Change the password")
+def change_password(request: Request, actor: SignedIn, body: PasswordChangeIn) -> Response:
+    """Needs the current password; every other session of the account ends (this one stays)."""
+    ctx = context(request)
+    passwords.change_password(
+        store=ctx.store,
+        hasher=ctx.hasher,
+        clock=ctx.clock,
+        actor=actor,
+        session_token=request.cookies.get(SESSION_COOKIE, ""),
+        old_password=body.current_password,
+        new_password=body.new_password,
+        client=client_address(request),
+    )
+    return Response(status_code=204)
+
+
+@router.post("/password-resets", status_code=202, summary="E-mail a password-reset link")
+def request_reset(request: Request, body: ResetRequestIn, background: BackgroundTasks) -> dict[str, str]:
+    """The same answer for every address; a link is e-mailed only where SMTP is configured."""
+    ctx = context(request)
+    if ctx.mailer is not None:
+        background.add_task(
+            passwords.request_reset_by_email,
+            store=ctx.store,
+            clock=ctx.clock,
+            mailer=ctx.mailer,
+            email=body.email,
+            base_url=ctx.settings.public_url or str(request.base_url),
+        )
+    return {"message": RESET_REQUESTED}
+
+
+RESET_REQUESTED = (
+    "If an account has this address and dosewise can send e-mail, a reset link is on its way. "
+    "Otherwise ask your administrator for a reset link."
+)
+
+
+@router.post("/password-resets/{token}", status_code=204, summary="Set a new password with a reset link")
+def reset(token: str, request: Request, body: PasswordResetIn) -> Response:
+    """Uses the one-time link; every session of the account ends (sign in with the new password)."""
+    ctx = context(request)
+    passwords.reset_password(
+        store=ctx.store, hasher=ctx.hasher, clock=ctx.clock, token=token, new_password=body.new_password
+    )
+    return Response(status_code=204)
+
+
+@router.get("/invitations/{token}", response_model=InvitationOut, summary="What an invitation link offers")
+def show_invitation(token: str, request: Request, actor: SignedIn) -> InvitationOut:
+    ctx = context(request)
+    found = sharing.invitation(store=ctx.store, clock=ctx.clock, token=token)
+    return InvitationOut.model_validate(
+        {
+            "patient_name": found.patient_name,
+            "access": found.access,
+            "expires_on": found.expires_at,
+            "status": "open",
+        }
+    )
+
+
+@router.post("/invitations/{token}/accept", response_model=InvitationOut, summary="Accept an invitation")
+def accept_invitation(token: str, request: Request, actor: SignedIn) -> InvitationOut:
+    """Your account takes up the invitation; access starts when the patient confirms it is you."""
+    ctx = context(request)
+    found = sharing.accept_invitation(store=ctx.store, clock=ctx.clock, actor=actor, token=token)
+    return InvitationOut.model_validate(
+        {
+            "patient_name": found.patient_name,
+            "access": found.access,
+            "expires_on": found.expires_at,
+            "status": "accepted",
+        }
+    )
+
+
 @router.get("/me", response_model=MeOut, summary="Who am I, and which records may I open")
-def me(request: Request, actor: Annotated[Actor, Depends(signed_in)]) -> MeOut:
-    return MeOut(user=_user(actor), patients=_links(request, actor))
+def me(request: Request, actor: SignedIn) -> MeOut:
+    ctx = context(request)
+    waiting = sharing.pending_for_me(store=ctx.store, clock=ctx.clock, actor=actor)
+    return MeOut(user=_user(actor), patients=_links(request, actor), awaiting_confirmation=list(waiting))

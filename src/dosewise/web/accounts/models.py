@@ -6,7 +6,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["LoginIn", "MeOut", "PatientLink", "RegisterIn", "SessionOut", "UserOut"]
+__all__ = [
+    "InvitationOut",
+    "LoginIn",
+    "MeOut",
+    "PasswordChangeIn",
+    "PasswordResetIn",
+    "PatientLink",
+    "RegisterIn",
+    "ResetRequestIn",
+    "SessionOut",
+    "UserOut",
+]
 
 
 class RegisterIn(BaseModel):
@@ -22,6 +33,22 @@ class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(max_length=254)
     password: str = Field(max_length=256)
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+class ResetRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=254)
+
+
+class PasswordResetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    new_password: str = Field(max_length=256)
 
 
 class UserOut(BaseModel):
@@ -46,3 +73,16 @@ class SessionOut(BaseModel):
 class MeOut(BaseModel):
     user: UserOut
     patients: list[PatientLink]
+    awaiting_confirmation: list[str] = Field(
+        default_factory=list,
+        description="patients whose invitation you accepted and who have not confirmed yet",
+    )
+
+
+class InvitationOut(BaseModel):
+    patient_name: str
+    access: Literal["caregiver", "clinician"]
+    expires_on: str = Field(
+        description="the last day to accept (or, once accepted, for the patient to confirm)"
+    )
+    status: Literal["open", "accepted"]

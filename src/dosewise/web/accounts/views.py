@@ -1,19 +1,24 @@
-"""Pages: landing, register, sign in, sign out, home."""
+"""Pages: landing, register, sign in and out, home, account (password, sign out everywhere), password
+reset, and invitation links."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from dosewise.services import accounts, sharing
+from dosewise.services import accounts, passwords, sharing
 from dosewise.services.ports import Actor
+from dosewise.web.accounts.api import RESET_REQUESTED
+from dosewise.web.pages import done
 from dosewise.web.security import (
     SESSION_COOKIE,
     clear_session_cookie,
+    client_address,
     context,
     csrf_protect,
+    set_flash,
     set_session_cookie,
     signed_in,
     visitor,
@@ -30,7 +35,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_address(request)
 
 
 @router.get("/")
@@ -41,8 +46,8 @@ def landing(request: Request) -> Response:
 
 
 @router.get("/register")
-def register_form(request: Request) -> Response:
-    return render(request, "register.html")
+def register_form(request: Request, next: str | None = None) -> Response:
+    return render(request, "register.html", next=_safe_next(next) or "")
 
 
 @router.post("/register")
@@ -53,6 +58,7 @@ def register(
     password: Annotated[str, Form()],
     role: Annotated[str, Form()],
     timezone: Annotated[str, Form()] = "UTC",
+    next: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
     actor = accounts.register(
@@ -64,10 +70,12 @@ def register(
         display_name=display_name,
         role=role,
         timezone=timezone or "UTC",
+        client=_client(request),
+        allowance=ctx.settings.registrations_per_hour,
     )
     session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
-    target = "/home"
-    if actor.role == "patient":
+    target = _safe_next(next) or "/home"
+    if actor.role == "patient" and not _safe_next(next):
         own = sharing.shared_with_me(store=ctx.store, actor=actor)
         target = f"/p/{own[0].public_id}/profile?welcome=1" if own else "/home"
     response = RedirectResponse(target, status_code=303)
@@ -116,6 +124,99 @@ def logout(request: Request) -> Response:
 def home(request: Request, actor: Annotated[Actor, Depends(signed_in)]) -> Response:
     ctx = context(request)
     records = sharing.shared_with_me(store=ctx.store, actor=actor)
-    if len(records) == 1 and records[0].relation == "self":
+    waiting = sharing.pending_for_me(store=ctx.store, clock=ctx.clock, actor=actor)
+    if len(records) == 1 and records[0].relation == "self" and not waiting:
         return RedirectResponse(f"/p/{records[0].public_id}/today", status_code=303)
-    return render(request, "home.html", records=records)
+    return render(request, "home.html", records=records, waiting=waiting)
+
+
+@router.get("/account")
+def account_page(request: Request, actor: Annotated[Actor, Depends(signed_in)]) -> Response:
+    return render(request, "account.html")
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    actor: Annotated[Actor, Depends(signed_in)],
+    current_password: Annotated[str, Form()],
+    new_password: Annotated[str, Form()],
+) -> Response:
+    ctx = context(request)
+    passwords.change_password(
+        store=ctx.store,
+        hasher=ctx.hasher,
+        clock=ctx.clock,
+        actor=actor,
+        session_token=request.cookies.get(SESSION_COOKIE, ""),
+        old_password=current_password,
+        new_password=new_password,
+        client=_client(request),
+    )
+    return done(request, "/account", "Password changed. Every other device has been signed out.")
+
+
+@router.post("/account/sign-out-everywhere")
+def sign_out_everywhere(request: Request, actor: Annotated[Actor, Depends(signed_in)]) -> Response:
+    accounts.close_all_sessions(store=context(request).store, actor=actor)
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/forgot")
+def forgot_form(request: Request) -> Response:
+    return render(request, "forgot.html", mail=context(request).mailer is not None)
+
+
+@router.post("/forgot")
+def forgot(request: Request, background: BackgroundTasks, email: Annotated[str, Form()]) -> Response:
+    ctx = context(request)
+    if ctx.mailer is not None:
+        background.add_task(
+            passwords.request_reset_by_email,
+            store=ctx.store,
+            clock=ctx.clock,
+            mailer=ctx.mailer,
+            email=email,
+            base_url=ctx.settings.public_url or str(request.base_url),
+        )
+    response = render(request, "forgot.html", mail=ctx.mailer is not None, sent=RESET_REQUESTED)
+    response.background = background
+    return response
+
+
+@router.get("/reset/{token}")
+def reset_form(token: str, request: Request) -> Response:
+    ctx = context(request)
+    if not passwords.reset_is_valid(store=ctx.store, clock=ctx.clock, token=token):
+        from dosewise.services.ports import AccessDenied
+
+        raise AccessDenied("this password-reset link is not valid", hint="it may have been used or expired")
+    return render(request, "reset.html", token=token)
+
+
+@router.post("/reset/{token}")
+def reset(token: str, request: Request, new_password: Annotated[str, Form()]) -> Response:
+    ctx = context(request)
+    passwords.reset_password(
+        store=ctx.store, hasher=ctx.hasher, clock=ctx.clock, token=token, new_password=new_password
+    )
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response)
+    set_flash(request, response, "ok", "Your password is set. Sign in with it.")
+    return response
+
+
+@router.get("/invitations/{token}")
+def invitation_page(token: str, request: Request, actor: Annotated[Actor, Depends(signed_in)]) -> Response:
+    ctx = context(request)
+    found = sharing.invitation(store=ctx.store, clock=ctx.clock, token=token)
+    return render(request, "invitation.html", invitation=found, token=token)
+
+
+@router.post("/invitations/{token}/accept")
+def accept_invitation(token: str, request: Request, actor: Annotated[Actor, Depends(signed_in)]) -> Response:
+    ctx = context(request)
+    found = sharing.accept_invitation(store=ctx.store, clock=ctx.clock, actor=actor, token=token)
+    return render(request, "invitation.html", invitation=found, token="", accepted=True)

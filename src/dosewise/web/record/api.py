@@ -12,7 +12,14 @@ from dosewise.services.ports import Actor
 from dosewise.services.screening import ingredient_to_json
 from dosewise.web.errors import ERROR_RESPONSES
 from dosewise.web.params import RowId
-from dosewise.web.record.models import MedicationIn, ProfileIn, ProfilePatchIn, medications_json, profile_json
+from dosewise.web.record.models import (
+    MedicationIn,
+    MedicationNameIn,
+    ProfileIn,
+    ProfilePatchIn,
+    medications_json,
+    profile_json,
+)
 from dosewise.web.security import context, csrf_protect, signed_in
 
 router = APIRouter(
@@ -90,6 +97,28 @@ def add_medication(patient_id: str, request: Request, actor: SignedIn, body: Med
         name=body.name,
         dose_text=body.dose,
         times_per_day=body.times_per_day,
+    )
+    return medications_json(
+        records.medication_panel(store=ctx.store, kb=ctx.kb, actor=actor, public_id=patient_id)
+    )
+
+
+@router.put(
+    "/patients/{patient_id}/medications/{medication_id}",
+    summary="Replace a medicine's name by a known one (the one-tap fix; dose and times a day kept)",
+)
+def replace_medication(
+    patient_id: str, medication_id: RowId, request: Request, actor: SignedIn, body: MedicationNameIn
+) -> dict[str, Any]:
+    ctx = context(request)
+    records.replace_medication(
+        store=ctx.store,
+        clock=ctx.clock,
+        kb=ctx.kb,
+        actor=actor,
+        public_id=patient_id,
+        medication_id=medication_id,
+        name=body.name,
     )
     return medications_json(
         records.medication_panel(store=ctx.store, kb=ctx.kb, actor=actor, public_id=patient_id)

@@ -54,6 +54,11 @@ class MedicationIn(BaseModel):
     times_per_day: int | None = Field(default=None, ge=1, le=6)
 
 
+class MedicationNameIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=200, description="the suggested name that replaces a misspelt entry")
+
+
 def _amount(value: Any) -> str | None:
     return None if value is None else format_amount(value)
 
@@ -90,7 +95,7 @@ def profile_json(view: RecordView) -> dict[str, Any]:
 
 
 def medications_json(panel: MedicationPanel) -> dict[str, Any]:
-    screened = {r.query: r for r in panel.report.resolutions}
+    report = panel.report
     return {
         "medications": [
             {
@@ -99,11 +104,15 @@ def medications_json(panel: MedicationPanel) -> dict[str, Any]:
                 "dose": m.dose_text,
                 "times_per_day": m.times_per_day,
                 "ingredient": m.ingredient_id,
-                "screened": m.ingredient_id is not None,
-                "suggestions": list(screened[m.name].suggestions) if m.name in screened else [],
+                "screened": report.resolutions[index].screened,
+                "label": report.resolutions[index].label,
+                "ingredients": [i.id for i in report.resolutions[index].ingredients],
+                "planned_medicine": report.is_planned_medicine(index),
+                "duplicate": index in report.duplicated,
+                "suggestions": list(report.resolutions[index].suggestions),
                 "added_at": m.added_at.isoformat(),
             }
-            for m in panel.medications
+            for index, m in enumerate(panel.medications)
         ],
         "screened_from_plan": list(panel.implicit),
         "screening": panel.report.to_json(),

@@ -118,6 +118,28 @@ def add_medication(
     )
 
 
+@router.post("/medications/{medication_id}/replace")
+def replace_medication(
+    pid: str, medication_id: RowId, request: Request, actor: SignedIn, name: Annotated[str, Form()]
+) -> Response:
+    ctx = context(request)
+    replaced = records.replace_medication(
+        store=ctx.store,
+        clock=ctx.clock,
+        kb=ctx.kb,
+        actor=actor,
+        public_id=pid,
+        medication_id=medication_id,
+        name=name,
+    )
+    return done(
+        request,
+        f"/p/{pid}/medications",
+        f"Changed to {replaced.name}.",
+        lambda: _medications_fragment(request, pid, actor),
+    )
+
+
 @router.post("/medications/{medication_id}/remove")
 def remove_medication(pid: str, medication_id: RowId, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)

@@ -1,10 +1,10 @@
-"""Pages: who can see the record, give access, take it away."""
+"""Pages: who can see the record; invite, confirm who accepted, withdraw or take access away."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from starlette.responses import Response
 
 from dosewise.services import sharing
@@ -13,28 +13,73 @@ from dosewise.services.records import read_record
 from dosewise.web.pages import done, patient_page
 from dosewise.web.params import RowId
 from dosewise.web.security import context, csrf_protect, signed_in
+from dosewise.web.sharing.api import send
 
 router = APIRouter(prefix="/p/{pid}/sharing", dependencies=[Depends(csrf_protect)], include_in_schema=False)
 SignedIn = Annotated[Actor, Depends(signed_in)]
 
 
-@router.get("")
-def sharing_page(pid: str, request: Request, actor: SignedIn) -> Response:
+def _page(request: Request, pid: str, actor: Actor, **extra: object) -> Response:
     ctx = context(request)
     grants = sharing.grants(store=ctx.store, actor=actor, public_id=pid)
     view = read_record(store=ctx.store, clock=ctx.clock, actor=actor, public_id=pid)
-    return patient_page(request, "sharing.html", access=view.access, section="sharing", grants=grants)
+    now = ctx.clock()
+    return patient_page(
+        request,
+        "sharing.html",
+        access=view.access,
+        section="sharing",
+        grants=[(g, g.state(now)) for g in grants],
+        mail=ctx.mailer is not None,
+        **extra,
+    )
+
+
+@router.get("")
+def sharing_page(pid: str, request: Request, actor: SignedIn) -> Response:
+    return _page(request, pid, actor)
 
 
 @router.post("")
 def grant(
-    pid: str, request: Request, actor: SignedIn, email: Annotated[str, Form()], access: Annotated[str, Form()]
+    pid: str,
+    request: Request,
+    actor: SignedIn,
+    background: BackgroundTasks,
+    email: Annotated[str, Form()],
+    access: Annotated[str, Form()],
 ) -> Response:
     ctx = context(request)
-    given = sharing.grant_access(
+    new = sharing.grant_access(
         store=ctx.store, clock=ctx.clock, actor=actor, public_id=pid, email=email, access=access
     )
-    return done(request, f"/p/{pid}/sharing", f"{given.grantee_email} now has {given.access} access.")
+    link = send(request, background, new, actor.display_name)
+    response = _page(request, pid, actor, new_link=link, new_grant=new.grant)
+    response.background = background
+    return response
+
+
+@router.post("/{grant_id}/link")
+def new_link(
+    pid: str, grant_id: RowId, request: Request, actor: SignedIn, background: BackgroundTasks
+) -> Response:
+    ctx = context(request)
+    new = sharing.reissue_invitation(
+        store=ctx.store, clock=ctx.clock, actor=actor, public_id=pid, grant_id=grant_id
+    )
+    link = send(request, background, new, actor.display_name)
+    response = _page(request, pid, actor, new_link=link, new_grant=new.grant)
+    response.background = background
+    return response
+
+
+@router.post("/{grant_id}/confirm")
+def confirm(pid: str, grant_id: RowId, request: Request, actor: SignedIn) -> Response:
+    ctx = context(request)
+    given = sharing.confirm_grant(
+        store=ctx.store, clock=ctx.clock, actor=actor, public_id=pid, grant_id=grant_id
+    )
+    return done(request, f"/p/{pid}/sharing", f"{given.grantee_name} now has {given.access} access.")
 
 
 @router.post("/{grant_id}/revoke")

@@ -15,6 +15,7 @@ from dosewise.services.ports import Actor
 from dosewise.services.today_stock import record_stock
 from dosewise.web.pages import done, patient_page
 from dosewise.web.params import RowId
+from dosewise.web.reads import read
 from dosewise.web.security import context, csrf_protect, signed_in
 
 router = APIRouter(prefix="/p/{pid}", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -26,9 +27,11 @@ def parse_day(text: str) -> date:
 
 
 @router.get("/today")
-def today_page(pid: str, request: Request, actor: SignedIn) -> Response:
+async def today_page(pid: str, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
-    view = today.today_view(store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid)
+    view = await read(
+        request, today.today_view, store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid
+    )
     return patient_page(
         request, "today.html", access=view.access, section="today", view=view, alert=view.alert
     )

@@ -8,8 +8,8 @@
 * ``symptom_entries`` and ``checkins`` get a nullable ``idempotency_key``, unique per patient (NULLs are
   distinct on both databases), so a retried diary entry is stored once.
 
-Revision ID: 0003_hardening
-Revises: 0002
+Revision ID: 0004_hardening
+Revises: 0003_access
 Create Date: 2026-12-02
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_hardening"
-down_revision = "0002"
+revision = "0004_hardening"
+down_revision = "0003_access"
 branch_labels = None
 depends_on = None
 

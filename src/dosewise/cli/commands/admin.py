@@ -1,0 +1,50 @@
+"""`dosewise admin reset-link EMAIL`: print a one-time password-reset link (no e-mail needed)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from dosewise.cli.output import emit
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("admin", parents=parents, help="administrator tasks on the web app's data")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    reset = actions.add_parser(
+        "reset-link",
+        parents=parents,
+        help="print a one-time link (valid for an hour) that lets the account's owner set a new password",
+    )
+    reset.add_argument("email", help="the account's e-mail address")
+    reset.set_defaults(handler=_reset_link)
+
+
+def _reset_link(args: argparse.Namespace) -> int:
+    from dosewise.bootstrap import load_settings
+    from dosewise.bootstrap.web import build_web_context
+    from dosewise.services.passwords import issue_reset_link
+
+    settings = load_settings()
+    context = build_web_context(settings)
+    try:
+        link = issue_reset_link(
+            store=context.store, clock=context.clock, email=args.email, base_url=settings.base_url
+        )
+    finally:
+        context.close()
+    if link is None:
+        if args.json:
+            emit(True, {"error": {"code": "not_found", "message": "no account has this e-mail"}}, "")
+        sys.stderr.write(f"no account has the e-mail address {args.email}\n")
+        return 2
+    emit(
+        args.json,
+        {"email": args.email, "link": link},
+        f"One-time password-reset link for {args.email} (valid for an hour; give it only to them):\n{link}",
+    )
+    return 0
