@@ -159,7 +159,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
         return await http_exception_handler(request, exc)
     code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-    body = {"error": {"code": code, "message": str(exc.detail), "hint": None}}
+    hint = "send less at once" if exc.status_code == 413 else None
+    body = {"error": {"code": code, "message": str(exc.detail), "hint": hint}}
     return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
