@@ -91,6 +91,7 @@ def _seed(data_dir: Path, database_url: str = "") -> dict[str, str]:
         display_name="Load Writer",
         role="patient",
         timezone="Europe/London",
+        enforce_policy=False,  # the published demo password, as for the demo accounts
     )
     writer_id = sharing.shared_with_me(store=context.store, actor=writer)[0].public_id
     records.update_profile(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from playwright.sync_api import Page, expect
 
 PASSWORD = "browser test password"
 SHOTS = Path(__file__).parent / "screenshots"
@@ -41,3 +45,33 @@ def shot(page: Any, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def patient_id(page: Page) -> str:
+    match = re.search(r"/p/([0-9a-f]+)/", page.url)
+    assert match, page.url
+    return match.group(1)
+
+
+def set_up_patient(page: Page, server: LiveServer, name: str = "Alex Morgan") -> str:
+    register(page, server, name)
+    expect(page.get_by_role("heading", name="Profile")).to_be_visible()
+    page.get_by_label("Date of birth").fill("1968-05-14")
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_label("Weight (kg)").fill("68")
+    page.get_by_label("Value").fill("0.7")
+    page.get_by_label("Unit").select_option("mg/dL")
+    page.get_by_label("Date measured").fill((datetime.now(UTC) - timedelta(days=10)).date().isoformat())
+    page.get_by_label("Time zone").fill("Europe/London")
+    page.get_by_role("button", name="Save profile").click()
+    return patient_id(page)
+
+
+def start_titration(page: Page, server: LiveServer, pid: str, days_ago: int = 0) -> None:
+    page.goto(f"{server.url}/p/{pid}/plan")
+    start = (datetime.now(UTC) - timedelta(days=days_ago)).date().isoformat()
+    page.get_by_label("Start", exact=True).fill(start)
+    page.get_by_label("Prescribed by").fill("Dr Jo Rivera")
+    page.get_by_label("Why (recorded with the plan)").fill("spasticity after spinal cord injury")
+    page.get_by_role("button", name="Make this the active plan").click()
+    expect(page.get_by_text("Version 1", exact=False).first).to_be_visible()

@@ -203,7 +203,9 @@ def test_the_notes_say_to_cap_at_stability_and_eri() -> None:
 VOLUMES = st.fractions(min_value=Fraction(21, 10), max_value=Fraction(40)).map(
     lambda f: f.limit_denominator(100)
 )
-DOSES = st.integers(min_value=20, max_value=1500)
+# From the smallest screening bolus (50 mcg): far lower doses with a full reservoir outlast the pump and
+# are refused (test_a_reservoir_that_outlasts_the_pump_is_refused).
+DOSES = st.integers(min_value=50, max_value=1500)
 CONCENTRATIONS = st.sampled_from(["500 mcg/mL", "1000 mcg/mL", "2000 mcg/mL"])
 
 
@@ -257,3 +259,95 @@ def test_the_daily_volume_is_the_dose_over_the_concentration() -> None:
     )
     assert plan.daily_volume == ml(1)
     assert plan.days_to_alarm == 18
+
+
+# ------------------------------------------------------------------ implausible values and programme changes
+
+
+def refill_with(changes: tuple[tuple[date, Quantity], ...], **kwargs: object) -> RefillPlan:
+    assert RULES is not None
+    return plan_refill(
+        reservoir=ml(40),
+        concentration=parse_concentration(str(kwargs.get("concentration", "2000 mcg/mL"))),
+        daily_dose=kwargs.get("daily", mcg(500)),  # type: ignore[arg-type]
+        today=TODAY,
+        rules=RULES,
+        kb_version=KB.version,
+        changes=changes,
+    )
+
+
+@given(daily=st.integers(min_value=1, max_value=26), concentration=CONCENTRATIONS)
+@settings(max_examples=60, deadline=None)
+def test_a_reservoir_that_outlasts_the_pump_is_refused(daily: int, concentration: str) -> None:
+    """Whenever the alarm would come after the pump's 7-year service life, the request is refused."""
+    per_ml = parse_concentration(concentration).per_ml.amount
+    days = Fraction(38) * per_ml / daily
+    service_days = (TODAY.replace(year=TODAY.year + 7) - TODAY).days
+    if days > service_days:
+        with pytest.raises(InvalidInput, match="service life"):
+            refill(daily=mcg(daily), concentration=concentration)
+    else:
+        plan = refill(daily=mcg(daily), concentration=concentration)
+        assert plan.refill_date <= TODAY.replace(year=TODAY.year + 7)
+
+
+def test_no_refill_date_is_ever_beyond_the_pump_service_life() -> None:
+    """5 mcg a day of 2000 mcg/mL (a refill in the 2080s by plain arithmetic) is refused, not planned."""
+    with pytest.raises(InvalidInput, match="service life"):
+        refill(daily=mcg(5))
+
+
+@pytest.mark.parametrize(
+    ("daily", "concentration"), [(10, "50 mcg/mL"), (25, "500 mcg/mL"), (49, "500 mcg/mL")]
+)
+def test_a_daily_dose_below_any_intrathecal_dose_is_major(daily: int, concentration: str) -> None:
+    """Below the smallest screening bolus (50 mcg) a day is a major finding whenever it is computed at all."""
+    plan = refill(daily=mcg(daily), concentration=concentration)
+    found = {w.code: w for w in plan.warnings}
+    assert found["pump.below_any_intrathecal_dose"].severity.value == "major"
+
+
+def test_the_smallest_screening_bolus_itself_is_not_flagged_as_implausible() -> None:
+    """50 mcg a day (the smallest screening bolus) is not below any intrathecal dose."""
+    assert "pump.below_any_intrathecal_dose" not in codes(refill(daily=mcg(50), concentration="500 mcg/mL"))
+
+
+def test_a_programme_change_follows_the_residual_volume() -> None:
+    """500 mcg a day for 9 days then 1000: 2.25 mL used, 35.75 mL left at 0.5 mL a day = 71.5 more days."""
+    plan = refill_with(((TODAY + timedelta(days=9), mcg(1000)),))
+    assert plan.days_to_alarm == Fraction(9) + Fraction("35.75") / Fraction("0.5")
+    assert plan.alarm_date == TODAY + timedelta(days=80)
+    assert plan.days_to_empty == Fraction(9) + Fraction("37.75") / Fraction("0.5")
+
+
+def test_a_change_after_the_alarm_changes_nothing() -> None:
+    """A change dated after the reservoir reaches the alarm leaves the alarm date where it was."""
+    base = refill()
+    later = refill_with(((TODAY + timedelta(days=200), mcg(100)),))
+    assert later.days_to_alarm == base.days_to_alarm
+
+
+@given(day=st.integers(min_value=1, max_value=150), new=st.integers(min_value=50, max_value=1000))
+@settings(max_examples=80, deadline=None)
+def test_a_lower_new_rate_never_brings_the_alarm_earlier(day: int, new: int) -> None:
+    """Lowering the rate part-way never shortens the interval, raising it never lengthens it."""
+    base = refill()
+    changed = refill_with(((TODAY + timedelta(days=day), mcg(new)),))
+    if new <= 500:
+        assert changed.days_to_alarm >= base.days_to_alarm
+    else:
+        assert changed.days_to_alarm <= base.days_to_alarm
+
+
+@pytest.mark.parametrize("offset", [0, -3])
+def test_a_change_on_or_before_the_fill_day_is_refused(offset: int) -> None:
+    """A programme change must come after the fill day; otherwise it is the starting dose, so refused."""
+    with pytest.raises(InvalidInput):
+        refill_with(((TODAY + timedelta(days=offset), mcg(600)),))
+
+
+def test_a_change_in_mg_is_refused() -> None:
+    """A change written in mg is refused like the daily dose (a thousandfold slip)."""
+    with pytest.raises(InvalidInput):
+        refill_with(((TODAY + timedelta(days=5), mg("0.6")),))

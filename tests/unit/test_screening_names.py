@@ -5,10 +5,15 @@ measured on ordinary words and on misspellings the dictionary does not list."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from screening_corpus import MISSPELLINGS, NON_DRUG_WORDS
 
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.domain.screening import resolve
+from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+
+KB = load_knowledge_base(DEFAULT_VERSION)
 
 
 @pytest.mark.parametrize(
@@ -46,6 +51,10 @@ from dosewise.domain.screening import resolve
         ("CBD oil", ["cannabidiol"]),
         ("Sativex", ["dronabinol", "cannabidiol"]),
         ("rxcui 3322", ["diazepam"]),
+        ("oxycodone 10mg and 3 beers", ["oxycodone", "ethanol"]),
+        ("Xanax 1mg, 2 glasses of wine", ["alprazolam", "ethanol"]),
+        ("oxycodone 5 mg with food", ["oxycodone"]),
+        ("Tylenol with Codeine 30mg", ["acetaminophen", "codeine"]),
     ],
 )
 def test_everyday_writing_resolves_to_every_ingredient(
@@ -110,3 +119,15 @@ def test_short_words_get_no_suggestion(kb: KnowledgeBase) -> None:
     """Under four letters a close spelling is noise: "pil", "mag" and "abc" get none."""
     for word in ("pil", "mag", "abc", "z"):
         assert resolve(word, kb).suggestions == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120))
+def test_any_text_resolves_without_error_and_never_half_matches(text: str) -> None:
+    """Whatever is typed, resolving never raises; a screened entry has an ingredient, an unscreened one is
+    either unknown or names the parts it could not match."""
+    resolution = resolve(text, KB)
+    if resolution.screened:
+        assert resolution.ingredient is not None
+    else:
+        assert resolution.ingredient is None or resolution.unknown_parts

@@ -254,6 +254,15 @@ def test_an_unrecognised_symptom_is_soon_and_reported() -> None:
     assert "could not assess 'purple spots'" in result.patient_text
 
 
+def test_an_emergency_carries_no_could_not_assess_beside_it() -> None:
+    """Beside an emergency the unassessed symptom is named to the clinician only, never as 'tell them soon'."""
+    result = run("slow breathing", "purple spots")
+    assert result.level == "emergency"
+    assert "could not assess" not in result.patient_text.lower()
+    assert "soon" not in result.patient_text.lower()
+    assert "purple spots" in result.clinician_text
+
+
 def test_an_unrecognised_symptom_lifts_an_expected_one_to_soon() -> None:
     """Drowsiness plus an unknown symptom is soon, not expected."""
     result = run("drowsy", "purple spots")

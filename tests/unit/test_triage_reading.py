@@ -274,3 +274,11 @@ def test_every_emergency_gives_its_own_advice() -> None:
     assert result.level == "emergency"
     assert "poison centre" in result.patient_text
     assert "Slow or shallow breathing" in result.patient_text
+
+
+@pytest.mark.parametrize(
+    "text", ["his breathing, it's really slow", "her lips, they look blue", "he's breathing... but slowly"]
+)
+def test_a_comma_or_an_ellipsis_inside_a_sentence_does_not_hide_a_red_flag(text: str) -> None:
+    """A pattern's words may cross a comma, a colon, 'but' or an ellipsis, never the end of a sentence."""
+    assert run(text).level == "emergency"

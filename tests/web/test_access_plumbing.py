@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dosewise.bootstrap.settings import load_settings
-from dosewise.bootstrap.web import BoundedHasher
+from dosewise.bootstrap.web import BoundedExecutor
 from dosewise.cli.commands.serve import proxy_options
 from dosewise.services.ports import ServiceBusy
 
@@ -28,69 +28,70 @@ def test_configured_proxies_are_the_only_ones_believed() -> None:
     }
 
 
-class _SlowHasher:
-    def __init__(self) -> None:
-        self.running = 0
-        self.peak = 0
-        self.lock = threading.Lock()
+def test_password_work_runs_one_at_a_time_and_is_refused_beyond_the_queue() -> None:
+    """Twenty parallel sign-ins: one runs at a time, at most eight wait, the rest are refused at once."""
+    import asyncio
 
-    def hash(self, password: str) -> str:
-        with self.lock:
-            self.running += 1
-            self.peak = max(self.peak, self.running)
+    executor = BoundedExecutor(workers=1, queue=8)
+    running = {"now": 0, "peak": 0}
+    lock = threading.Lock()
+
+    def hashing() -> str:
+        with lock:
+            running["now"] += 1
+            running["peak"] = max(running["peak"], running["now"])
         time.sleep(0.05)
-        with self.lock:
-            self.running -= 1
-        return "h$" + password
+        with lock:
+            running["now"] -= 1
+        return "hashed"
 
-    def verify(self, password_hash: str, password: str) -> bool:
-        return password_hash == self.hash(password)
+    async def burst() -> list[str]:
+        async def one() -> str:
+            try:
+                return await executor.run(hashing)
+            except ServiceBusy:
+                return "busy"
 
-    def needs_rehash(self, password_hash: str) -> bool:
-        return False
+        return await asyncio.gather(*(one() for _ in range(20)))
 
-
-def test_hashing_runs_one_at_a_time_and_refuses_beyond_the_queue() -> None:
-    """Twenty parallel hashes: one runs at a time, at most eight wait, the rest are refused at once."""
-    inner = _SlowHasher()
-    bounded = BoundedHasher(inner, workers=1, queue=8)
-    outcomes: list[str] = []
-    start = threading.Barrier(20)
-
-    def work() -> None:
-        start.wait()
-        try:
-            bounded.hash("x")
-            outcomes.append("hashed")
-        except ServiceBusy:
-            outcomes.append("busy")
-
-    threads = [threading.Thread(target=work) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    bounded.close()
-    assert inner.peak == 1
-    assert outcomes.count("hashed") <= 9
-    assert outcomes.count("busy") >= 11
+    outcomes = asyncio.run(burst())
+    executor.close()
+    assert running["peak"] == 1
+    assert outcomes.count("hashed") == 9
+    assert outcomes.count("busy") == 11
 
 
-def test_a_busy_hasher_answers_503_with_retry_after(app: Any, web_context: Any, monkeypatch: Any) -> None:
-    """A sign-in that finds the hashing queue full gets a fast 503 and Retry-After."""
+def test_pages_are_served_while_the_password_executor_is_full(app: Any, web_context: Any) -> None:
+    """With every password slot taken by slow sign-ins, a page request still answers at once."""
+    import asyncio
+
     from fastapi.testclient import TestClient
 
-    def full(*args: Any) -> Any:
-        raise ServiceBusy("dosewise is busy signing people in", retry_after_seconds=2)
+    release = threading.Event()
 
-    monkeypatch.setattr(web_context.hasher, "_run", full)
-    with TestClient(app, base_url="http://testserver") as browser:
-        answer = browser.post(
-            "/api/v1/session", json={"email": "a@example.org", "password": "whatever words"}
+    async def occupy() -> None:
+        await asyncio.gather(
+            *(web_context.auth.run(lambda: release.wait(10)) for _ in range(9)), return_exceptions=True
         )
-    assert answer.status_code == 503
-    assert answer.headers["Retry-After"] == "2"
-    assert answer.json()["error"]["code"] == "busy"
+
+    blocker = threading.Thread(target=lambda: asyncio.run(occupy()))
+    blocker.start()
+    time.sleep(0.2)
+    try:
+        with TestClient(app, base_url="http://testserver") as browser:
+            started = time.perf_counter()
+            assert browser.get("/login").status_code == 200
+            elapsed = time.perf_counter() - started
+            busy = browser.post(
+                "/api/v1/session", json={"email": "a@example.org", "password": "some words here"}
+            )
+    finally:
+        release.set()
+        blocker.join()
+    assert elapsed < 2
+    assert busy.status_code == 503
+    assert busy.headers["Retry-After"] == "2"
+    assert busy.json()["error"]["code"] == "busy"
 
 
 @pytest.mark.parametrize("value", ["0", "many"])

@@ -168,34 +168,52 @@ def test_the_delay_grows_with_each_failure_and_then_lets_one_attempt_through(
     assert waits == [1, 2, 4]
 
 
-def test_parallel_wrong_guesses_evaluate_at_most_the_allowance(
-    app: Any, patient: Any, web_context: Any
-) -> None:
-    """Twelve simultaneous guesses: the attempt is recorded before verifying, so at most five are verified."""
-    inner = web_context.hasher.inner
+def test_parallel_wrong_guesses_evaluate_at_most_the_allowance(patient: Any, web_context: Any) -> None:
+    """Twelve simultaneous guesses straight at the service (no executor to queue them): the attempt is
+    recorded under the key's lock before verifying, so at most five passwords are verified."""
+    from dosewise.services import accounts
+    from dosewise.services.ports import AuthenticationFailed, LoginThrottled
+
+    hasher = web_context.hasher
     verified: list[int] = []
-    original = inner.verify
 
-    def counting(password_hash: str, password: str) -> bool:
-        verified.append(1)
-        return bool(original(password_hash, password))
+    class Counting:
+        def hash(self, password: str) -> str:
+            return str(hasher.hash(password))
 
-    inner.verify = counting
-    statuses: list[int] = []
+        def verify(self, password_hash: str, password: str) -> bool:
+            verified.append(1)
+            return bool(hasher.verify(password_hash, password))
+
+        def needs_rehash(self, password_hash: str) -> bool:
+            return False
+
+    outcomes: list[str] = []
     start = threading.Barrier(12)
 
     def guess() -> None:
         start.wait()
-        statuses.append(_sign_in(app, patient.email, "parallel wrong guess").status_code)
+        try:
+            accounts.authenticate(
+                store=web_context.store,
+                hasher=Counting(),
+                clock=web_context.clock,
+                email=patient.email,
+                password="parallel wrong guess",
+                client="10.3.3.3",
+            )
+        except AuthenticationFailed:
+            outcomes.append("failed")
+        except LoginThrottled:
+            outcomes.append("throttled")
 
     threads = [threading.Thread(target=guess) for _ in range(12)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    inner.verify = original
     assert len(verified) <= 5
-    assert sorted(statuses) == [401] * 5 + [429] * 7
+    assert sorted(outcomes) == ["failed"] * 5 + ["throttled"] * 7
 
 
 def test_registration_is_throttled_per_client_before_any_hashing(app: Any, web_context: Any) -> None:
@@ -219,7 +237,7 @@ def test_registration_is_throttled_per_client_before_any_hashing(app: Any, web_c
 def test_a_duplicate_address_is_refused_before_hashing(app: Any, patient: Any, web_context: Any) -> None:
     """Registering a taken address never runs argon2 (no CPU for the attacker to burn)."""
     calls: list[str] = []
-    inner = web_context.hasher.inner
+    inner = web_context.hasher
     original = inner.hash
     inner.hash = lambda password: calls.append(password) or original(password)
     with TestClient(app, base_url="http://testserver") as browser:
@@ -330,3 +348,32 @@ def test_the_demo_caregiver_and_clinician_open_the_record_through_confirmed_invi
         with TestClient(app, base_url="http://testserver") as browser:
             session = browser.post("/api/v1/session", json={"email": email, "password": DEMO_PASSWORD})
             assert [p["patient_id"] for p in session.json()["patients"]] == [logins.patient_id]
+
+
+def test_reset_requests_are_limited_per_client_whatever_the_address(app: Any) -> None:
+    """Five requests an hour from one client, then 429: nobody's inbox can be flooded from one place."""
+    with TestClient(app, base_url="http://testserver", client=("10.4.4.4", 1)) as browser:
+        codes = [
+            browser.post("/api/v1/password-resets", json={"email": f"n{n}@example.org"}).status_code
+            for n in range(6)
+        ]
+    assert codes == [202] * 5 + [429]
+
+
+def test_a_forged_forwarded_for_header_does_not_give_a_guesser_a_fresh_allowance(
+    app: Any, patient: Any
+) -> None:
+    """The app never reads X-Forwarded-For: rotating it after five failures still meets the delay."""
+    with TestClient(app, base_url="http://testserver", client=("10.5.5.5", 1)) as browser:
+        for n in range(5):
+            browser.post(
+                "/api/v1/session",
+                json={"email": patient.email, "password": "wrong guess here"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            )
+        rotated = browser.post(
+            "/api/v1/session",
+            json={"email": patient.email, "password": PASSWORD},
+            headers={"X-Forwarded-For": "198.51.100.77"},
+        )
+    assert rotated.status_code == 429

@@ -96,6 +96,7 @@ _OPEN = {
     "POST /login",
     "GET /healthz",
     "GET /api/docs",
+    "GET /favicon.ico",
     "POST /api/v1/accounts",
     "POST /api/v1/session",
     # Password reset and invitation links: the one-time token in the address is the credential.

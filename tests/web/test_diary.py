@@ -45,7 +45,10 @@ def test_an_urgent_triage_shows_a_banner_on_every_page_of_the_record(missing_dos
     for page in ("today", "diary", "plan", "medications", "profile", "history", "sharing", "audit"):
         html = missing_doses.client.get(f"/p/{missing_doses.patient_id}/{page}").text
         assert 'class="alert alert-urgent" role="alert"' in html, page
-        assert "Urgent: get medical help today" in html, page
+        heading = html.split('<h2 id="alert-title">')[1].split("</h2>")[0]
+        assert "Urgent" in heading, page
+        assert "Get medical help today" in heading, page
+        assert 'href="tel:112"' in html, page
 
 
 def test_the_urgent_banner_comes_before_everything_else_on_the_page(missing_doses: Any) -> None:
@@ -60,7 +63,11 @@ def test_slow_breathing_is_an_emergency(missing_doses: Any) -> None:
     """Slow breathing triages as an emergency and the banner says to call the emergency number."""
     _symptoms(missing_doses, text="slow breathing")
     html = missing_doses.client.get(f"/p/{missing_doses.patient_id}/diary").text
-    assert "Emergency: call your emergency number now" in html
+    heading = html.split('<h2 id="alert-title">')[1].split("</h2>")[0]
+    assert "Emergency" in heading
+    assert "Call 112 now" in heading
+    assert 'class="alert alert-emergency" role="alert"' in html
+    assert '<a class="call call-emergency" href="tel:112">' in html
 
 
 def test_a_common_side_effect_is_expected_and_raises_no_alert(patient: Any) -> None:
@@ -141,7 +148,7 @@ def test_the_chart_puts_planned_and_taken_doses_beside_the_scores(missing_doses:
     assert chart["2026-11-08"]["taken"] == {"value": "5", "unit": "mg"}
     assert chart["2026-11-10"]["spasticity"] == 6
     html = missing_doses.client.get(f"/p/{pid}/diary").text
-    assert '<svg viewBox="0 0 640 240" class="chart" role="img"' in html
+    assert '<svg viewBox="0 0 680 300" class="chart" role="img"' in html
     assert 'class="taken"' in html
     assert "The same numbers as a table" in html
 

@@ -29,7 +29,10 @@ def test_lioresal_beside_a_baclofen_plan_is_the_planned_medicine_and_a_duplicate
     assert codes == ["duplicate.planned_drug"]
     assert body["screening"]["duplicates"][0]["severity"] == "major"
     page = patient.client.get(f"/p/{patient.patient_id}/medications").text
-    assert "Lioresal (baclofen)" in page
+    assert re.search(
+        r'<span class="med-name">Lioresal</span> <span class="med-what">\(baclofen\)</span>', page
+    )
+    assert "Lioresal (baclofen) on your list is the same medicine as your plan" in page
     assert "planned medicine" in page
     assert "duplicate" in page
     assert "Major" in page
@@ -42,7 +45,7 @@ def test_the_same_ingredient_twice_is_flagged_on_the_page(patient: Any) -> None:
     assert all(m["duplicate"] for m in body["medications"])
     assert [d["code"] for d in body["screening"]["duplicates"]] == ["duplicate.same_ingredient"]
     page = patient.client.get(f"/p/{patient.patient_id}/medications").text
-    assert "Norco (hydrocodone + acetaminophen)" in page
+    assert '<span class="med-what">(hydrocodone + acetaminophen)</span>' in page
     assert "acetaminophen is on your list 2 times" in page
 
 
@@ -113,3 +116,13 @@ def test_the_api_replaces_a_misspelt_entry_and_refuses_an_unknown_name(patient: 
     assert patient.api("PUT", path, json={"name": "qqqzz"}).status_code == 422
     body = patient.api("PUT", path, json={"name": "diazepam"}).json()
     assert [m["ingredient"] for m in body["medications"]] == ["diazepam"]
+
+
+def test_the_one_tap_fix_keeps_a_strength_typed_after_the_name(patient: Any) -> None:
+    """ "Xanaxx 1 mg" fixed to Xanax becomes "Xanax 1 mg": the strength typed in the name is not lost."""
+    pid = patient.patient_id
+    entry = add(patient, "Xanaxx 1 mg")["medications"][0]
+    patient.form(f"/p/{pid}/medications/{entry['id']}/replace", {"name": "Xanax"})
+    after = patient.api("GET", f"/api/v1/patients/{pid}/medications").json()
+    assert [m["name"] for m in after["medications"]] == ["Xanax 1 mg"]
+    assert after["medications"][0]["screened"] is True

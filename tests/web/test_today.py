@@ -238,7 +238,7 @@ def test_the_run_out_forecast_warns_days_ahead(on_plan: Any) -> None:
 
 
 def test_the_today_page_renders_the_dose_forms_and_the_stock_warning(on_plan: Any) -> None:
-    """The page has labelled Taken/Skipped buttons and the run-out warning as an alert."""
+    """The page has labelled Taken/Skipped buttons and the run-out warning flagged (the banner is the one alert)."""
     on_plan.api(
         "POST",
         f"/api/v1/patients/{on_plan.patient_id}/stock",
@@ -246,7 +246,8 @@ def test_the_today_page_renders_the_dose_forms_and_the_stock_warning(on_plan: An
     )
     page = on_plan.client.get(f"/p/{on_plan.patient_id}/today").text
     assert 'aria-label="Taken: 5 mg at 08:00"' in page
-    assert 'class="stock-urgent" role="alert"' in page
+    assert '<li class="stock-urgent">' in page
+    assert "Running out soon:" in page
 
 
 def test_history_rows_cannot_be_edited_in_the_database(web_context: Any, on_plan: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DOSEWISE_TLS_CERTFILE", "", "PEM certificate for `dosewise serve` to speak https itself."),
     Setting("DOSEWISE_TLS_KEYFILE", "", "PEM private key that goes with DOSEWISE_TLS_CERTFILE."),
     Setting(
+        "DOSEWISE_EMERGENCY_NUMBER",
+        "112",
+        "The emergency telephone number the web app's call buttons dial (112, 911, 999, 000...).",
+    ),
+    Setting(
         "DOSEWISE_TRUSTED_PROXIES",
         "",
         "Comma-separated addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed "
@@ -92,6 +98,7 @@ class Settings:
     hsts_seconds: int = 31_536_000
     tls_certfile: str = ""
     tls_keyfile: str = ""
+    emergency_number: str = "112"
     trusted_proxies: tuple[str, ...] = ()
     public_url: str = ""
     registrations_per_hour: int = 20
@@ -130,6 +137,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         limits[name.removeprefix("DOSEWISE_").lower()] = int(text)
     if bool(values["DOSEWISE_TLS_CERTFILE"]) != bool(values["DOSEWISE_TLS_KEYFILE"]):
         raise ValueError("DOSEWISE_TLS_CERTFILE and DOSEWISE_TLS_KEYFILE are set together")
+    emergency = values["DOSEWISE_EMERGENCY_NUMBER"].strip()
+    if not re.fullmatch(r"\+?[0-9]{2,15}", emergency):
+        raise ValueError(f"DOSEWISE_EMERGENCY_NUMBER must be a telephone number (digits), not '{emergency}'")
     numbers = {}
     for name in ("DOSEWISE_SMTP_PORT", "DOSEWISE_REGISTRATIONS_PER_HOUR"):
         if not values[name].isdigit() or int(values[name]) < 1:
@@ -157,4 +167,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=values["DOSEWISE_SECRET_KEY"],
         host=values["DOSEWISE_HOST"],
         port=int(port_text),
+        emergency_number=emergency,
     )

@@ -26,34 +26,24 @@ def write_text(text: str) -> None:
 
 
 def read_document(path: str) -> dict[str, Any]:
-    """Read a JSON or TOML file (by extension; JSON is tried first for other names); '-' is stdin."""
+    """Read a JSON or TOML file (by extension; JSON is tried first for other names); '-' is stdin.
+
+    The bytes are checked by services.document_input.decode_document: a malformed file is refused with
+    a one-line reason (exit 2), never a traceback.
+    """
+    from dosewise.services.document_input import MAX_FILE_BYTES, decode_document
+
     if path == "-":
-        raw = sys.stdin.read()
+        raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         name = "<stdin>"
     else:
         file = Path(path)
         if not file.is_file():
             raise InvalidInput(f"file not found: {path}")
-        raw = file.read_text(encoding="utf-8")
+        try:
+            with file.open("rb") as handle:
+                raw = handle.read(MAX_FILE_BYTES + 1)  # never read a huge file whole
+        except OSError as exc:
+            raise InvalidInput(f"{path}: cannot be read ({exc.strerror})") from exc
         name = file.name
-    if name.endswith(".toml"):
-        import tomllib
-
-        try:
-            return tomllib.loads(raw)
-        except tomllib.TOMLDecodeError as exc:
-            raise InvalidInput(f"{path}: not valid TOML ({exc})") from exc
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        if name.endswith(".json"):
-            raise InvalidInput(f"{path}: not valid JSON ({exc})") from exc
-        import tomllib
-
-        try:
-            return tomllib.loads(raw)
-        except tomllib.TOMLDecodeError:
-            raise InvalidInput(f"{path}: neither JSON nor TOML") from exc
-    if not isinstance(data, dict):
-        raise InvalidInput(f"{path}: expected an object at the top level")
-    return data
+    return decode_document(raw, name)

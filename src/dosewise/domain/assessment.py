@@ -13,6 +13,7 @@ from dosewise.domain.rules import (
     CoMedicationRule,
     DrugRules,
     KnowledgeBase,
+    Provenance,
     RenalBand,
     Severity,
     TitrationRule,
@@ -204,6 +205,9 @@ def assess(
             )
         )
 
+    if renal is not None and kidney.notice is not None and not kidney.dialysis:
+        findings.append(_disagreement(kidney, renal.bands, renal.provenance, kb_version))
+
     egfr_value = kidney.for_egfr_rules
     if renal is not None and egfr_value is not None and not kidney.dialysis:
         for rule in renal.egfr_rules:
@@ -309,3 +313,27 @@ def assess(
 def format_amount_fraction(value: Fraction) -> str:
     """2/3 stays "2/3"; 1/2 stays "1/2": multipliers are shown as the fractions the sources state."""
     return str(value) if value.denominator != 1 else format_amount(value)
+
+
+def _disagreement(
+    kidney: KidneyFunction, bands: tuple[RenalBand, ...], provenance: Provenance, kb_version: str
+) -> Finding:
+    """Kidney inputs that differ: moderate when they fall in different bands of this drug (the dose would
+    differ), info when they share a band. The tolerance is the drug's own sourced band table."""
+    placed = {(band.id if band else "none") for band in (band_for(v, bands) for _, v in kidney.inputs)}
+    differ = len(placed) > 1
+    notice = kidney.notice or ""
+    return finding(
+        Severity.MODERATE if differ else Severity.INFO,
+        "renal.inputs_disagree",
+        notice
+        + (
+            f" They fall in different kidney bands of this drug ({', '.join(sorted(placed))})."
+            if differ
+            else " They fall in the same kidney band, so the dose is the same."
+        ),
+        "Your kidney test results do not agree with each other. The lower one was used to keep your dose "
+        "safe; ask your clinician which result is current.",
+        provenance,
+        kb_version,
+    )

@@ -15,14 +15,19 @@ __all__ = [
 
 
 class DosewiseError(Exception):
-    """Base of every refusal; ``code`` is stable and machine-readable, the message is for people."""
+    """Base of every refusal; ``code`` is stable and machine-readable, the message is for people.
+
+    ``hint`` is worded for the command line; ``field`` names the input that was refused (a form field or
+    JSON member, when there is one) so each entry point can tie the message to it and word its own hint.
+    """
 
     code = "dosewise_error"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.field = field
 
 
 class InvalidInput(DosewiseError):
@@ -48,15 +53,37 @@ class UnmakeableDose(DosewiseError):
 
     code = "unmakeable_dose"
 
-    def __init__(self, message: str, *, alternatives: tuple[str, ...] = (), hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(
+        self,
+        message: str,
+        *,
+        alternatives: tuple[str, ...] = (),
+        hint: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, field=field)
         self.alternatives = alternatives
 
 
 class PlanRefused(DosewiseError):
-    """The planner will not produce the requested plan (above a limit, abrupt stop) without an override."""
+    """The planner will not produce the requested plan (above a limit, abrupt stop) without an override.
+
+    ``overrides`` are the override codes that would allow it (structured, so each entry point words how
+    to give one: the CLI's ``--override CODE:REASON``, the web's override choice with a reason).
+    """
 
     code = "plan_refused"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        field: str | None = None,
+        overrides: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, hint=hint, field=field)
+        self.overrides = overrides
 
 
 class KnowledgeError(DosewiseError):

@@ -111,6 +111,25 @@ class KidneyFunction:
     crcl_method: str
     egfr: Fraction | None
     dialysis: bool
+    # Every kidney value the patient file gave or implied, as (label, mL/min): a Cockcroft-Gault CrCl, a
+    # measured CrCl, an eGFR. When they differ the lowest is used and ``notice`` says so.
+    inputs: tuple[tuple[str, Fraction], ...] = ()
+
+    @property
+    def conflicting(self) -> bool:
+        return len({value for _, value in self.inputs}) > 1
+
+    @property
+    def notice(self) -> str | None:
+        """Plain statement that the inputs disagree and the lowest (the safer for dosing) is used."""
+        if not self.conflicting:
+            return None
+        listed = ", ".join(f"{label} {format_limit(value)} mL/min" for label, value in self.inputs)
+        used_label, used = min(self.inputs, key=lambda item: item[1])
+        return (
+            f"Kidney values disagree ({listed}): the lowest, {used_label} {format_limit(used)} mL/min, is "
+            "used, because a lower value gives the lower, safer dose. Confirm which result is current."
+        )
 
     @property
     def known(self) -> bool:
@@ -129,7 +148,27 @@ class KidneyFunction:
 
 
 def kidney_function(patient: Patient) -> KidneyFunction:
-    """CrCl from Cockcroft-Gault when age, weight, sex and creatinine are known; else a given CrCl."""
+    """CrCl from Cockcroft-Gault and a given (measured) CrCl; when both exist the lower is used.
+
+    An eGFR is kept beside it; :attr:`KidneyFunction.for_bands` already takes the lower of CrCl and eGFR.
+    """
+    inputs: list[tuple[str, Fraction]] = []
+    function = _crcl(patient)
+    if function.crcl_method.startswith("Cockcroft-Gault") and function.crcl_ml_min is not None:
+        inputs.append(("Cockcroft-Gault CrCl", function.crcl_ml_min))
+    if patient.crcl_ml_min is not None:
+        inputs.append(("measured CrCl", patient.crcl_ml_min))
+    if patient.egfr is not None:
+        inputs.append(("eGFR", patient.egfr))
+    crcl, method = function.crcl_ml_min, function.crcl_method
+    if patient.crcl_ml_min is not None and crcl is not None and patient.crcl_ml_min < crcl:
+        crcl, method = patient.crcl_ml_min, f"given, lower than {method}"
+    elif patient.crcl_ml_min is not None and crcl is not None and patient.crcl_ml_min > crcl:
+        method = f"{method}; lower than the given CrCl {format_limit(patient.crcl_ml_min)} mL/min"
+    return KidneyFunction(crcl, method, patient.egfr, patient.dialysis, tuple(inputs))
+
+
+def _crcl(patient: Patient) -> KidneyFunction:
     if patient.creatinine is not None:
         missing = [
             name

@@ -5,7 +5,11 @@
     days to empty      = fill volume / daily volume                      (never planned to)
     refill date        = today + floor(days to alarm) - safety buffer days
 
-``today`` is the day the reservoir holds ``fill`` mL (usually the refill day). Intrathecal doses are mcg a
+``today`` is the day the reservoir holds ``fill`` mL (usually the refill day). A programme change part-way
+through the interval (``changes``: from a date on, a new daily total) is followed segment by segment: the
+alarm date is when the residual volume above the alarm is used up at the rates in force. A refill interval
+longer than the pump's service life (clinical-reference 8.3) is refused: it means a wrong value, not a
+refill date years away. Intrathecal doses are mcg a
 day only: an mg dose or an mg/mL concentration is refused, because a slip between them is a thousandfold
 error. For flex or bolus programmes the daily dose is the programmed daily total, boluses included.
 """
@@ -21,7 +25,7 @@ from dosewise.domain.errors import InvalidInput
 from dosewise.domain.quantity import Concentration, Quantity, Unit
 from dosewise.domain.rules import Provenance, PumpRules, Severity
 
-__all__ = ["ORIGINS", "PumpWarning", "RefillPlan", "plan_refill"]
+__all__ = ["ORIGINS", "PumpWarning", "RefillPlan", "days_until_used", "plan_refill"]
 
 ORIGINS = ("spinal", "cerebral")
 
@@ -57,6 +61,7 @@ class RefillPlan:
     source: str
     source_ids: tuple[str, ...]
     kb_version: str
+    changes: tuple[tuple[date, Quantity], ...] = ()
 
     @property
     def whole_days_to_alarm(self) -> int:
@@ -87,6 +92,7 @@ def plan_refill(
     alarm: Quantity | None = None,
     fill: Quantity | None = None,
     origin: str | None = None,
+    changes: tuple[tuple[date, Quantity], ...] = (),
 ) -> RefillPlan:
     """Days to the low-reservoir alarm and a refill date with the safety buffer; warnings outside ranges."""
     mcg_hint = "intrathecal doses are written in mcg a day (1 mg = 1000 mcg)"
@@ -112,19 +118,25 @@ def plan_refill(
     if origin is not None and origin not in ORIGINS:
         raise InvalidInput(f"origin '{origin}' is not one of {', '.join(ORIGINS)}")
 
+    programme = _programme(today, daily_dose, changes)
     per_ml = concentration.per_ml.amount
     daily_volume = Quantity(daily_dose.amount / per_ml, Unit.ML)
-    days_to_alarm = (fill - alarm).amount / daily_volume.amount
-    days_to_empty = fill.amount / daily_volume.amount
+    days_to_alarm = days_until_used((fill - alarm).amount, programme, per_ml)
+    days_to_empty = days_until_used(fill.amount, programme, per_ml)
+    _within_service_life(rules, today, days_to_alarm, daily_dose, concentration)
     alarm_date = today + timedelta(days=floor(days_to_alarm))
     planned = alarm_date - timedelta(days=rules.refill_buffer_days)
     refill_date = max(planned, today)
     safer = rules.safer_alarm
-    days_to_safer = (fill - safer).amount / daily_volume.amount if fill > safer else None
+    days_to_safer = days_until_used((fill - safer).amount, programme, per_ml) if fill > safer else None
 
-    warnings = _warnings(
-        rules, reservoir, concentration, daily_dose, alarm, origin, planned, today, days_to_alarm
-    )
+    warnings: list[PumpWarning] = []
+    for _, dose in programme:
+        for item in _warnings(
+            rules, reservoir, concentration, dose, alarm, origin, planned, today, days_to_alarm
+        ):
+            if all(w.code != item.code for w in warnings):
+                warnings.append(item)
     notes = (
         "Flex or bolus programmes: use the programmed daily total, boluses included.",
         rules.note,
@@ -148,12 +160,63 @@ def plan_refill(
         buffer_days=rules.refill_buffer_days,
         safer_alarm=safer,
         days_to_safer_alarm=days_to_safer,
-        warnings=warnings,
+        warnings=tuple(warnings),
         notes=notes,
+        changes=tuple(programme[1:]),
         source=provenance.cite(),
         source_ids=provenance.source_ids,
         kb_version=kb_version,
     )
+
+
+def _programme(
+    today: date, daily_dose: Quantity, changes: tuple[tuple[date, Quantity], ...]
+) -> list[tuple[date, Quantity]]:
+    """(from, daily dose) segments: today's dose, then each change in date order."""
+    programme = [(today, daily_dose)]
+    for day, dose in sorted(changes, key=lambda item: item[0]):
+        _require(dose, Unit.MCG, f"the daily dose from {day}", "intrathecal doses are mcg a day")
+        if day <= programme[-1][0]:
+            raise InvalidInput(
+                f"the programme change on {day} is not after {programme[-1][0]}",
+                hint="give each change once, after the fill day",
+            )
+        programme.append((day, dose))
+    return programme
+
+
+def days_until_used(volume: Fraction, programme: list[tuple[date, Quantity]], per_ml: Fraction) -> Fraction:
+    """Days from the first segment's start until ``volume`` mL is delivered at the programmed rates."""
+    elapsed = Fraction(0)
+    remaining = volume
+    for index, (start, dose) in enumerate(programme):
+        rate = dose.amount / per_ml
+        if index + 1 < len(programme):
+            span = Fraction((programme[index + 1][0] - start).days)
+            if rate * span < remaining:
+                remaining -= rate * span
+                elapsed += span
+                continue
+        return elapsed + remaining / rate
+    raise AssertionError("unreachable: the last segment runs until the volume is used")  # pragma: no cover
+
+
+def _within_service_life(
+    rules: PumpRules, today: date, days_to_alarm: Fraction, dose: Quantity, concentration: Concentration
+) -> None:
+    """A reservoir that would outlast the pump itself means a wrong dose or concentration: refused."""
+    try:
+        end = today.replace(year=today.year + rules.max_service_years)
+    except ValueError:  # 29 February
+        end = today.replace(year=today.year + rules.max_service_years, day=28)
+    if days_to_alarm > (end - today).days:
+        years = days_to_alarm / Fraction("365.25")
+        raise InvalidInput(
+            f"{dose} a day of {concentration} would take {float(years):.0f} years to reach the alarm, longer "
+            f"than the pump's service life ({rules.max_service_years} years at most): the dose or the "
+            "concentration is not plausible",
+            hint="check the programmed daily total (mcg a day) and the concentration on the syringe (mcg/mL)",
+        )
 
 
 def _warnings(
@@ -176,6 +239,18 @@ def _warnings(
                 "above_max_daily",
                 f"{daily_dose} a day is above {rules.max_daily} a day: experience above this is limited.",
                 limits,
+            )
+        )
+    floor_dose, screening = rules.smallest_screening_dose, rules.screening_provenance
+    if floor_dose is not None and screening is not None and daily_dose < floor_dose:
+        out.append(
+            _warning(
+                Severity.MAJOR,
+                "below_any_intrathecal_dose",
+                f"{daily_dose} a day is below the smallest screening bolus ({floor_dose}), and pumps start "
+                "at the effective screening dose a day or more: this is not a plausible intrathecal daily "
+                "total. Check the programme and the unit (mcg, not mg).",
+                screening,
             )
         )
     ranges = [r for r in rules.maintenance_ranges if origin is None or r[0] == origin]

@@ -260,6 +260,10 @@ class PumpRules:
     note: str
     provenance: Provenance
     limits_provenance: Provenance
+    # clinical-reference 8.3: a SynchroMed II runs at most 7 years; 8.2: the smallest screening bolus.
+    max_service_years: int = 7
+    smallest_screening_dose: Quantity | None = None
+    screening_provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)

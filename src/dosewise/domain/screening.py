@@ -74,12 +74,17 @@ class Resolution:
         return self.ingredient is not None and not self.unknown_parts
 
     @property
-    def label(self) -> str:
-        """How the entry reads with what it is: "Lioresal (baclofen)", "Norco (hydrocodone + acetaminophen)"."""
+    def what(self) -> str | None:
+        """What the entry is, when that is not what was written: "baclofen" for "Lioresal"."""
         what = self.product or (self.ingredient.name if self.ingredient else None)
         if what is None or what.lower() == self.query.strip().lower():
-            return self.query
-        return f"{self.query} ({what})"
+            return None
+        return what
+
+    @property
+    def label(self) -> str:
+        """How the entry reads with what it is: "Lioresal (baclofen)", "Norco (hydrocodone + acetaminophen)"."""
+        return f"{self.query} ({self.what})" if self.what else self.query
 
 
 @dataclass(frozen=True)
@@ -111,12 +116,19 @@ def _from_hits(query: str, hits: Sequence[Hit], kind: str, product: str | None) 
 
 def resolve(query: str, kb: KnowledgeBase) -> Resolution:
     table = index_for(kb)
+    parts = split_parts(query)
+    whole = table.get(" ".join(query.strip().lower().split()))
+    if whole is not None:  # a brand spelt with "and" or "with" ("Tylenol with Codeine")
+        return _from_hits(query, [whole], whole.kind, whole.product)
+    found = [(part, lookup(part, table)) for part in parts] if len(parts) > 1 else []
+    if found and all(h is not None for _, h in found):
+        resolution = _from_hits(query, [h for _, h in found if h is not None], "combination", None)
+        names = " + ".join(i.name for i in resolution.ingredients)
+        return Resolution(query, resolution.ingredient, "combination", (), resolution.components, names)
     hit = lookup(query, table)
     if hit is not None:
         return _from_hits(query, [hit], hit.kind, hit.product)
-    parts = split_parts(query)
-    if len(parts) > 1:
-        found = [(part, lookup(part, table)) for part in parts]
+    if found:
         hits = [h for _, h in found if h is not None]
         unknown = tuple(part for part, h in found if h is None)
         if hits:

@@ -83,10 +83,23 @@ def _tokens(key: str) -> list[str]:
     return [t.strip(",;:()") for t in spaced.split() if t.strip(",;:()")]
 
 
+_JOINERS = frozenset({"and", "or", "plus", "+", "&", "with"})
+
+
 def _trailer_ok(rest: list[str]) -> bool:
-    for token in rest:
+    """Words after a name: forms and frequencies, then anything after a dose, unless that joins another
+    medicine ("10mg and 3 beers"; "with food" is fine)."""
+    for index, token in enumerate(rest):
         if _is_dose(token):
-            return True
+            after = rest[index + 1 :]
+            return not any(
+                word in _JOINERS
+                and any(
+                    w not in FREQUENCY_WORDS and w not in FORM_WORDS and not _is_dose(w)
+                    for w in after[i + 1 :]
+                )
+                for i, word in enumerate(after)
+            )
         if token not in FORM_WORDS and token not in FREQUENCY_WORDS:
             return False
     return True

@@ -5,7 +5,7 @@ The order matters and is the mechanism:
 2. numbers are read first (temperatures, tablets or milligrams swallowed: ``triage_numbers``);
 3. "can't stop" and the like are affirmations, never negations;
 4. lexicon phrases (longest first), then lexicon patterns (groups of words in one clause, any order, a
-   few words apart) claim their words. A pattern may hold the negation that states the problem ("cant
+   few words apart, in one sentence) claim their words. A pattern may hold the negation that states the problem ("cant
    breathe", "wont wake", "not breathing"), and a claimed word can no longer deny anything;
 5. context cues ("ran out of my tablets") and intensity words ("severe", "worst ever") are read;
 6. a negation cue left over denies the symptoms after it in its clause ("no fever"), except a red flag:
@@ -26,6 +26,7 @@ from dosewise.domain.triage_words import (
     NEGATION_CUES,
     NEGATION_STOPS,
     NUMBER_WORDS,
+    SENTENCE_END,
     Speller,
     stem,
     tokenise,
@@ -130,12 +131,23 @@ def compile_lexicon(
 
 
 def _clauses(tokens: list[str]) -> list[int]:
-    """The clause number of each token (punctuation and 'but' start a new clause)."""
+    """The clause number of each token (punctuation and 'but' start a new clause): a negation's reach."""
     out, clause = [], 0
     for token in tokens:
         if token in BOUNDARY or token in NEGATION_STOPS:
             clause += 1
         out.append(clause)
+    return out
+
+
+def _sentences(tokens: list[str]) -> list[int]:
+    """The sentence number of each token: a pattern's words may cross a comma or 'but' ("his breathing, it's
+    slow"), never the end of a sentence."""
+    out, sentence = [], 0
+    for token in tokens:
+        if token in SENTENCE_END:
+            sentence += 1
+        out.append(sentence)
     return out
 
 
@@ -197,8 +209,9 @@ def read_text(text: str, lexicon: Lexicon, temperature: TemperatureRule | None) 
             if tuple(stems[i : i + size]) == phrase and all(free[i : i + size]):
                 free[i : i + size] = [False] * size
                 found.append((symptom_id, i))
+    sentence = _sentences(tokens)
     for groups, symptom_id in lexicon.patterns:
-        while (hit := _find(groups, tokens, free, clause)) is not None:
+        while (hit := _find(groups, tokens, free, sentence)) is not None:
             for i in hit:
                 free[i] = False
             found.append((symptom_id, min(hit)))

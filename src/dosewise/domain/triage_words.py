@@ -15,6 +15,7 @@ __all__ = [
     "NEGATION_CUES",
     "NEGATION_STOPS",
     "NUMBER_WORDS",
+    "SENTENCE_END",
     "Speller",
     "stem",
     "tokenise",
@@ -23,6 +24,7 @@ __all__ = [
 # Words that end the reach of a negation ("no fever but confused": confusion is not denied).
 NEGATION_STOPS = frozenset("but however although though except besides yet whereas".split())
 BOUNDARY = frozenset(".,;:!?")
+SENTENCE_END = frozenset(".;!?")
 # Cues that deny what follows. "cant"/"wont" are not among them: they state a problem ("cant breathe",
 # "cant pee"), so what follows them is a finding, or is reported as not recognised, never denied.
 NEGATION_CUES = frozenset("no not never without denies deny denied nor neither none free".split())
@@ -77,6 +79,7 @@ def tokenise(text: str) -> list[str]:
     """Lower-case words, numbers (with their decimal point) and clause punctuation."""
     text = text.lower().replace("’", "'").replace("‘", "'").replace("`", "'")
     text = text.replace("°", " ").replace("º", " ").replace("-", " ").replace("/", " , ")
+    text = re.sub(r"\.{2,}|…", " , ", text)  # an ellipsis is a pause, not the end of a sentence
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     text = text.replace("'", "")

@@ -281,6 +281,15 @@ class _Builder:
             note=p.note,
             provenance=self.provenance(p, "pump"),
             limits_provenance=self.provenance(model.limits, "intrathecal limits"),
+            max_service_years=p.max_service_years,
+            smallest_screening_dose=min(
+                (parse_quantity(b.dose) for b in model.screening_boluses), default=None
+            ),
+            screening_provenance=(
+                self.provenance(model.screening_boluses[0], "intrathecal screening")
+                if model.screening_boluses
+                else None
+            ),
         )
 
 

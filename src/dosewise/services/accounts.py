@@ -54,6 +54,7 @@ __all__ = [
     "NewSession",
     "actor_for_session",
     "admit",
+    "admit_reset_request",
     "authenticate",
     "close_all_sessions",
     "close_session",
@@ -136,6 +137,20 @@ def _admit_registration(uow: UnitOfWork, *, client: str, now: datetime, allowanc
     if len(recent) >= allowance:
         raise _throttled(recent[-allowance] + REGISTRATION_WINDOW - now, "new accounts")
     uow.throttle.record_failure(key, now)
+
+
+def admit_reset_request(*, store: Store, clock: Clock, client: str, allowance: int = 5) -> None:
+    """At most ``allowance`` "e-mail me a reset link" requests per client per hour (429 beyond), so the
+    form cannot be used to flood someone's inbox; the answer never depends on the address."""
+    now = clock()
+    key = f"reset:{client}"
+    with store.write() as uow:
+        uow.throttle.lock(key)
+        recent = uow.throttle.failures_since(key, now - REGISTRATION_WINDOW)
+        if len(recent) >= allowance:
+            raise _throttled(recent[-allowance] + REGISTRATION_WINDOW - now, "reset requests")
+        uow.throttle.record_failure(key, now)
+        uow.commit()
 
 
 def _new_account_checks(

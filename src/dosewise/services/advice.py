@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dosewise.domain.errors import InvalidInput, KnowledgeError
-from dosewise.domain.missed import MissedDoseAdvice, advise
+from dosewise.domain.missed import MissedDoseAdvice, OverdoseRule, advise
 from dosewise.domain.patient import Patient, kidney_function
 from dosewise.domain.pump import RefillPlan, plan_refill
 from dosewise.domain.quantity import Concentration, Quantity, Unit
@@ -90,8 +90,10 @@ def advise_missed(
     taken: Sequence[datetime] = (),
     skipped: Sequence[datetime] = (),
     since: datetime | None = None,
+    patient: Patient | None = None,
 ) -> MissedDoseAdvice:
-    """Take now or skip the most recent missed dose of ``plan``, with its urgency."""
+    """Take now or skip the most recent missed dose of ``plan``, with its urgency; doses taken close
+    together are an overdose question judged with the patient's kidney function."""
     rules = kb.drug(plan.drug)
     if rules.missed_dose is None:
         raise KnowledgeError(f"the knowledge base has no missed-dose rule for {rules.name}")
@@ -105,6 +107,40 @@ def advise_missed(
         rule=rules.missed_dose,
         kb_version=kb.version,
         withdrawal_signs=rules.withdrawal_signs,
+        overdose_rule=overdose_rule(kb, plan.drug, patient),
+    )
+
+
+def _kidney_impaired(kb: KnowledgeBase, patient: Patient | None) -> str | None:
+    """Dialysis, or CrCl/eGFR below triage.toml's kidney threshold (the same test triage uses)."""
+    if patient is None:
+        return None
+    kidney = kidney_function(patient)
+    value = kidney.for_bands
+    if kidney.dialysis:
+        return "dialysis"
+    if value is not None and value < _context_rule(kb).kidney_impaired_below_ml_min:
+        return f"reduced kidney function (CrCl/eGFR {round(value)} mL/min)"
+    return None
+
+
+def overdose_rule(kb: KnowledgeBase, drug: str, patient: Patient | None) -> OverdoseRule | None:
+    """The large-ingestion red flag and the triage texts for a large ingestion and for an extra dose."""
+    rules = kb.drug(drug)
+    by_id = {rule.id: rule for rule in kb.triage_rules}
+    emergency, urgent = by_id.get("large-ingestion"), by_id.get("more-than-prescribed")
+    if emergency is None or urgent is None:
+        return None
+    ingestion = kb.ingestion.get(rules.id)
+    sources = (emergency.provenance, urgent.provenance, *((ingestion.provenance,) if ingestion else ()))
+    return OverdoseRule(
+        drug_name=rules.name,
+        threshold=ingestion.threshold if ingestion else None,
+        kidney_impaired=_kidney_impaired(kb, patient),
+        emergency_text=emergency.patient_text,
+        urgent_text=urgent.patient_text,
+        source="; ".join(dict.fromkeys(p.cite() for p in sources)),
+        source_ids=tuple(dict.fromkeys(i for p in sources for i in p.source_ids)),
     )
 
 
@@ -155,6 +191,8 @@ def _patient_flags(
 ) -> TriageContext:
     kidney = kidney_function(patient)
     value = kidney.for_bands
+    if kidney.notice is not None:
+        notes.append(kidney.notice)
     if kidney.dialysis:
         context = context.with_flag("kidney_impaired", "on dialysis")
     elif value is not None and value < _context_rule(kb).kidney_impaired_below_ml_min:
@@ -311,6 +349,7 @@ def plan_pump_refill(
     alarm: Quantity | None = None,
     fill: Quantity | None = None,
     origin: str | None = None,
+    changes: tuple[tuple[date, Quantity], ...] = (),
 ) -> RefillPlan:
     """Days to the low-reservoir alarm and the refill date, from the knowledge base's pump rules."""
     if kb.pump is None:
@@ -325,4 +364,5 @@ def plan_pump_refill(
         alarm=alarm,
         fill=fill,
         origin=origin,
+        changes=changes,
     )

@@ -25,6 +25,11 @@ class Alert:
     patient_text: str
     entry: SymptomEntry
 
+    @property
+    def shown_until(self) -> datetime:
+        """When the banner stops: the alert window after the entry (or earlier, when it is corrected)."""
+        return self.entry.recorded_at + ALERT_WINDOW
+
 
 class _Correctable(Protocol):
     @property

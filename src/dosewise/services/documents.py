@@ -8,7 +8,7 @@ planner's defaults fill the times, and a written daily total must agree with dos
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date
+from datetime import UTC, date, timedelta
 from fractions import Fraction
 from typing import Any, Literal, cast
 
@@ -16,6 +16,7 @@ from dosewise.domain.dispensing import TakeInstruction, dispense_totals, take_fo
 from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.findings import Finding
 from dosewise.domain.patient import Medication, Patient, SerumCreatinine, parse_creatinine_unit
+from dosewise.domain.pk import DoseEvent
 from dosewise.domain.planning import validate_overrides
 from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantity
 from dosewise.domain.regimen import (
@@ -28,9 +29,23 @@ from dosewise.domain.regimen import (
     parse_clock_time,
 )
 from dosewise.domain.rules import DrugRules, KnowledgeBase, Severity
+from dosewise.services.document_input import (
+    DATE_RANGE,
+    read_bool,
+    read_date,
+    read_datetime,
+    read_int,
+    read_list,
+    read_number,
+    read_text,
+    read_zone,
+)
 
 __all__ = [
+    "MAX_HISTORY_DAYS",
+    "MAX_STEP_DAYS",
     "PLAN_FORMAT",
+    "history_from_document",
     "patient_from_document",
     "plan_from_document",
     "plan_to_document",
@@ -39,6 +54,10 @@ __all__ = [
 ]
 
 PLAN_FORMAT = "dosewise.plan/1"
+# Input guards (dosewise policy, not clinical numbers): no step of a real plan lasts ten years, and a
+# dose history for the simulator covers at most a year (longer is a typing error in a date).
+MAX_STEP_DAYS = 3660
+MAX_HISTORY_DAYS = 366
 _PLAN_KEYS = {
     "format",
     "drug",
@@ -78,19 +97,20 @@ def quantity_from_json(value: object, where: str, *, allowed: tuple[Unit, ...] |
         if set(value) - {"value", "unit"} or "value" not in value or "unit" not in value:
             raise InvalidInput(f"{where}: a quantity is {{'value': ..., 'unit': ...}}")
         raw = value["value"]
-        if isinstance(raw, float):
-            raw = repr(raw)
-        return parse_quantity(f"{raw} {value['unit']}", allowed=allowed)
+        unit = read_text(value["unit"], f"{where} unit")
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise InvalidInput(f"{where}: the value '{raw}' is not a number")
+        if not isinstance(raw, str):
+            read_number(raw, f"{where} value")  # finite, not a boolean
+        amount = repr(raw) if isinstance(raw, float) else str(raw)
+        return parse_quantity(f"{amount} {unit}", allowed=allowed)
     if isinstance(value, str):
         return parse_quantity(value, allowed=allowed)
     raise InvalidInput(f"{where}: '{value}' has no unit", hint='write e.g. "10 mg"')
 
 
 def _date(value: object, where: str) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise InvalidInput(f"{where}: '{value}' is not a date (YYYY-MM-DD)") from exc
+    return read_date(value, where)
 
 
 def _step_from_json(raw: Mapping[str, Any], index: int, previous_end: date | None) -> Step:
@@ -110,14 +130,20 @@ def _step_from_json(raw: Mapping[str, Any], index: int, previous_end: date | Non
     days = raw.get("days")
     if days is None and "end" in raw:
         days = (_date(raw["end"], f"{where} end") - start).days + 1
-    if not isinstance(days, int) or isinstance(days, bool):
-        raise InvalidInput(f"{where}: 'days' must be a whole number")
+    if days is None:
+        raise InvalidInput(f"{where}: give 'days' or 'end'")
+    days = read_int(days, f"{where} days", low=1, high=MAX_STEP_DAYS)
+    if start + timedelta(days=days) > DATE_RANGE[1]:
+        raise InvalidInput(f"{where}: ends after {DATE_RANGE[1].year}, which is not a plausible plan")
     if "times" in raw:
-        times = tuple(parse_clock_time(str(t)) for t in raw["times"])
-        if "times_per_day" in raw and raw["times_per_day"] != len(times):
+        times = tuple(
+            parse_clock_time(read_text(t, f"{where} time")) for t in read_list(raw["times"], f"{where} times")
+        )
+        if "times_per_day" in raw and read_int(raw["times_per_day"], f"{where} times_per_day") != len(times):
             raise InvalidInput(f"{where}: times_per_day {raw['times_per_day']} but {len(times)} times listed")
     elif "times_per_day" in raw:
-        times = default_times(int(raw["times_per_day"])) if not dose.is_zero else ()
+        per_day = read_int(raw["times_per_day"], f"{where} times_per_day")
+        times = default_times(per_day) if not dose.is_zero else ()
     else:
         raise InvalidInput(f"{where}: give 'times_per_day' or 'times'")
     step = Step(start, days, dose, times)
@@ -157,8 +183,7 @@ def plan_from_document(document: Mapping[str, Any], kb: KnowledgeBase) -> Plan:
                 f"step {index + 1}: {rules.name} ({rules.route}) is dosed in {unit.value}, not {step.dose.unit.value}"
             )
     overrides = tuple(
-        Override(str(o.get("code", "")), str(o.get("reason", "")), str(o.get("by", "")))
-        for o in document.get("overrides", [])
+        _override_from_json(o) for o in read_list(document.get("overrides", []), "plan overrides")
     )
     validate_overrides(overrides)
     then = document.get("then", "continue")
@@ -167,8 +192,13 @@ def plan_from_document(document: Mapping[str, Any], kb: KnowledgeBase) -> Plan:
     kind = document.get("kind", "custom")
     if kind not in ("titration", "taper", "maintenance", "custom"):
         raise InvalidInput("plan: unknown 'kind'")
-    products = tuple(str(p) for p in document.get("products", []))
-    confirmed_scored = tuple(str(p) for p in document.get("confirmed_scored", []))
+    products = tuple(
+        read_text(p, "plan product") for p in read_list(document.get("products", []), "plan products")
+    )
+    confirmed_scored = tuple(
+        read_text(p, "plan confirmed_scored product")
+        for p in read_list(document.get("confirmed_scored", []), "plan confirmed_scored")
+    )
     for product_id in (*products, *confirmed_scored):
         try:
             rules.product(product_id)
@@ -179,16 +209,18 @@ def plan_from_document(document: Mapping[str, Any], kb: KnowledgeBase) -> Plan:
         drug=rules.id,
         route=rules.route,
         steps=tuple(steps),
-        kb_version=str(document.get("kb_version", kb.version)),
-        timezone=str(document.get("timezone", "UTC")),
+        kb_version=read_text(document.get("kb_version", kb.version), "plan kb_version"),
+        timezone=read_zone(document.get("timezone", "UTC"), "plan timezone"),
         kind=cast(Literal["titration", "taper", "maintenance", "custom"], kind),
         then=cast(Literal["continue", "stop"], then),
         products=products,
         confirmed_scored=confirmed_scored,
         prior=prior,
         overrides=overrides,
-        findings=tuple(_finding_from_json(f) for f in document.get("findings", [])),
-        notes=tuple(str(n) for n in document.get("notes", [])),
+        findings=tuple(
+            _finding_from_json(f) for f in read_list(document.get("findings", []), "plan findings")
+        ),
+        notes=tuple(read_text(n, "plan note") for n in read_list(document.get("notes", []), "plan notes")),
     )
 
 
@@ -199,22 +231,43 @@ def _prior_from_json(raw: object, unit: Unit) -> PriorRegimen:
     dose = quantity_from_json(raw["dose"], "prior dose", allowed=(Unit.MG, Unit.MCG))
     if dose.unit is not unit:
         raise InvalidInput(f"plan: the prior dose is in {dose.unit.value}, the plan in {unit.value}")
-    per_day = raw["times_per_day"]
-    if not isinstance(per_day, int) or isinstance(per_day, bool):
-        raise InvalidInput("plan: the prior 'times_per_day' is a whole number")
+    per_day = read_int(raw["times_per_day"], "plan: the prior 'times_per_day'", low=1, high=6)
     return PriorRegimen(dose, per_day)
 
 
-def _finding_from_json(raw: Mapping[str, Any]) -> Finding:
+def _override_from_json(raw: object) -> Override:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("plan: an override is {'code': ..., 'reason': ..., 'by': ...}")
+    return Override(
+        read_text(raw.get("code", ""), "override code"),
+        read_text(raw.get("reason", ""), "override reason"),
+        read_text(raw.get("by", ""), "override by"),
+    )
+
+
+def _finding_from_json(raw: object) -> Finding:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("plan: a finding is an object")
+    severity = read_text(raw.get("severity", "info"), "finding severity")
+    try:
+        level = Severity(severity)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"finding severity '{severity[:40]}' is not one of info, minor, moderate, major"
+        ) from exc
+    step = raw.get("step")
     return Finding(
-        severity=Severity(raw.get("severity", "info")),
-        code=str(raw.get("code", "")),
-        message=str(raw.get("message", "")),
-        patient_message=str(raw.get("patient_message", "")),
-        source=str(raw.get("source", "")),
-        source_ids=tuple(raw.get("source_ids", ())),
-        kb_version=str(raw.get("kb_version", "")),
-        step_index=raw.get("step"),
+        severity=level,
+        code=read_text(raw.get("code", ""), "finding code"),
+        message=read_text(raw.get("message", ""), "finding message"),
+        patient_message=read_text(raw.get("patient_message", ""), "finding patient_message"),
+        source=read_text(raw.get("source", ""), "finding source"),
+        source_ids=tuple(
+            read_text(i, "finding source id")
+            for i in read_list(raw.get("source_ids", []), "finding source_ids")
+        ),
+        kb_version=read_text(raw.get("kb_version", ""), "finding kb_version"),
+        step_index=None if step is None else read_int(step, "finding step", low=0),
     )
 
 
@@ -276,23 +329,19 @@ def plan_to_document(plan: Plan, rules: DrugRules) -> dict[str, Any]:
     return document
 
 
-def _fraction(value: object, where: str) -> Fraction:
-    if isinstance(value, bool):
-        raise InvalidInput(f"{where}: not a number")
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, float):
-        return Fraction(repr(value))
-    if isinstance(value, str):
-        return parse_amount(value)
-    raise InvalidInput(f"{where}: '{value}' is not a number")
-
-
 def patient_from_document(document: Mapping[str, Any]) -> Patient:
-    """Read a patient file (already parsed from TOML or JSON)."""
+    """Read a patient file (already parsed from TOML or JSON); every field is type-checked.
+
+    Numbers are numbers (not strings, not booleans: true is not 1), finite; dialysis is true or false
+    (the string "no" is refused, not read as true); the time zone must be one the system knows.
+    """
+    if not isinstance(document, Mapping):
+        raise InvalidInput("a patient file is an object")
     unknown = set(document) - _PATIENT_KEYS
     if unknown:
-        raise InvalidInput(f"patient: unknown fields {sorted(unknown)}")
+        raise InvalidInput(f"patient: unknown fields {sorted(map(str, unknown))}")
+    if "serum_creatinine" in document and "creatinine" in document:
+        raise InvalidInput("patient: give serum_creatinine once (both 'serum_creatinine' and 'creatinine')")
     creatinine = None
     raw_scr = document.get("serum_creatinine", document.get("creatinine"))
     if raw_scr is not None:
@@ -302,34 +351,89 @@ def patient_from_document(document: Mapping[str, Any]) -> Patient:
                 hint="a creatinine without its unit is refused: 1.2 mg/dL and 106 umol/L are the same value",
             )
         creatinine = SerumCreatinine(
-            _fraction(raw_scr["value"], "serum_creatinine"), parse_creatinine_unit(str(raw_scr["unit"]))
+            _lab_value(raw_scr["value"], "patient serum_creatinine value"),
+            parse_creatinine_unit(read_text(raw_scr["unit"], "patient serum_creatinine unit")),
         )
     sex = document.get("sex")
     if sex is not None:
-        sex = str(sex).lower()
+        sex = read_text(sex, "patient sex").strip().lower()
         sex = {"f": "female", "m": "male"}.get(sex, sex)
         if sex not in ("female", "male"):
             raise InvalidInput("patient: sex is 'female' or 'male' (used by Cockcroft-Gault)")
-    medications = []
-    for item in document.get("medications", []):
-        if isinstance(item, str):
-            medications.append(Medication(item))
-        elif isinstance(item, Mapping) and "name" in item:
-            dose = quantity_from_json(item["dose"], f"medication {item['name']}") if "dose" in item else None
-            medications.append(Medication(str(item["name"]), dose, item.get("times_per_day")))
-        else:
-            raise InvalidInput(f"patient: medication '{item}' needs a name")
+    medications = [
+        _medication(item) for item in read_list(document.get("medications", []), "patient medications")
+    ]
     age = document.get("age")
-    if age is not None and (not isinstance(age, int) or isinstance(age, bool)):
-        raise InvalidInput("patient: age is a whole number of years")
+    if age is not None:
+        age = read_int(age, "patient age (whole years)")
+
+    def number(key: str) -> Fraction | None:
+        return read_number(document[key], f"patient {key}") if document.get(key) is not None else None
+
     return Patient(
         age_years=age,
         sex=cast(Literal["female", "male"] | None, sex),
-        weight_kg=_fraction(document["weight_kg"], "weight_kg") if "weight_kg" in document else None,
+        weight_kg=number("weight_kg"),
         creatinine=creatinine,
-        crcl_ml_min=_fraction(document["crcl_ml_min"], "crcl_ml_min") if "crcl_ml_min" in document else None,
-        egfr=_fraction(document["egfr"], "egfr") if "egfr" in document else None,
-        dialysis=bool(document.get("dialysis", False)),
-        timezone=str(document.get("timezone", "UTC")),
+        crcl_ml_min=number("crcl_ml_min"),
+        egfr=number("egfr"),
+        dialysis=read_bool(document.get("dialysis", False), "patient dialysis"),
+        timezone=read_zone(document.get("timezone", "UTC"), "patient timezone"),
         medications=tuple(medications),
     )
+
+
+def _lab_value(value: object, where: str) -> Fraction:
+    """A {value, unit} result: a number, or decimal text as in the plan format's quantities ("1.2")."""
+    if isinstance(value, str):
+        return parse_amount(value)
+    return read_number(value, where)
+
+
+def _medication(item: object) -> Medication:
+    if isinstance(item, str):
+        return Medication(item)
+    if isinstance(item, Mapping) and "name" in item:
+        name = read_text(item["name"], "medication name")
+        dose = (
+            quantity_from_json(item["dose"], f"medication {name}") if item.get("dose") is not None else None
+        )
+        per_day = item.get("times_per_day")
+        if per_day is not None:
+            per_day = read_int(per_day, f"medication {name} times_per_day", low=1, high=24)
+        return Medication(name, dose, per_day)
+    raise InvalidInput(f"patient: medication '{str(item)[:60]}' needs a name")
+
+
+def history_from_document(document: Mapping[str, Any]) -> tuple[list[DoseEvent], str]:
+    """A dose history {timezone, doses: [{at, dose, note?}]}: times carry their UTC offset."""
+    if not isinstance(document, Mapping):
+        raise InvalidInput("a dose history is an object")
+    unknown = set(document) - {"timezone", "doses", "drug"}
+    if unknown:
+        raise InvalidInput(f"history: unknown fields {sorted(map(str, unknown))}")
+    zone = read_zone(document.get("timezone", "UTC"), "history timezone")
+    raw = read_list(document.get("doses"), "history 'doses'")
+    if not raw:
+        raise InvalidInput("history: 'doses' must be a non-empty list of {at, dose}")
+    events = []
+    for index, item in enumerate(raw, start=1):
+        if not isinstance(item, Mapping) or "at" not in item or "dose" not in item:
+            raise InvalidInput(f"history dose {index}: needs 'at' (ISO time with offset) and 'dose'")
+        if set(item) - {"at", "dose", "note"}:
+            raise InvalidInput(
+                f"history dose {index}: unknown fields {sorted(map(str, set(item) - {'at', 'dose', 'note'}))}"
+            )
+        at = read_datetime(item["at"], f"history dose {index} 'at'")
+        dose = quantity_from_json(item["dose"], f"history dose {index}", allowed=(Unit.MG, Unit.MCG))
+        if dose.amount <= 0:
+            raise InvalidInput(f"history dose {index}: a dose taken is more than zero (got {dose})")
+        events.append(DoseEvent(at, dose, read_text(item.get("note", ""), f"history dose {index} note")))
+    moments = [event.at for event in events]
+    if max(moments) - min(moments) > timedelta(days=MAX_HISTORY_DAYS):
+        raise InvalidInput(
+            f"history: the doses span more than {MAX_HISTORY_DAYS} days ({min(moments).date()} to "
+            f"{max(moments).date()})",
+            hint="check the years of the dates; simulate a year or less at a time",
+        )
+    return events, zone

@@ -14,15 +14,16 @@ from zoneinfo import ZoneInfo
 from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.patient import Medication as DomainMedication
 from dosewise.domain.patient import Patient, SerumCreatinine, kidney_function, parse_creatinine_unit
-from dosewise.domain.quantity import Unit, format_amount, parse_amount, parse_quantity
+from dosewise.domain.quantity import Unit, format_amount, parse_quantity
 from dosewise.domain.rules import Ingredient, KnowledgeBase
 from dosewise.domain.screening import resolve
+from dosewise.domain.screening_names import name_words
 from dosewise.services.accounts import validate_timezone
 from dosewise.services.audit import record
-from dosewise.services.dates import read_date
 from dosewise.services.ports import Actor, Clock, Medication, Profile, Store, UnitOfWork
 from dosewise.services.screening import ScreeningReport, screen
 from dosewise.services.sharing import Access, authorise
+from dosewise.services.typed_input import read_date, read_number
 
 __all__ = [
     "KidneyView",
@@ -67,6 +68,34 @@ class KidneyView:
     dialysis: bool
     problem: str | None = None
     creatinine_age_days: int | None = None
+    creatinine_as_entered: str | None = None  # e.g. "106 umol/L", the unit the person typed
+    plain: str = ""  # what the numbers mean, in plain words (for patient pages)
+
+
+# The groups of the baclofen kidney study the planner's reductions come from (Cockcroft-Gault CrCl,
+# mL/min; Vlavonou et al., J Clin Pharmacol 2014;54:584-92, clinical reference section on kidneys).
+_CRCL_WORDS = (
+    (Fraction(80), "in the usual range for an adult"),
+    (Fraction(50), "mildly reduced"),
+    (Fraction(30), "moderately reduced"),
+    (Fraction(0), "severely reduced"),
+)
+_NEEDED = (("date_of_birth", "date of birth (for age)"), ("weight_kg", "weight"), ("sex", "sex"))
+
+
+def kidney_words(crcl: Fraction | None, egfr: Fraction | None, dialysis: bool) -> str:
+    """What CrCl and eGFR say, in plain words: how much blood the kidneys clean a minute, and the band."""
+    if dialysis:
+        return "The kidneys are supported by dialysis: the clinician decides the dose with the dialysis team."
+    value, name = (crcl, "CrCl (creatinine clearance)") if crcl is not None else (egfr, "eGFR")
+    if value is None:
+        return ""
+    band = next(words for floor, words in _CRCL_WORDS if value > floor or floor == 0)
+    return (
+        f"{name} estimates how well the kidneys clean the blood: about {float(value):.0f} mL of blood "
+        f"cleaned each minute, which is {band}. Some medicines, such as baclofen, leave the body mainly "
+        "through the kidneys, so when this number is lower the clinician may plan smaller or slower increases."
+    )
 
 
 @dataclass(frozen=True)
@@ -116,14 +145,32 @@ def to_patient(profile: Profile, today: date, medications: Sequence[Medication] 
 def kidney_view(profile: Profile, today: date) -> KidneyView:
     egfr = f"{format_amount(profile.egfr)} mL/min/1.73m2" if profile.egfr is not None else None
     age_days = (today - profile.creatinine_date).days if profile.creatinine_date else None
+    entered = (
+        f"{format_amount(profile.creatinine_value)} {profile.creatinine_unit}"
+        if profile.creatinine_value is not None and profile.creatinine_unit
+        else None
+    )
+    missing = [words for name, words in _NEEDED if getattr(profile, name) is None]
+    if entered and missing:
+        needed = (
+            f"To work out kidney function from the creatinine, dosewise also needs the {', '.join(missing)}. "
+            "Add them below."
+        )
+        words = kidney_words(None, profile.egfr, profile.dialysis)
+        return KidneyView(None, "", egfr, profile.dialysis, needed, age_days, entered, words)
     try:
         kidney = kidney_function(to_patient(profile, today))
     except DosewiseError as error:
-        return KidneyView(None, "", egfr, profile.dialysis, error.message, age_days)
+        return KidneyView(None, "", egfr, profile.dialysis, error.message, age_days, entered)
     crcl = f"{float(kidney.crcl_ml_min):.0f} mL/min" if kidney.crcl_ml_min is not None else None
     formula = kidney.crcl_method if kidney.crcl_method not in ("unknown", "given") else ""
-    problem = None if kidney.known else "kidney function unknown: add a creatinine result or an eGFR"
-    return KidneyView(crcl, formula, egfr, profile.dialysis, problem, age_days)
+    problem: str | None = (
+        None
+        if kidney.known
+        else "Kidney function is not known yet: add a creatinine result (with its unit and date) or an eGFR."
+    )
+    words = kidney_words(kidney.crcl_ml_min, kidney.egfr, kidney.dialysis)
+    return KidneyView(crcl, formula, egfr, profile.dialysis, problem, age_days, entered, words)
 
 
 def read_record(*, store: Store, clock: Clock, actor: Actor, public_id: str) -> RecordView:
@@ -139,59 +186,82 @@ def read_record(*, store: Store, clock: Clock, actor: Actor, public_id: str) -> 
     )
 
 
-def _optional_amount(text: str, what: str) -> Fraction | None:
-    text = text.strip()
-    if not text:
-        return None
+def _checked(profile: Profile, field: str, today: date) -> None:
+    """The domain's plausibility checks, with a refusal tied to the field just added."""
     try:
-        return parse_amount(text)
+        to_patient(profile, today)
     except InvalidInput as exc:
-        raise InvalidInput(f"{what}: {exc.message}", hint=exc.hint) from exc
-
-
-def _optional_date(text: str, what: str, today: date) -> date | None:
-    text = text.strip()
-    if not text:
-        return None
-    value = read_date(text, what)
-    if value > today:
-        raise InvalidInput(f"{what} {value.isoformat()} is in the future")
-    return value
+        raise InvalidInput(exc.message, hint=exc.hint, field=exc.field or field) from exc
 
 
 def _parse_profile(current: Profile, changes: ProfileChanges, now: datetime) -> Profile:
-    timezone = validate_timezone(changes.timezone.strip() or "UTC")
+    try:
+        timezone = validate_timezone(changes.timezone.strip() or "UTC")
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, hint=exc.hint, field="timezone") from exc
     today = now.astimezone(ZoneInfo(timezone)).date()
     sex = changes.sex.strip().lower() or None
     if sex not in (None, "female", "male"):
-        raise InvalidInput("sex is 'female' or 'male' (used by the Cockcroft-Gault formula)")
-    creatinine_value = _optional_amount(changes.creatinine_value, "serum creatinine")
+        raise InvalidInput("sex is 'female' or 'male' (used by the Cockcroft-Gault formula)", field="sex")
+    creatinine_value, typed_unit = read_number(
+        changes.creatinine_value,
+        what="serum creatinine",
+        field="creatinine_value",
+        units=("mg/dL", "umol/L"),
+    )
+    chosen = changes.creatinine_unit.strip()
+    if typed_unit and chosen and parse_creatinine_unit(chosen) != typed_unit:
+        raise InvalidInput(
+            f"the creatinine is typed in {typed_unit} but the unit chosen is {chosen}",
+            field="creatinine_unit",
+        )
     # A value always needs its unit (a blank unit is refused); a unit alone is checked and kept.
-    needs_unit = creatinine_value is not None or changes.creatinine_unit.strip()
-    unit = parse_creatinine_unit(changes.creatinine_unit) if needs_unit else None
-    creatinine_date = _optional_date(changes.creatinine_date, "creatinine date", today)
+    needs_unit = creatinine_value is not None or chosen
+    try:
+        unit = parse_creatinine_unit(typed_unit or chosen) if needs_unit else None
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, hint=exc.hint, field="creatinine_unit") from exc
+    creatinine_date = read_date(
+        changes.creatinine_date, what="creatinine date", field="creatinine_date", today=today
+    )
     if creatinine_value is not None:
         assert unit is not None
-        SerumCreatinine(creatinine_value, unit)  # refuses implausible values
+        try:
+            SerumCreatinine(creatinine_value, unit)  # refuses implausible values
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, hint=exc.hint, field="creatinine_value") from exc
         if creatinine_date is None:
-            raise InvalidInput("a creatinine result needs the date it was measured")
+            raise InvalidInput("a creatinine result needs the date it was measured", field="creatinine_date")
     else:
         unit, creatinine_date = None, None
+    weight, _ = read_number(changes.weight_kg, what="weight", field="weight_kg", units=("kg",))
+    egfr, _ = read_number(
+        changes.egfr, what="eGFR", field="egfr", units=("mL/min/1.73m2", "mL/min/1.73 m2", "mL/min")
+    )
+    # A date of birth is a day before today (a birth today or in the future is a typing slip).
+    birth = read_date(
+        changes.date_of_birth, what="date of birth", field="date_of_birth", today=today, allow_today=False
+    )
     updated = replace(
         current,
         display_name=changes.display_name.strip() or current.display_name,
-        date_of_birth=_optional_date(changes.date_of_birth, "date of birth", today),
+        date_of_birth=None,
         sex=cast(Literal["female", "male"] | None, sex),
-        weight_kg=_optional_amount(changes.weight_kg, "weight"),
+        weight_kg=None,
         creatinine_value=creatinine_value,
         creatinine_unit=unit,
         creatinine_date=creatinine_date,
-        egfr=_optional_amount(changes.egfr, "eGFR"),
+        egfr=None,
         dialysis=changes.dialysis,
         timezone=timezone,
         updated_at=now,
     )
-    to_patient(updated, today)  # the domain's plausibility checks (age, weight, eGFR) run here
+    # The domain's plausibility checks (age, weight, eGFR), each refusal tied to its own field.
+    for field, values in (("date_of_birth", {"date_of_birth": birth}), ("weight_kg", {"weight_kg": weight})):
+        updated = replace(updated, **values)
+        _checked(updated, field, today)
+    updated = replace(updated, egfr=egfr)
+    _checked(updated, "egfr", today)
     return updated
 
 
@@ -256,11 +326,13 @@ def patch_profile(
 
 
 def _as_changes(profile: Profile) -> ProfileChanges:
-    """The stored profile as the text a person would type (exact: fractions print as 145/2)."""
+    """The stored profile as the text a person would type (amounts as exact decimals)."""
 
     def text(value: object) -> str:
         if value is None:
             return ""
+        if isinstance(value, Fraction):
+            return _exact_decimal(value)
         return value.isoformat() if isinstance(value, date) else str(value)
 
     return ProfileChanges(
@@ -275,6 +347,18 @@ def _as_changes(profile: Profile) -> ProfileChanges:
         timezone=profile.timezone,
         display_name=profile.display_name,
     )
+
+
+def _exact_decimal(value: Fraction) -> str:
+    """A stored amount as the decimal a person typed (0.8, 72.5), exactly; never rounded."""
+    places = 0
+    while (value * 10**places).denominator != 1:
+        places += 1
+        if places > 12:
+            raise InvalidInput(f"{value} has no exact decimal form")
+    digits = str(abs(value.numerator * 10**places // value.denominator)).rjust(places + 1, "0")
+    whole, frac = digits[: len(digits) - places], digits[len(digits) - places :]
+    return ("-" if value < 0 else "") + whole + ("." + frac if frac else "")
 
 
 def _change_profile(
@@ -406,10 +490,15 @@ def replace_medication(
                 f"'{clean[:200]}' is not a medicine the knowledge base knows",
                 hint="keep the entry or remove it",
             )
+        # A strength typed after the misspelt name ("Xanaxx 1 mg") stays with the corrected one.
+        written = " ".join(old.name.split())
+        words = name_words(written)
+        rest = written[len(words) :] if words and written.lower().startswith(words) else ""
+        new_name = f"{clean}{rest}" if rest and resolve(f"{clean}{rest}", kb).screened else clean
         uow.medications.remove(medication_id, at=now, by=actor.user_id)
         medication = uow.medications.add(
             patient_id=access.profile.id,
-            name=clean,
+            name=new_name,
             ingredient_id=resolution.ingredient.id,
             dose_text=old.dose_text,
             times_per_day=old.times_per_day,
@@ -422,8 +511,13 @@ def replace_medication(
             actor=actor,
             patient_id=access.profile.id,
             action="medication.replace",
-            summary=f"changed {old.name} to {clean}",
-            detail={"medication": medication.id, "replaced": medication_id, "from": old.name, "name": clean},
+            summary=f"changed {old.name} to {new_name}",
+            detail={
+                "medication": medication.id,
+                "replaced": medication_id,
+                "from": old.name,
+                "name": new_name,
+            },
         )
         uow.commit()
         return medication

@@ -104,7 +104,9 @@ def _kidney(patient: Patient | None, parameter_set: ParameterSet) -> tuple[float
     function = kidney_function(patient)
     if function.dialysis:
         individualise(parameter_set, crcl_ml_min=None, dialysis=True)  # raises the sourced refusal
-    if function.crcl_ml_min is not None:
+    if function.notice is not None:
+        notes.append(function.notice)
+    if function.crcl_ml_min is not None and (function.egfr is None or function.crcl_ml_min <= function.egfr):
         crcl, basis = float(function.crcl_ml_min), f"CrCl ({function.crcl_method})"
     elif function.egfr is not None:
         crcl, basis = float(function.egfr), "eGFR used in place of CrCl"

@@ -6,6 +6,7 @@ password); a live preview gets the message as a fragment; a page that may not be
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -26,7 +27,38 @@ from dosewise.services.ports import (
 )
 from dosewise.web.security import CsrfRejected, is_api, is_partial, set_flash
 
-__all__ = ["ERROR_RESPONSES", "ErrorBody", "install_error_handlers", "status_for"]
+__all__ = ["ERROR_RESPONSES", "FIELD_NAMES", "ErrorBody", "install_error_handlers", "status_for", "web_hint"]
+
+# Form fields as people name them (validation messages never show the code names).
+FIELD_NAMES = {
+    "display_name": "Name",
+    "date_of_birth": "Date of birth",
+    "sex": "Sex",
+    "weight_kg": "Weight",
+    "creatinine_value": "Creatinine",
+    "creatinine_unit": "Creatinine unit",
+    "creatinine_date": "Date the creatinine was measured",
+    "egfr": "eGFR",
+    "timezone": "Time zone",
+    "spasticity": "Stiffness",
+    "drowsiness": "Drowsiness",
+    "sleep_quality": "Sleep",
+    "spasm_frequency": "Spasms",
+    "amount": "How many now",
+    "product_id": "Product",
+    "taken_at": "Time taken",
+    "reason": "Reason",
+    "name": "Medicine",
+    "dose": "Dose",
+    "times_per_day": "Times a day",
+    "email": "E-mail",
+    "password": "Password",
+    "role": "Account type",
+    "day": "Day",
+    "text": "Symptoms in your own words",
+    "severity": "How bad it is",
+}
+_CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
 
 
 class ErrorDetail(BaseModel):
@@ -101,6 +133,27 @@ async def _form_echo(request: Request) -> dict[str, Any]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
+def web_hint(error: DosewiseError) -> str | None:
+    """The hint as the web words it: the engine's hint is written for the command line.
+
+    A plan refusal names the overrides that would allow it (structured); the web says where a clinician
+    gives one. Any other hint that speaks of command-line flags is not shown on a page.
+    """
+    hint = error.hint
+    overrides = getattr(error, "overrides", ())
+    if overrides:
+        before = (hint or "").split("a clinician may override with")[0].strip().rstrip(";").strip()
+        names = ", ".join(code.replace("_", " ") for code in overrides)
+        web = (
+            f"Only a clinician can go past this limit: on the Plan page, under 'Override a limit', choose "
+            f"'{names}' and write the clinical reason. The override is recorded and shown on the plan."
+        )
+        return f"{before}. {web}" if before and not _CLI_FLAG.search(before) else web
+    if hint and _CLI_FLAG.search(hint):
+        return None
+    return hint
+
+
 async def handle(request: Request, error: DosewiseError) -> Response:
     status = status_for(error)
     headers = (
@@ -119,7 +172,16 @@ async def handle(request: Request, error: DosewiseError) -> Response:
     if isinstance(error, AccessDenied | CsrfRejected) or request.method in ("GET", "HEAD"):
         return render(request, "error.html", status_code=status, error=error)
     response = RedirectResponse(_back(request), status_code=303, headers=headers)
-    set_flash(request, response, "error", error.message, error.hint, await _form_echo(request))
+    set_flash(
+        request,
+        response,
+        "error",
+        error.message,
+        web_hint(error),
+        await _form_echo(request),
+        field=error.field,
+        field_name=FIELD_NAMES.get(error.field or "", None),
+    )
     return response
 
 
@@ -134,11 +196,23 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         return await handle(
             request, InvalidInput("the request body is not valid JSON", hint="send a JSON object")
         )
-    problems = []
+    problems, fields = [], []
     for item in exc.errors()[:5]:
         where = ".".join(str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path"))
-        problems.append(f"{where or 'input'}: {item.get('msg', 'invalid')}")
-    return await handle(request, InvalidInput("; ".join(problems) or "the request is not valid"))
+        fields.append(where)
+        named = where if is_api(request) else FIELD_NAMES.get(where, where.replace("_", " ").capitalize())
+        problems.append(f"{named or 'input'}: {_human_message(item)}")
+    message = "; ".join(problems) or "the request is not valid"
+    return await handle(request, InvalidInput(message, field=fields[0] if len(fields) == 1 else None))
+
+
+def _human_message(item: Any) -> str:
+    kind = str(item.get("type", ""))
+    if kind == "missing":
+        return "this is needed"
+    if kind.startswith("int_") or kind.startswith("float_"):
+        return "write a whole number" if kind.startswith("int_") else "write a number"
+    return str(item.get("msg", "invalid")).replace("Input should be", "must be")
 
 
 _HTTP_CODES = {400: "bad_request", 405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media"}
@@ -148,7 +222,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (no such route, wrong method, body too large) in the documented shape."""
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
-        return await handle(request, AccessDenied("there is nothing at this address"))
+        return await handle(request, AccessDenied("There is no page at this address."))
     if exc.status_code == 400 and is_api(request):
         # FastAPI's "error parsing the body" (e.g. bytes that are not UTF-8): the same answer as bad JSON.
         return await handle(

@@ -195,6 +195,9 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(context(request).secret_key, salt="dosewise.flash")
 
 
+_ECHO_BUDGET = 2400
+
+
 def set_flash(
     request: Request,
     response: Response,
@@ -202,12 +205,30 @@ def set_flash(
     message: str,
     hint: str | None = None,
     form: dict[str, Any] | None = None,
+    *,
+    field: str | None = None,
+    field_name: str | None = None,
 ) -> None:
-    """A one-time message for the next page (with the fields typed, never passwords or tokens)."""
-    echo = {
-        k: v for k, v in (form or {}).items() if k not in _NEVER_ECHO and isinstance(v, str) and len(v) < 500
+    """A one-time message for the next page (with the fields typed, never passwords or tokens).
+
+    Typed text is kept up to what a cookie holds (shortest fields first, 2,400 characters in all); the
+    page script keeps anything longer in the tab (app.js), so long input is never erased by a refusal.
+    """
+    echo: dict[str, str] = {}
+    budget = _ECHO_BUDGET
+    candidates = [(k, v) for k, v in (form or {}).items() if k not in _NEVER_ECHO and isinstance(v, str)]
+    for key, value in sorted(candidates, key=lambda item: len(item[1])):
+        if len(value) <= budget:
+            echo[key] = value
+            budget -= len(value)
+    payload = {
+        "kind": kind,
+        "message": message,
+        "hint": hint,
+        "form": echo,
+        "field": field,
+        "field_name": field_name,
     }
-    payload = {"kind": kind, "message": message, "hint": hint, "form": echo}
     response.set_cookie(
         FLASH_COOKIE,
         _serializer(request).dumps(payload),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from fractions import Fraction
@@ -12,10 +13,12 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
+from dosewise.domain.missed.wording import WATCH_LEAD, WATCH_TAIL, watch_sentence
 from dosewise.domain.quantity import Quantity, format_amount, times_per_day_words
 from dosewise.web.security import FLASH_COOKIE, pop_flash, set_anonymous_csrf_cookie, visitor
 
-__all__ = ["render", "templates"]
+__all__ = ["plain", "render", "templates"]
+
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -61,7 +64,41 @@ def _isoday(text: str) -> str:
         return text
 
 
+_ISO_MOMENT = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"
+)
+_ONE_PLURAL = re.compile(r"\b(?<![.,/])1 (dose|tablet|day|hour|week|minute|time|packet|step)s\b")
+
+
+def plain(text: object) -> str:
+    """Text for people: ISO dates written as days ("Tue 1 Dec 2026"), "1 doses" made singular.
+
+    Engine texts are shared with the CLI and JSON; this is the web's wording of them, applied to every
+    message shown on a patient page (tests/web/test_wording.py scans the rendered pages for leftovers).
+    """
+    if text is None:
+        return ""
+
+    def day(match: re.Match[str]) -> str:
+        try:
+            value = _day(date.fromisoformat(match.group(1)))
+        except ValueError:
+            return match.group(0)
+        return f"{value} at {match.group(2)}" if match.group(2) else value
+
+    return _ONE_PLURAL.sub(lambda m: f"1 {m.group(1)}", _ISO_MOMENT.sub(day, str(text)))
+
+
+def _without_watch(text: str, signs: tuple[str, ...]) -> str:
+    """The advice text without its withdrawal-signs sentence (the page lists the signs instead)."""
+    sentence = watch_sentence(signs)
+    return text.replace(sentence.strip(), "").strip() if sentence else text
+
+
 templates.env.filters.update(
+    without_watch=_without_watch,
+    plain=plain,
+    capitalize_first=lambda text: str(text)[:1].upper() + str(text)[1:],
     qty=_quantity,
     amount=_amount,
     clock=_clock,
@@ -70,12 +107,33 @@ templates.env.filters.update(
     isoday=_isoday,
     per_day=times_per_day_words,
 )
-templates.env.globals.update(new_key=lambda: uuid.uuid4().hex)
+templates.env.globals.update(
+    new_key=lambda: uuid.uuid4().hex,
+    web_hint=lambda error: _web_hint(error),
+    # Form fields whose element id is not their name (the error summary links to the element).
+    field_ids={"amount": "stock-amount", "text": "sym-text"},
+    watch_lead=WATCH_LEAD,
+    watch_tail=WATCH_TAIL,
+    # The triage levels in words (the codes stay in the JSON API).
+    level_words={
+        "expected": "expected side effect",
+        "soon": "tell the clinician soon",
+        "urgent": "urgent: medical help today",
+        "emergency": "emergency",
+    },
+)
+
+
+def _web_hint(error: Any) -> str | None:
+    from dosewise.web.errors import web_hint
+
+    return web_hint(error)
 
 
 def render(request: Request, name: str, status_code: int = 200, **data: Any) -> HTMLResponse:
     who = visitor(request)
     flash = data.pop("flash", None) or pop_flash(request)
+    settings = getattr(getattr(request.app.state, "ctx", None), "settings", None)
     response = templates.TemplateResponse(
         request,
         name,
@@ -84,6 +142,7 @@ def render(request: Request, name: str, status_code: int = 200, **data: Any) -> 
             "csrf_token": who.csrf_token,
             "flash": flash,
             "echo": (flash or {}).get("form", {}),
+            "emergency_number": getattr(settings, "emergency_number", "112"),
             **data,
         },
         status_code=status_code,

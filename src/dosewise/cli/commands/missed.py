@@ -109,6 +109,17 @@ def advice_payload(advice: MissedDoseAdvice, drug: str, assumed: list[str]) -> d
         "missed_last_48h": advice.missed_recent,
         "late_last_48h": advice.late_recent,
         "possible_double_doses": [[a.isoformat(), b.isoformat()] for a, b in advice.possible_doubles],
+        "overdose": None
+        if advice.overdose is None
+        else {
+            "level": advice.overdose.level,
+            "doses": [moment.isoformat() for moment in advice.overdose.doses],
+            "total": advice.overdose.total.to_json(),
+            "reason": advice.overdose.reason,
+            "patient_text": advice.overdose.patient_text,
+            "source": advice.overdose.source,
+            "source_ids": list(advice.overdose.source_ids),
+        },
         "credits": [
             {
                 "taken_at": c.taken_at.isoformat(),
@@ -135,6 +146,11 @@ def _text(advice: MissedDoseAdvice, assumed: list[str]) -> str:
             f"Next dose: {advice.next_dose.dose} at {advice.next_dose.at.strftime('%Y-%m-%d %H:%M %Z')}"
         )
     lines.append(f"Urgency: {advice.urgency.upper()} ({advice.urgency_reason})")
+    if advice.overdose is not None:
+        lines.append(
+            f"OVERDOSE QUESTION ({advice.overdose.level.upper()}): {advice.overdose.reason}. "
+            f"Source: {advice.overdose.source}"
+        )
     for note in advice.assumptions:
         lines.append(f"Note: {note}")
     if assumed:
@@ -164,7 +180,9 @@ def _run(args: argparse.Namespace) -> int:
         since, naive = parse_moment(args.since, tz, "--since")
         if naive:
             assumed.append(args.since)
-    advice = advise_missed(kb=kb, plan=plan, now=now, taken=taken, skipped=skipped, since=since)
+    advice = advise_missed(
+        kb=kb, plan=plan, now=now, taken=taken, skipped=skipped, since=since, patient=patient
+    )
     payload = advice_payload(advice, plan.drug, assumed)
     text = _text(advice, assumed)
     if patient is not None and patient.timezone != plan.timezone:

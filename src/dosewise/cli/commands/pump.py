@@ -32,6 +32,14 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument("--fill-ml", metavar="ML", help="volume in the reservoir today (default: full)")
     parser.add_argument("--today", metavar="DATE", help="the day of the fill (YYYY-MM-DD; default today)")
     parser.add_argument("--origin", choices=("spinal", "cerebral"), help="spasticity origin (usual ranges)")
+    parser.add_argument(
+        "--change",
+        action="append",
+        default=[],
+        metavar="'DATE MCG'",
+        help="a programme change part-way through the interval: from DATE the daily total is MCG "
+        "(repeatable), e.g. --change '2026-12-10 600'",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -50,6 +58,19 @@ def _value(text: str, unit: Unit, flag: str) -> Quantity:
             )
         return quantity
     return Quantity(parse_amount(raw), unit)
+
+
+def _changes(values: list[str]) -> tuple[tuple[Any, Quantity], ...]:
+    from dosewise.domain.errors import InvalidInput
+    from dosewise.domain.quantity import Unit
+
+    out = []
+    for value in values:
+        day, _, dose = value.strip().partition(" ")
+        if not dose.strip():
+            raise InvalidInput(f"--change '{value}' is 'DATE MCG'", hint="e.g. --change '2026-12-10 600'")
+        out.append((parse_date(day, None), _value(dose, Unit.MCG, "--change")))  # type: ignore[arg-type]
+    return tuple(out)
 
 
 def _days(value: Fraction) -> float | int:
@@ -101,6 +122,7 @@ def _payload(plan: RefillPlan) -> dict[str, Any]:
             }
             for w in plan.warnings
         ],
+        "changes": [{"from": day.isoformat(), "daily_dose": dose.to_json()} for day, dose in plan.changes],
         "notes": list(plan.notes),
         "source": plan.source,
         "source_ids": list(plan.source_ids),
@@ -118,6 +140,8 @@ def _text(plan: RefillPlan) -> str:
         f"  Empty (never plan to this): after {_days(plan.days_to_empty)} days, on {plan.empty_date}",
         f"  REFILL BY: {plan.refill_date} ({plan.buffer_days}-day safety buffer before the alarm)",
     ]
+    for day, dose in plan.changes:
+        lines.insert(2, f"  From {day.isoformat()}: {dose} a day (the dates below follow the new rate)")
     if plan.days_to_safer_alarm is not None:
         lines.append(f"  With the alarm at {plan.safer_alarm}: after {_days(plan.days_to_safer_alarm)} days")
     for warning in plan.warnings:
@@ -150,6 +174,7 @@ def _run(args: argparse.Namespace) -> int:
         alarm=_value(args.alarm_ml, Unit.ML, "--alarm-ml") if args.alarm_ml else None,
         fill=_value(args.fill_ml, Unit.ML, "--fill-ml") if args.fill_ml else None,
         origin=args.origin,
+        changes=_changes(args.change),
     )
     emit(args.json, _payload(plan), _text(plan))
     return 0

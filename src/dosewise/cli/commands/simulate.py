@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from dosewise.cli.common import add_patient_option, load_kb, load_patient, parse_date, split_list
@@ -126,28 +126,9 @@ def _plan(args: argparse.Namespace, kb: Any, timezone: str = "UTC") -> Any:
 
 
 def _history(args: argparse.Namespace) -> tuple[list[Any], str]:
-    from dosewise.domain.pk import DoseEvent
-    from dosewise.services.documents import quantity_from_json
+    from dosewise.services.documents import history_from_document
 
-    document = read_document(args.history)
-    zone = str(document.get("timezone", "UTC"))
-    raw = document.get("doses")
-    if not isinstance(raw, list) or not raw:
-        raise InvalidInput("history: 'doses' must be a non-empty list of {at, dose}")
-    events = []
-    for index, item in enumerate(raw, start=1):
-        if not isinstance(item, dict) or "at" not in item or "dose" not in item:
-            raise InvalidInput(f"history dose {index}: needs 'at' (ISO time with offset) and 'dose'")
-        try:
-            at = datetime.fromisoformat(str(item["at"]))
-        except ValueError as exc:
-            raise InvalidInput(f"history dose {index}: '{item['at']}' is not an ISO date-time") from exc
-        events.append(
-            DoseEvent(
-                at, quantity_from_json(item["dose"], f"history dose {index}"), str(item.get("note", ""))
-            )
-        )
-    return events, zone
+    return history_from_document(read_document(args.history))
 
 
 def _kidney_spread(args: argparse.Namespace) -> Any:

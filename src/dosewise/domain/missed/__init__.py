@@ -28,11 +28,13 @@ Urgency
 """
 
 from dosewise.domain.missed.advisor import advise
-from dosewise.domain.missed.types import Credit, MissedDoseAdvice, SlotRecord
+from dosewise.domain.missed.types import Credit, MissedDoseAdvice, OverdoseQuestion, OverdoseRule, SlotRecord
 
 __all__ = [
     "Credit",
     "MissedDoseAdvice",
+    "OverdoseQuestion",
+    "OverdoseRule",
     "SlotRecord",
     "advise",
 ]

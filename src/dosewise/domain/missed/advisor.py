@@ -22,6 +22,9 @@ from dosewise.domain.missed.types import (
     Action,
     Credit,
     MissedDoseAdvice,
+    OverdoseLevel,
+    OverdoseQuestion,
+    OverdoseRule,
     SlotRecord,
     Status,
     Urgency,
@@ -32,6 +35,7 @@ from dosewise.domain.missed.wording import (
     hours_text,
     reason_text,
 )
+from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Administration, Plan, administrations
 from dosewise.domain.rules import MissedDoseRule
 
@@ -54,6 +58,7 @@ def advise(
     skipped: Sequence[datetime] = (),
     history_from: datetime | None = None,
     withdrawal_signs: Sequence[str] = (),
+    overdose_rule: OverdoseRule | None = None,
 ) -> MissedDoseAdvice:
     """Decide take-now or skip for the most recent due dose that was not taken, and how urgent it is."""
     now_utc = utc(now, "now")
@@ -126,6 +131,9 @@ def advise(
     urgency, urgency_reason = _urgency(plan, rule, run, missed_for, recent)
     reason = reason_text(action, status, last is None, fraction)
     doubles = _close_pairs(schedule, credits, fraction)
+    overdose = _overdose(schedule, credits, doubles, overdose_rule, tz) if doubles else None
+    if overdose is not None:
+        urgency, urgency_reason = "urgent", f"{overdose.reason} ({urgency_reason})"
     patient_text = compose_patient_text(
         action,
         status,
@@ -138,10 +146,13 @@ def advise(
         missed_for,
         withdrawal_signs,
         doubles,
+        overdose,
     )
     clinician_text = compose_clinician_text(
         action, status, missed_slot, take_until, run, missed_for, urgency_reason, rule, tz
     )
+    if overdose is not None:
+        clinician_text += f" Overdose question ({overdose.level}): {overdose.reason}."
     return MissedDoseAdvice(
         action=action,
         status=status,
@@ -169,6 +180,10 @@ def advise(
         credits=tuple(Credit(c.taken_at.astimezone(tz), c.slot, c.kind) for c in credits),
         slots=tuple(records),
         possible_doubles=tuple((a.astimezone(tz), b.astimezone(tz)) for a, b in doubles),
+        overdose=overdose,
+        withdrawal_signs=tuple(withdrawal_signs)
+        if urgency in ("urgent", "soon") and overdose is None
+        else (),
     )
 
 
@@ -260,3 +275,65 @@ def _close_pairs(
         if within_take_window(second - first, interval, fraction):
             pairs.append((first, second))
     return pairs
+
+
+def _dose_at(schedule: Schedule, credit: Credit) -> Quantity:
+    """The amount a recorded dose stands for: its slot's dose, else the planned dose in force then."""
+    if credit.slot is not None:
+        return credit.slot.dose
+    position = bisect_right(schedule.instants, credit.taken_at)
+    return schedule.slots[min(max(position - 1, 0), len(schedule.slots) - 1)].dose
+
+
+def _overdose(
+    schedule: Schedule,
+    credits: list[Credit],
+    doubles: list[tuple[datetime, datetime]],
+    rule: OverdoseRule | None,
+    tz: tzinfo,
+) -> OverdoseQuestion | None:
+    """Chains of doses taken close together; the largest chain is judged against the red flags.
+
+    At or above the large-ingestion threshold, or with impaired kidney function (overdose signs can come
+    even at low doses, pms-Baclofen monograph), it is an emergency; otherwise more than prescribed
+    (urgent). The texts are the knowledge base's triage texts, which name the poison centre.
+    """
+    if rule is None or not schedule.slots:
+        return None
+    chains: list[list[datetime]] = []
+    for first, second in doubles:
+        if chains and chains[-1][-1] == first:
+            chains[-1].append(second)
+        else:
+            chains.append([first, second])
+    amount = {c.taken_at: _dose_at(schedule, c) for c in credits}
+
+    def total(chain: list[datetime]) -> Quantity:
+        out = amount[chain[0]]
+        for moment in chain[1:]:
+            out = out + amount[moment]
+        return out
+
+    chain = max(chains, key=lambda c: total(c).amount)
+    taken = total(chain)
+    when = ", ".join(moment.astimezone(tz).strftime("%H:%M") for moment in chain)
+    reason = f"{len(chain)} doses taken close together ({when}), {taken} in all"
+    level: OverdoseLevel = "urgent"
+    if rule.threshold is not None and taken.unit is rule.threshold.unit and taken >= rule.threshold:
+        level = "emergency"
+        reason += f", at or above the large-ingestion red flag of {rule.threshold}"
+    elif rule.kidney_impaired is not None:
+        level = "emergency"
+        reason += f", with {rule.kidney_impaired}: overdose signs can come even at low doses"
+    text = (rule.emergency_text if level == "emergency" else rule.urgent_text).replace(
+        "{drug}", rule.drug_name
+    )
+    return OverdoseQuestion(
+        level,
+        tuple(m.astimezone(tz) for m in chain),
+        taken,
+        reason,
+        text,
+        rule.source,
+        rule.source_ids,
+    )

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Literal
 
+from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Administration
 
 __all__ = [
@@ -15,6 +16,9 @@ __all__ = [
     "Credit",
     "CreditKind",
     "MissedDoseAdvice",
+    "OverdoseLevel",
+    "OverdoseQuestion",
+    "OverdoseRule",
     "SlotRecord",
     "SlotStatus",
     "Status",
@@ -50,6 +54,41 @@ class SlotRecord:
 
 
 @dataclass(frozen=True)
+class OverdoseRule:
+    """What the advisor needs to judge doses taken close together; assembled by the service from the KB.
+
+    ``threshold`` is the drug's large-ingestion red flag (baclofen 200 mg, Leung 2006); ``kidney_impaired``
+    says why kidney function makes even an extra dose risky (or is None). The two texts are the knowledge
+    base's own triage texts for a large ingestion and for more than prescribed, so that the missed-dose
+    advisor and triage give one answer.
+    """
+
+    drug_name: str
+    threshold: Quantity | None
+    kidney_impaired: str | None
+    emergency_text: str
+    urgent_text: str
+    source: str
+    source_ids: tuple[str, ...]
+
+
+OverdoseLevel = Literal["urgent", "emergency"]
+
+
+@dataclass(frozen=True)
+class OverdoseQuestion:
+    """Two or more doses taken close together: how much in all, how serious, and what to do."""
+
+    level: OverdoseLevel
+    doses: tuple[datetime, ...]
+    total: Quantity
+    reason: str
+    patient_text: str
+    source: str
+    source_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class MissedDoseAdvice:
     action: Action
     status: Status
@@ -77,6 +116,9 @@ class MissedDoseAdvice:
     credits: tuple[Credit, ...]
     slots: tuple[SlotRecord, ...]
     possible_doubles: tuple[tuple[datetime, datetime], ...]
+    overdose: OverdoseQuestion | None = None
+    # The withdrawal signs named in patient_text when missed doses are a concern (empty otherwise).
+    withdrawal_signs: tuple[str, ...] = ()
 
     @property
     def missed_hours(self) -> Fraction:

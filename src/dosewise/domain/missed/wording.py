@@ -9,6 +9,7 @@ from fractions import Fraction
 from dosewise.domain.missed.slots import us
 from dosewise.domain.missed.types import (
     Action,
+    OverdoseQuestion,
     SlotRecord,
     Status,
     Urgency,
@@ -18,12 +19,15 @@ from dosewise.domain.rules import MissedDoseRule
 
 __all__ = [
     "FRACTION_WORDS",
+    "WATCH_LEAD",
+    "WATCH_TAIL",
     "compose_clinician_text",
     "compose_patient_text",
     "dose_words",
     "hours_text",
     "local_text",
     "reason_text",
+    "watch_sentence",
     "when_text",
 ]
 
@@ -66,6 +70,9 @@ def dose_words(slot: Administration) -> str:
     return f"{slot.dose} dose"
 
 
+_COUNT_WORDS = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
+
+
 def compose_patient_text(
     action: Action,
     status: Status,
@@ -78,7 +85,16 @@ def compose_patient_text(
     missed_for: timedelta,
     withdrawal_signs: Sequence[str],
     doubles: list[tuple[datetime, datetime]],
+    overdose: OverdoseQuestion | None = None,
 ) -> str:
+    if overdose is not None:
+        # An overdose question replaces "take the next dose as planned": the KB text says what to do first.
+        when = ", ".join(moment.strftime("%H:%M") for moment in overdose.doses)
+        return (
+            f"{_COUNT_WORDS.get(len(overdose.doses), str(len(overdose.doses)))} doses were recorded close "
+            f"together ({when}; {overdose.total} in all). "
+            f"{overdose.patient_text} Never take two doses at once to make up for a missed one."
+        )
     parts: list[str] = []
     nxt = f"your next dose ({next_dose.dose}) at {when_text(next_dose.at, now, tz)}" if next_dose else ""
     if status == "not_started":
@@ -106,13 +122,7 @@ def compose_patient_text(
             "Two doses were recorded close together. If you feel very sleepy, confused or your breathing is "
             "slow, get medical help; call your emergency number if breathing is slow."
         )
-    signs = ", ".join(withdrawal_signs)
-    watch = (
-        f" Get medical help at once if you notice signs of withdrawal such as {signs}; call your emergency "
-        "number for a seizure or for high fever with confusion."
-        if signs
-        else ""
-    )
+    watch = watch_sentence(withdrawal_signs)
     if urgency == "urgent":
         parts.append(
             f"You have missed {run_length} doses in a row ({hours_text(missed_for)} since the first). Stopping "
@@ -125,6 +135,25 @@ def compose_patient_text(
             "can bring on withdrawal." + watch
         )
     return " ".join(parts)
+
+
+def watch_sentence(withdrawal_signs: Sequence[str]) -> str:
+    """The withdrawal signs to watch for, as the sentence that ends the patient text (empty without signs).
+
+    A page that lists the signs separately takes this sentence out of the text (it is exact) and shows
+    ``WATCH_LEAD`` with the signs as a list.
+    """
+    signs = ", ".join(withdrawal_signs)
+    return (
+        f" Get medical help at once if you notice signs of withdrawal such as {signs}; call your emergency "
+        "number for a seizure or for high fever with confusion."
+        if signs
+        else ""
+    )
+
+
+WATCH_LEAD = "Get medical help at once if you notice signs of withdrawal such as:"
+WATCH_TAIL = "Call your emergency number for a seizure or for high fever with confusion."
 
 
 def compose_clinician_text(

@@ -216,6 +216,7 @@ def refuse_avoid(assessment: Assessment, overrides: tuple[Override, ...]) -> Non
         raise PlanRefused(
             f"the sources recommend avoiding this drug for this patient: {reasons}",
             hint="a clinician may override with " + " ".join(f"--override {code}:REASON" for code in missing),
+            overrides=tuple(missing),
         )
 
 

@@ -238,6 +238,7 @@ def plan_titration(
             raise PlanRefused(
                 f"target {options.target_daily} a day is above the labelled maximum of {label_max} a day",
                 hint=f"a clinician may override with --override {OVERRIDE_ABOVE_LABEL_MAX}:REASON",
+                overrides=(OVERRIDE_ABOVE_LABEL_MAX,),
             )
         if (
             options.target_daily > ceiling
@@ -248,6 +249,7 @@ def plan_titration(
                 f"target {options.target_daily} a day is above this patient's kidney-adjusted ceiling",
                 hint=f"{'; '.join(assessment.explanations)}; a clinician may override with "
                 f"--override {OVERRIDE_ABOVE_RENAL_CEILING}:REASON",
+                overrides=(OVERRIDE_ABOVE_RENAL_CEILING,),
             )
         if options.target_daily > ceiling:
             ceiling = options.target_daily
@@ -289,6 +291,7 @@ def plan_titration(
         raise PlanRefused(
             f"{' and '.join(faster)} is faster than the label allows",
             hint=f"a clinician may override with --override {OVERRIDE_FASTER_ESCALATION}:REASON",
+            overrides=(OVERRIDE_FASTER_ESCALATION,),
         )
 
     multiplier = assessment.multiplier

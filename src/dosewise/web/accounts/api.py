@@ -59,40 +59,49 @@ def _session_response(request: Request, actor: Actor, status: int) -> Response:
 
 
 @router.post("/accounts", status_code=201, response_model=SessionOut, summary="Register (and sign in)")
-def register(request: Request, body: RegisterIn) -> Response:
+async def register(request: Request, body: RegisterIn) -> Response:
     """Create an account; a patient account gets its own record. Sets the session cookie.
 
-    Refused (422, with the reason) for a weak password; throttled per client (429 with Retry-After).
+    Refused (422, with the reason) for a weak password; throttled per client (429 with Retry-After);
+    503 with Retry-After when too many passwords are being hashed at once.
     """
     ctx = context(request)
-    actor = accounts.register(
-        store=ctx.store,
-        hasher=ctx.hasher,
-        clock=ctx.clock,
-        email=body.email,
-        password=body.password,
-        display_name=body.display_name,
-        role=body.role,
-        timezone=body.timezone,
-        client=client_address(request),
-        allowance=ctx.settings.registrations_per_hour,
-    )
-    return _session_response(request, actor, 201)
+
+    def work() -> Response:
+        actor = accounts.register(
+            store=ctx.store,
+            hasher=ctx.hasher,
+            clock=ctx.clock,
+            email=body.email,
+            password=body.password,
+            display_name=body.display_name,
+            role=body.role,
+            timezone=body.timezone,
+            client=client_address(request),
+            allowance=ctx.settings.registrations_per_hour,
+        )
+        return _session_response(request, actor, 201)
+
+    return await ctx.auth.run(work)
 
 
 @router.post("/session", response_model=SessionOut, summary="Sign in")
-def login(request: Request, body: LoginIn) -> Response:
+async def login(request: Request, body: LoginIn) -> Response:
     """Sign in; failures slow down per e-mail and client together (429 with Retry-After)."""
     ctx = context(request)
-    actor = accounts.authenticate(
-        store=ctx.store,
-        hasher=ctx.hasher,
-        clock=ctx.clock,
-        email=body.email,
-        password=body.password,
-        client=client_address(request),
-    )
-    return _session_response(request, actor, 200)
+
+    def work() -> Response:
+        actor = accounts.authenticate(
+            store=ctx.store,
+            hasher=ctx.hasher,
+            clock=ctx.clock,
+            email=body.email,
+            password=body.password,
+            client=client_address(request),
+        )
+        return _session_response(request, actor, 200)
+
+    return await ctx.auth.run(work)
 
 
 @router.delete("/session", status_code=204, summary="Sign out")
@@ -115,26 +124,30 @@ def logout_everywhere(request: Request, actor: SignedIn) -> Response:
 
 
 @router.post("/account/password", status_code=204, summary="Change the password")
-def change_password(request: Request, actor: SignedIn, body: PasswordChangeIn) -> Response:
+async def change_password(request: Request, actor: SignedIn, body: PasswordChangeIn) -> Response:
     """Needs the current password; every other session of the account ends (this one stays)."""
     ctx = context(request)
-    passwords.change_password(
-        store=ctx.store,
-        hasher=ctx.hasher,
-        clock=ctx.clock,
-        actor=actor,
-        session_token=request.cookies.get(SESSION_COOKIE, ""),
-        old_password=body.current_password,
-        new_password=body.new_password,
-        client=client_address(request),
+    await ctx.auth.run(
+        lambda: passwords.change_password(
+            store=ctx.store,
+            hasher=ctx.hasher,
+            clock=ctx.clock,
+            actor=actor,
+            session_token=request.cookies.get(SESSION_COOKIE, ""),
+            old_password=body.current_password,
+            new_password=body.new_password,
+            client=client_address(request),
+        )
     )
     return Response(status_code=204)
 
 
 @router.post("/password-resets", status_code=202, summary="E-mail a password-reset link")
 def request_reset(request: Request, body: ResetRequestIn, background: BackgroundTasks) -> dict[str, str]:
-    """The same answer for every address; a link is e-mailed only where SMTP is configured."""
+    """The same answer for every address; a link is e-mailed only where SMTP is configured.
+    Five requests per client per hour, then 429."""
     ctx = context(request)
+    accounts.admit_reset_request(store=ctx.store, clock=ctx.clock, client=client_address(request))
     if ctx.mailer is not None:
         background.add_task(
             passwords.request_reset_by_email,
@@ -154,11 +167,13 @@ RESET_REQUESTED = (
 
 
 @router.post("/password-resets/{token}", status_code=204, summary="Set a new password with a reset link")
-def reset(token: str, request: Request, body: PasswordResetIn) -> Response:
+async def reset(token: str, request: Request, body: PasswordResetIn) -> Response:
     """Uses the one-time link; every session of the account ends (sign in with the new password)."""
     ctx = context(request)
-    passwords.reset_password(
-        store=ctx.store, hasher=ctx.hasher, clock=ctx.clock, token=token, new_password=body.new_password
+    await ctx.auth.run(
+        lambda: passwords.reset_password(
+            store=ctx.store, hasher=ctx.hasher, clock=ctx.clock, token=token, new_password=body.new_password
+        )
     )
     return Response(status_code=204)
 

@@ -51,7 +51,7 @@ def register_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/register")
-def register(
+async def register(
     request: Request,
     display_name: Annotated[str, Form()],
     email: Annotated[str, Form()],
@@ -60,27 +60,32 @@ def register(
     timezone: Annotated[str, Form()] = "UTC",
     next: Annotated[str, Form()] = "",
 ) -> Response:
+    """Runs on the accounts executor (it hashes a password), never on the page threads."""
     ctx = context(request)
-    actor = accounts.register(
-        store=ctx.store,
-        hasher=ctx.hasher,
-        clock=ctx.clock,
-        email=email,
-        password=password,
-        display_name=display_name,
-        role=role,
-        timezone=timezone or "UTC",
-        client=_client(request),
-        allowance=ctx.settings.registrations_per_hour,
-    )
-    session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
-    target = _safe_next(next) or "/home"
-    if actor.role == "patient" and not _safe_next(next):
-        own = sharing.shared_with_me(store=ctx.store, actor=actor)
-        target = f"/p/{own[0].public_id}/profile?welcome=1" if own else "/home"
-    response = RedirectResponse(target, status_code=303)
-    set_session_cookie(request, response, session.token)
-    return response
+
+    def work() -> Response:
+        actor = accounts.register(
+            store=ctx.store,
+            hasher=ctx.hasher,
+            clock=ctx.clock,
+            email=email,
+            password=password,
+            display_name=display_name,
+            role=role,
+            timezone=timezone or "UTC",
+            client=_client(request),
+            allowance=ctx.settings.registrations_per_hour,
+        )
+        session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
+        target = _safe_next(next) or "/home"
+        if actor.role == "patient" and not _safe_next(next):
+            own = sharing.shared_with_me(store=ctx.store, actor=actor)
+            target = f"/p/{own[0].public_id}/profile?welcome=1" if own else "/home"
+        response = RedirectResponse(target, status_code=303)
+        set_session_cookie(request, response, session.token)
+        return response
+
+    return await ctx.auth.run(work)
 
 
 @router.get("/login")
@@ -89,25 +94,29 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
-    actor = accounts.authenticate(
-        store=ctx.store,
-        hasher=ctx.hasher,
-        clock=ctx.clock,
-        email=email,
-        password=password,
-        client=_client(request),
-    )
-    session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
-    response = RedirectResponse(_safe_next(next) or "/home", status_code=303)
-    set_session_cookie(request, response, session.token)
-    return response
+
+    def work() -> Response:
+        actor = accounts.authenticate(
+            store=ctx.store,
+            hasher=ctx.hasher,
+            clock=ctx.clock,
+            email=email,
+            password=password,
+            client=_client(request),
+        )
+        session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
+        response = RedirectResponse(_safe_next(next) or "/home", status_code=303)
+        set_session_cookie(request, response, session.token)
+        return response
+
+    return await ctx.auth.run(work)
 
 
 @router.post("/logout")
@@ -136,22 +145,24 @@ def account_page(request: Request, actor: Annotated[Actor, Depends(signed_in)]) 
 
 
 @router.post("/account/password")
-def change_password(
+async def change_password(
     request: Request,
     actor: Annotated[Actor, Depends(signed_in)],
     current_password: Annotated[str, Form()],
     new_password: Annotated[str, Form()],
 ) -> Response:
     ctx = context(request)
-    passwords.change_password(
-        store=ctx.store,
-        hasher=ctx.hasher,
-        clock=ctx.clock,
-        actor=actor,
-        session_token=request.cookies.get(SESSION_COOKIE, ""),
-        old_password=current_password,
-        new_password=new_password,
-        client=_client(request),
+    await ctx.auth.run(
+        lambda: passwords.change_password(
+            store=ctx.store,
+            hasher=ctx.hasher,
+            clock=ctx.clock,
+            actor=actor,
+            session_token=request.cookies.get(SESSION_COOKIE, ""),
+            old_password=current_password,
+            new_password=new_password,
+            client=_client(request),
+        )
     )
     return done(request, "/account", "Password changed. Every other device has been signed out.")
 
@@ -172,6 +183,7 @@ def forgot_form(request: Request) -> Response:
 @router.post("/forgot")
 def forgot(request: Request, background: BackgroundTasks, email: Annotated[str, Form()]) -> Response:
     ctx = context(request)
+    accounts.admit_reset_request(store=ctx.store, clock=ctx.clock, client=_client(request))
     if ctx.mailer is not None:
         background.add_task(
             passwords.request_reset_by_email,
@@ -197,10 +209,12 @@ def reset_form(token: str, request: Request) -> Response:
 
 
 @router.post("/reset/{token}")
-def reset(token: str, request: Request, new_password: Annotated[str, Form()]) -> Response:
+async def reset(token: str, request: Request, new_password: Annotated[str, Form()]) -> Response:
     ctx = context(request)
-    passwords.reset_password(
-        store=ctx.store, hasher=ctx.hasher, clock=ctx.clock, token=token, new_password=new_password
+    await ctx.auth.run(
+        lambda: passwords.reset_password(
+            store=ctx.store, hasher=ctx.hasher, clock=ctx.clock, token=token, new_password=new_password
+        )
     )
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response)

@@ -87,6 +87,50 @@
     } catch (e) { /* keep UTC */ }
   });
 
+  // The section menu: say "scroll for more" while it overflows (a narrow screen), and where it stands.
+  document.querySelectorAll("nav.sections").forEach(function (nav) {
+    var list = nav.querySelector("ul");
+    function update() {
+      var more = list.scrollWidth - list.clientWidth - list.scrollLeft > 4;
+      nav.toggleAttribute("data-scrolls", list.scrollWidth > list.clientWidth + 4);
+      nav.toggleAttribute("data-more", more);
+    }
+    var current = list.querySelector("[aria-current]");
+    if (current && current.scrollIntoView) { current.scrollIntoView({ block: "nearest", inline: "nearest" }); }
+    list.addEventListener("scroll", update, { passive: true });
+    window.addEventListener("resize", update);
+    update();
+  });
+
+  // Long input is never erased: what was typed is kept in this tab while the form is sent, and put back
+  // when the page comes back with an error (the server keeps only what fits in its message cookie).
+  var KEEP = "dosewise-typed:";
+  function keepable(field) {
+    return field.name && (field.tagName === "TEXTAREA" || (field.tagName === "INPUT" &&
+      ["hidden", "password", "checkbox", "radio", "submit", "file"].indexOf(field.type) < 0));
+  }
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.getAttribute || (form.getAttribute("method") || "").toLowerCase() !== "post") { return; }
+    var typed = {};
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (keepable(field) && field.value) { typed[field.name] = field.value; }
+    });
+    try { window.sessionStorage.setItem(KEEP + form.getAttribute("action"), JSON.stringify(typed)); } catch (e) { /* full or off */ }
+  }, true);
+  var refused = document.querySelector(".flash-error");
+  document.querySelectorAll("form[method=post]").forEach(function (form) {
+    var key = KEEP + form.getAttribute("action");
+    var saved = null;
+    try { saved = window.sessionStorage.getItem(key); window.sessionStorage.removeItem(key); } catch (e) { return; }
+    if (!saved || !refused) { return; }
+    var typed = JSON.parse(saved);
+    Array.prototype.forEach.call(form.elements, function (field) {
+      var value = typed[field.name];
+      if (keepable(field) && value && value.length > field.value.length) { field.value = value; }
+    });
+  });
+
   // Move focus to a message after a form round trip, so keyboard and screen-reader users hear it.
   var flash = document.querySelector("[data-focus]");
   if (flash) { flash.focus(); }
