@@ -68,10 +68,12 @@ def set_up_patient(page: Page, server: LiveServer, name: str = "Alex Morgan") ->
 
 
 def start_titration(page: Page, server: LiveServer, pid: str, days_ago: int = 0) -> None:
-    page.goto(f"{server.url}/p/{pid}/plan")
+    page.goto(f"{server.url}/p/{pid}/plan?drug=baclofen")
     start = (datetime.now(UTC) - timedelta(days=days_ago)).date().isoformat()
     page.get_by_label("Start", exact=True).fill(start)
     page.get_by_label("Prescribed by").fill("Dr Jo Rivera")
     page.get_by_label("Why (recorded with the plan)").fill("spasticity after spinal cord injury")
+    # A plan is saved only after its preview (the live preview carries the fingerprint to save).
+    expect(page.locator("#plan-preview").get_by_text("Preview: titration of baclofen")).to_be_visible()
     page.get_by_role("button", name="Make this the active plan").click()
     expect(page.get_by_text("Version 1", exact=False).first).to_be_visible()

@@ -42,7 +42,7 @@ def test_a_patient_registers_sets_up_the_profile_and_sees_an_interaction(
 def test_a_patient_enters_the_titration_their_clinician_prescribed(page: Page, server: LiveServer) -> None:
     """The planner previews live with findings, then the plan becomes version 1."""
     pid = _set_up_patient(page, server, "Bea Titrate")
-    page.goto(f"{server.url}/p/{pid}/plan")
+    page.goto(f"{server.url}/p/{pid}/plan?drug=baclofen")
     page.get_by_label("Target per day").fill("60 mg")
     expect(page.locator("#plan-preview").get_by_text("Preview: titration of baclofen")).to_be_visible()
     page.get_by_label("Target per day").fill("200 mg")

@@ -24,10 +24,11 @@ def test_the_list_knows_the_plan_and_a_misspelling_is_fixed_with_one_tap(
     match = re.search(r"/p/([0-9a-f]+)/", page.url)
     assert match, page.url
     pid = match.group(1)
-    page.goto(f"{server.url}/p/{pid}/plan")
+    page.goto(f"{server.url}/p/{pid}/plan?drug=baclofen")
     page.get_by_label("Start", exact=True).fill(datetime.now(UTC).date().isoformat())
     page.get_by_label("Prescribed by").fill("Dr Jo Rivera")
     page.get_by_label("Why (recorded with the plan)").fill("spasticity")
+    expect(page.locator("#plan-preview").get_by_text("Preview: titration of baclofen")).to_be_visible()
     page.get_by_role("button", name="Make this the active plan").click()
     expect(page.get_by_text("Version 1", exact=False).first).to_be_visible()
     page.goto(f"{server.url}/p/{pid}/medications")

@@ -58,7 +58,7 @@ def _busy_patient(page: Page, server: LiveServer, name: str) -> str:
     page.get_by_role("button", name="Save count").click()
     page.goto(f"{server.url}/p/{pid}/diary")
     for label, value in (("Stiffness (spasticity) 0-10", "6"), ("Drowsiness 0-10", "2"), ("Sleep 0-10", "7")):
-        page.get_by_label(label).fill(value)
+        page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name="Save check-in").click()
     return pid
 
@@ -128,6 +128,8 @@ def test_an_emergency_looks_different_from_an_urgent_message(sized: Page, server
     emergency = banner.evaluate("e => getComputedStyle(e).backgroundColor")
     assert emergency != urgent
     expect(page.get_by_text(re.compile("could not assess", re.I))).to_have_count(0)
+    expect(page.get_by_role("alert")).to_have_count(1)
+    expect(page.get_by_label("Anything else, in your own words")).to_have_value("")
     shot(page, f"ux-emergency-{page.width}")  # type: ignore[attr-defined]
 
 
@@ -237,10 +239,15 @@ def test_a_caregiver_is_addressed_as_the_caregiver(sized: Page, server: LiveServ
     carer_context = browser.new_context(viewport={"width": page.width, "height": 900})  # type: ignore[attr-defined]
     carer = carer_context.new_page()
     carer_email = register(carer, server, f"Cass Carer {page.width}", role="caregiver")  # type: ignore[attr-defined]
+    carer_name = f"Cass Carer {page.width}"  # type: ignore[attr-defined]
     page.goto(f"{server.url}/p/{pid}/sharing")
     page.get_by_label("Their e-mail").fill(carer_email)
     page.get_by_label(re.compile("^Caregiver")).check()
-    page.get_by_role("button", name="Give access").click()
+    page.get_by_role("button", name="Invite").click()
+    carer.goto(page.get_by_role("textbox", name="Invitation link").input_value())
+    carer.get_by_role("button", name="Accept the invitation").click()
+    page.goto(f"{server.url}/p/{pid}/sharing")
+    page.get_by_role("button", name=f"Confirm {carer_name}").click()
     carer.goto(f"{server.url}/p/{pid}/today")
     banner = carer.locator("section.alert")
     expect(banner.get_by_role("heading", name=re.compile(f"for Pia Patient {page.width}"))).to_be_visible()  # type: ignore[attr-defined]

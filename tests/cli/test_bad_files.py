@@ -105,3 +105,38 @@ def test_a_utf8_byte_order_mark_is_read_as_the_same_text(tmp_path: Path) -> None
     )
     assert with_bom.returncode == plain.returncode
     assert with_bom.stdout == plain.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["missed", "plan.json", "--now", "0001-01-01T10:00"],
+        ["missed", "plan.json", "--now", "2026-11-24T10:00", "--taken", "9999-01-01T10:00"],
+        ["triage", "--plan", "plan.json", "--now", "9999-12-31T23:00", "dizzy"],
+        ["plan", "titrate", "baclofen", "--start", "9999-12-25"],
+        ["simulate", "baclofen", "--dose", "5 mg", "--single", "--start", "9999-12-31"],
+        [
+            "pump",
+            "--reservoir-ml",
+            "40",
+            "--concentration-mcg-ml",
+            "2000",
+            "--daily-mcg",
+            "500",
+            "--today",
+            "9999-12-01",
+        ],
+    ],
+)
+def test_absurd_dates_on_the_command_line_exit_2_not_an_overflow(tmp_path: Path, args: list[str]) -> None:
+    """Years 0001 and 9999 given to --now, --taken, --start or --today are refused, never an overflow traceback."""
+    (tmp_path / "plan.json").write_bytes(GOOD_PLAN)
+    assert_refused(run(tmp_path, *args))
+
+
+def test_a_history_for_another_drug_is_refused(tmp_path: Path) -> None:
+    """A dose history that names tizanidine is not simulated as baclofen."""
+    (tmp_path / "h.json").write_bytes(
+        b'{"drug": "tizanidine", "doses": [{"at": "2026-01-10T08:00:00+01:00", "dose": "4 mg"}]}'
+    )
+    assert_refused(run(tmp_path, "simulate", "baclofen", "--history", "h.json"))

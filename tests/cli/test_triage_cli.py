@@ -65,12 +65,20 @@ def test_triage_refuses_an_unknown_drug(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_triage_json_reports_denials_kept_red_flags_and_readings(capsys: pytest.CaptureFixture[str]) -> None:
     """Each input lists what was denied, red flags kept despite a negation, temperatures and slips mended."""
-    _, out = run_json(capsys, "triage", "no fever, temp 37.2", "no chest pain", "feeling drowsey")
-    first, second, third = out["inputs"]
+    _, out = run_json(
+        capsys,
+        "triage",
+        "no fever, temp 37.2",
+        "not sure if it's chest pain",
+        "feeling drowsey",
+        "no seizures",
+    )
+    first, second, third, fourth = out["inputs"]
     assert first["negated"] == ["fever"]
     assert first["temperatures"] == ["37.2 C"]
-    assert second["kept_red_flags"] == ["chest_pain"]
+    assert second["kept_red_flags"] == ["chest_pain"]  # a hedge is not a denial
     assert third["corrections"] == [{"typed": "drowsey", "read": "drowsy"}]
+    assert fourth["negated"] == ["seizure"]  # a clear denial of a red flag the knowledge base allows
     assert out["level"] == "emergency"
 
 

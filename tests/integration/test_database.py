@@ -66,7 +66,7 @@ def _on_titration(store: SqlStore, kb: Any) -> tuple[Any, str]:
         clock=lambda: NOW,
         actor=actor,
         public_id=public_id,
-        request=plans_service.TitrationRequest(start="2026-11-10"),
+        request=plans_service.TitrationRequest(drug="baclofen", start="2026-11-10"),
         reason="r",
         prescriber="Dr",
     )
@@ -304,7 +304,7 @@ def test_plan_versions_are_numbered_per_patient(store: SqlStore, kb: Any) -> Non
     """Two patients each get version 1; a second plan for one patient is version 2."""
     first, first_id = _patient(store, "one@example.org")
     second, second_id = _patient(store, "two@example.org")
-    request = plans_service.TitrationRequest(start="2026-11-10")
+    request = plans_service.TitrationRequest(drug="baclofen", start="2026-11-10")
     for actor, public_id in ((first, first_id), (second, second_id), (first, first_id)):
         version = plans_service.start_titration(
             store=store,

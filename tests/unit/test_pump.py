@@ -351,3 +351,11 @@ def test_a_change_in_mg_is_refused() -> None:
     """A change written in mg is refused like the daily dose (a thousandfold slip)."""
     with pytest.raises(InvalidInput):
         refill_with(((TODAY + timedelta(days=5), mg("0.6")),))
+
+
+def test_a_concentration_a_thousandfold_off_a_product_names_the_product() -> None:
+    """2 mcg/mL (2 mg/mL written as mcg) is major and names 2000 mcg/mL as the likely meaning."""
+    found = {w.code: w for w in refill(concentration="2 mcg/mL", daily=mcg(50), fill=ml(40)).warnings}
+    warning = found["pump.unmarketed_concentration"]
+    assert warning.severity.value == "major"
+    assert "2000 mcg/mL" in warning.message.split(";")[-1]

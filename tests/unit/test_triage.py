@@ -156,9 +156,12 @@ def test_two_severe_withdrawal_signs_after_a_stop_are_an_emergency() -> None:
     assert run("fever", flags=("dose_stopped",)).level == "urgent"
 
 
-def test_the_same_signs_without_context_are_only_soon() -> None:
-    """Fever and confusion without missed doses, stop or pump are 'tell your clinician soon'."""
-    assert run("fever", "confused").level == "soon"
+def test_fever_with_confusion_is_an_emergency_even_without_context() -> None:
+    """Fever with confusion is an emergency with no context (NHS sepsis sign); fever alone stays soon."""
+    result = run("fever", "confused")
+    assert result.level == "emergency"
+    assert "fever-with-confusion" in {m.rule.id for m in result.rules}
+    assert run("fever").level == "soon"
 
 
 def test_confusion_with_poor_kidneys_is_urgent_encephalopathy() -> None:

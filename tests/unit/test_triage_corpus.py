@@ -3,6 +3,21 @@
 Each case has the level the engine must give and the truth (the lowest appropriate level). Emergency
 sensitivity (truth emergency, answered emergency) must be 100%; over-triage (answered above the truth) is
 measured and printed. Run with ``-s`` to see the figures.
+
+First-run figures of each held-out batch (measured before any change made for it, never edited after):
+- triage2 batch 1 (85 cases: 44 emergency, 21 urgent, 7 soon, 13 expected; colour words, seizure
+  descriptions, intent around pills, liquid and child ingestions, fever with confusion, sudden worst
+  headache, withdrawal signs "since stopping", confusion, heavy sedation, severe weakness, explicit
+  denials), on main at c7d3188: emergency sensitivity 38.6% (17 of 44), under-triage 52.9%,
+  over-triage 10.6%, agreement 35.3%. After the triage2 fixes: sensitivity 100%, under-triage 0%,
+  over-triage 5.9%, agreement 97.6%.
+- triage2 batch 2 (40 cases: 17 emergency, 11 urgent, 4 soon, 8 expected), written after those fixes and
+  run once before any further change: emergency sensitivity 82.4% (14 of 17; missed "gone a funny colour",
+  "stockpiled my pills and going to use them", "the worst pain in my head ... came on in seconds"),
+  under-triage 7.5%, over-triage 5.0%, agreement 90.0%.
+- triage2 batch 3 (30 cases: 13 emergency, 7 urgent, 4 soon, 6 expected), written after batch 2's fixes:
+  emergency sensitivity 100%, under-triage 0%, over-triage 3.3% ("headache after my dose, nothing else"
+  was soon: "nothing else" was not read as filler), agreement 96.7%.
 """
 
 from __future__ import annotations

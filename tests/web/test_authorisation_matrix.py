@@ -52,8 +52,8 @@ _BODIES: dict[str, dict[str, Any]] = {
     },
     "POST /doses/{event_id}/corrections": {"reason": "typo", "idempotency_key": "matrix-fix"},
     "POST /stock": {"product_id": "baclofen-tab-5mg", "amount": "30"},
-    "POST /plan": {"start": "2026-11-10", "reason": "spasticity", "prescriber": "Dr Who"},
-    "POST /plan/preview": {"start": "2026-11-10"},
+    "POST /plan": {"drug": "baclofen", "start": "2026-11-10", "reason": "spasticity", "prescriber": "Dr Who"},
+    "POST /plan/preview": {"drug": "baclofen", "start": "2026-11-10"},
     "POST /plan/adjustments": {"adjustment": "pause", "reason": "dizzy"},
     "POST /plan/taper/preview": {},
     "POST /plan/taper": {"reason": "stopping"},
@@ -86,6 +86,7 @@ _FORM = {
     "timezone": "Europe/London",
     "prescriber": "Dr Who",
     "start": "2026-11-10",
+    "drug": "baclofen",
 }
 # Routes outside any record: who may use them (anyone, or signed-in people only).
 _OPEN = {

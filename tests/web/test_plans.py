@@ -37,7 +37,9 @@ def _daily(plan: dict[str, Any]) -> list[tuple[str, str]]:
 def test_a_preview_shows_the_plan_and_its_findings_without_saving_it(doctor: Any) -> None:
     """The planner's preview returns steps and findings; the record still has no plan."""
     preview = doctor.api(
-        "POST", f"/api/v1/patients/{doctor.patient_id}/plan/preview", json={"start": "2026-11-10"}
+        "POST",
+        f"/api/v1/patients/{doctor.patient_id}/plan/preview",
+        json={"drug": "baclofen", "start": "2026-11-10"},
     )
     assert preview.status_code == 200
     assert preview.json()["steps"][0]["dose"] == {"value": "5", "unit": "mg"}
@@ -49,7 +51,7 @@ def test_a_live_preview_fragment_shows_a_refusal_in_place(doctor: Any) -> None:
     """A target above the label maximum comes back as a message fragment, not a page."""
     response = doctor.form(
         f"/p/{doctor.patient_id}/plan/preview",
-        {"start": "2026-11-10", "target_daily": "120 mg"},
+        {"drug": "baclofen", "start": "2026-11-10", "target_daily": "120 mg"},
         headers={"X-Dosewise-Partial": "1"},
     )
     assert response.status_code == 422

@@ -101,7 +101,7 @@ def test_logging_is_idempotent_over_fakes(store: FakeStore, kb: Any) -> None:
         clock=_clock,
         actor=owner,
         public_id=pid,
-        request=plans_service.TitrationRequest(start="2026-11-10"),
+        request=plans_service.TitrationRequest(drug="baclofen", start="2026-11-10"),
         reason="r",
         prescriber="Dr",
     )
@@ -138,7 +138,7 @@ def test_a_taken_time_the_clocks_repeat_is_refused_rather_than_guessed(
         clock=after_the_change,
         actor=owner,
         public_id=pid,
-        request=plans_service.TitrationRequest(start="2026-10-24"),
+        request=plans_service.TitrationRequest(drug="baclofen", start="2026-10-24"),
         reason="r",
         prescriber="Dr",
     )
@@ -171,7 +171,7 @@ def test_a_change_and_its_audit_entry_carry_the_same_instant(store: FakeStore, k
         clock=ticking,
         actor=owner,
         public_id=pid,
-        request=plans_service.TitrationRequest(start="2026-11-10"),
+        request=plans_service.TitrationRequest(drug="baclofen", start="2026-11-10"),
         reason="r",
         prescriber="Dr",
     )
@@ -199,7 +199,7 @@ def test_unrecorded_doses_are_listed_as_far_back_as_the_missed_dose_rule_looks(
         clock=_clock,
         actor=owner,
         public_id=pid,
-        request=plans_service.TitrationRequest(start="2026-11-08"),
+        request=plans_service.TitrationRequest(drug="baclofen", start="2026-11-08"),
         reason="r",
         prescriber="Dr",
     )

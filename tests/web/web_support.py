@@ -106,7 +106,7 @@ def start_titration(
     prescriber: str = "Dr Who",
     **fields: Any,
 ) -> Any:
-    body = {"start": start, "reason": "spasticity", "prescriber": prescriber, **fields}
+    body = {"drug": "baclofen", "start": start, "reason": "spasticity", "prescriber": prescriber, **fields}
     return person.api("POST", f"/api/v1/patients/{pid or person.patient_id}/plan", json=body)
 
 

@@ -48,9 +48,13 @@ def parse_date(text: str | None, default: date) -> date:
     if text is None:
         return default
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInput(f"'{text}' is not a date (YYYY-MM-DD)") from exc
+    from dosewise.services.document_input import check_date_range
+
+    check_date_range(day, "date", text)
+    return day
 
 
 def parse_overrides(values: list[str] | None, by: str = "") -> tuple[Override, ...]:

@@ -266,6 +266,13 @@ def _warnings(
         )
     if not any(c.per_ml == concentration.per_ml for c in rules.concentrations):
         marketed = ", ".join(str(c) for c in rules.concentrations)
+        slip = [
+            c
+            for c in rules.concentrations
+            if c.per_ml.amount in (concentration.per_ml.amount * 1000, concentration.per_ml.amount / 1000)
+        ]
+        if slip:
+            marketed += f"; was {slip[0]} meant (a mg/mcg slip is a thousandfold error)?"
         out.append(
             _warning(
                 Severity.MAJOR,

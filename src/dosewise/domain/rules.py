@@ -370,6 +370,8 @@ class SymptomDefinition:
     words: tuple[str, ...]
     patterns: tuple[tuple[str, ...], ...] = ()
     red_flag: bool = False
+    denial_rules_out: bool = False  # a clear denial ("no chest pain") rules this red flag out
+    specific: bool = False  # patterns read before phrases ("worst headache" before "headache")
 
 
 @dataclass(frozen=True)

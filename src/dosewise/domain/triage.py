@@ -165,6 +165,11 @@ def _judge_ingestion(ingestion: Ingestion, context: TriageContext, kb: Knowledge
     rule = kb.ingestion.get(context.drug or "")
     name = context.drug_name or "the medicine"
     said = f"'{ingestion.words}'"
+    if ingestion.child:
+        return "large_ingestion", (
+            f"{said}: a child may have swallowed medicine; any amount is treated as an emergency "
+            "(take the child to emergency care with the packet)."
+        )
     if ingestion.unknown_size:
         return "large_ingestion", f"{said}: the amount swallowed is not known, so it is treated as large."
     strength = ingestion.strength_mg or (_mg(context.unit_strength) if context.unit_strength else None)

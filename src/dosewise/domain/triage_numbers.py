@@ -11,22 +11,57 @@ size ("the bottle", "a handful", "all of them") or an extra dose ("a double dose
 on its own is an ingestion of unknown size. Numbers that are times or durations ("at 8", "2 days ago",
 "3 times a day") are not counts. Whether an ingestion is large is decided by ``triage`` with the drug's
 large-ingestion red flag and the strength, never here.
+
+A drink of medicine ("drank half the bottle of the liquid", "drank 20ml of the solution") is an ingestion
+when a word says it was medicine and no word says it was alcohol; a volume is of unknown size (the
+concentration is not known, so no milligrams are computed). Intent is not an ingestion: "thinking of
+swallowing them all" or "planning to overdose" leave their words to the self-harm patterns. A child who
+swallowed, chewed or "got into" medicine is marked ``child`` (any amount is an emergency, decided by
+``triage``); "son" or "daughter" count as a child unless the medicine is their own ("his tablets").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 from dosewise.domain.rules import TemperatureRule
-from dosewise.domain.triage_words import NEGATION_CUES, NUMBER_WORDS
+from dosewise.domain.triage_words import (
+    CHILD_WORDS,
+    INTENT_WORDS,
+    NEGATION_CUES,
+    NUMBER_WORDS,
+    OTHERS_CHILD_WORDS,
+)
 
 __all__ = ["NUMBER_VOCABULARY", "Ingestion", "NumberReading", "read_numbers"]
 
 _TEMP_WORDS = frozenset("temp temps temperature temperatures fever thermometer reading".split())
 _CELSIUS = frozenset("c celsius centigrade".split())
 _FAHRENHEIT = frozenset("f fahrenheit".split())
-_SWALLOW = frozenset("took taken swallowed swallow ate eaten had downed popped consumed".split())
+_SWALLOW = frozenset(
+    "took taken swallowed swallow ate eaten had downed popped consumed chewed chewing sucked ingested".split()
+)
+_DRINK = frozenset("drank drunk drink gulped swigged sipped".split())
+# A drink is medicine only with one of these words, and never with an alcohol word in its clause.
+_LIQUID = frozenset(
+    "liquid liquids solution suspension syrup medicine medication meds baclofen tizanidine ozobax fleqsuvy"
+    " lyvispah granules bottle".split()
+)
+_ALCOHOL = frozenset(
+    "wine beer beers vodka whisky whiskey gin rum cider lager pint pints spirits alcohol booze prosecco".split()
+)
+_VOLUME = frozenset(
+    "ml mls millilitre millilitres milliliter milliliters spoon spoons spoonful spoonfuls teaspoon"
+    " teaspoons tablespoon tablespoons capful mouthful mouthfuls".split()
+)
+_MEDICINE = frozenset(
+    "tablet tablets pill pills tab tabs capsule capsules medicine medicines medication medications meds"
+    " baclofen tizanidine liquid solution suspension syrup granules bottle packet box drugs".split()
+)
+_OWN = frozenset("his her their own".split())
+_AS_PRESCRIBED = frozenset("prescribed directed usual normal regular".split())
 _UNITS = frozenset(
     "tablet tablets pill pills tab tabs capsule capsules them of my his her the dose doses".split()
 )
@@ -34,7 +69,7 @@ _MG = {"mg": Fraction(1), "milligram": Fraction(1), "milligrams": Fraction(1), "
        "gram": Fraction(1000), "grams": Fraction(1000), "mcg": Fraction(1, 1000)}  # fmt: skip
 _UNKNOWN_SIZE = frozenset(
     "bottle bottles packet packets pack packs box boxes handful handfuls lot lots load loads many bunch strip"
-    " strips sheet blister whole all some few several".split()
+    " strips sheet blister whole all some few several rest half remainder everything entire".split()
 )
 _EXTRA = frozenset("double extra twice another again".split())
 _NOT_A_COUNT_AFTER = frozenset(
@@ -47,6 +82,7 @@ _DETERMINERS = frozenset("of my his her the a an".split())
 NUMBER_VOCABULARY = frozenset(
     _TEMP_WORDS | _CELSIUS | _FAHRENHEIT | _SWALLOW | _UNITS | set(_MG) | _UNKNOWN_SIZE | _EXTRA
     | _NOT_A_COUNT_AFTER | _NOT_A_COUNT_BEFORE | {"overdose", "overdosed", "degrees"}
+    | _DRINK | _LIQUID | _VOLUME | _MEDICINE | CHILD_WORDS | OTHERS_CHILD_WORDS | _AS_PRESCRIBED
 )  # fmt: skip
 
 
@@ -61,6 +97,7 @@ class Ingestion:
     unknown_size: bool = False
     extra: bool = False
     denied: bool = False  # "no overdose": a red flag, kept all the same
+    child: bool = False  # a child swallowed it: any amount is an emergency
 
 
 @dataclass(frozen=True)
@@ -116,13 +153,47 @@ def _temperature(
 def _is_count(tokens: list[str], i: int) -> bool:
     before = tokens[i - 1] if i > 0 else ""
     after = tokens[i + 1] if i + 1 < len(tokens) else ""
-    return after not in _NOT_A_COUNT_AFTER and before not in _NOT_A_COUNT_BEFORE and after not in _MG
+    return (
+        after not in _NOT_A_COUNT_AFTER
+        and before not in _NOT_A_COUNT_BEFORE
+        and after not in _MG
+        and after not in _VOLUME
+    )
+
+
+def _a_child(tokens: list[str]) -> bool:
+    """A young child is named ("my toddler", "the baby", "my 3 year old")."""
+    for i, token in enumerate(tokens):
+        if token in CHILD_WORDS:
+            return True
+        aged = tokens[i + 1 : i + 2] == ["old"] or token in ("yo", "yrs", "yr")
+        if token in ("year", "years", "yr", "yrs", "yo", "month", "months") and aged:
+            age = _number(tokens[i - 1]) if i > 0 else None
+            if age is not None and (age < 18 or token.startswith("month")):  # under 18: a child
+                return True
+    return False
+
+
+def _intent_before(tokens: list[str], i: int, *, loose: bool = False) -> bool:
+    """A word of wanting or planning just before (with ``loose``, also "going to" and "feel like", which
+    are intent only before a verb's base form: "I feel like I overdosed" is not)."""
+    before = tokens[max(0, i - 3) : i]
+    if any(t in INTENT_WORDS for t in before):
+        return True
+    pairs = set(pairwise(before))
+    return loose and bool(pairs & {("going", "to"), ("feel", "like"), ("feeling", "like")})
 
 
 def _ingestion(
-    tokens: list[str], free: list[bool], clause: list[int], verb: int
+    tokens: list[str], free: list[bool], clause: list[int], verb: int, child: bool
 ) -> tuple[Ingestion, list[int]] | None:
+    drink = tokens[verb] in _DRINK
+    if drink:
+        in_clause = {tokens[j] for j in range(len(tokens)) if clause[j] == clause[verb]}
+        if in_clause & _ALCOHOL or not in_clause & _LIQUID:
+            return None  # "drank 4 pints" is alcohol (a context cue), not an ingestion of medicine
     used = [verb]
+    medicine = False
     count: int | None = None
     amount: Fraction | None = None
     strength: Fraction | None = None
@@ -141,6 +212,12 @@ def _ingestion(
             else:
                 amount = mg
             used += [j, j + 1]
+        elif value is not None and after in _VOLUME:
+            unknown = True  # a volume: the concentration is not known, so the amount is not either
+            used += [j, j + 1]
+        elif token in _VOLUME:
+            unknown = True
+            used.append(j)
         elif value is not None and _is_count(tokens, j) and count is None and value.denominator == 1:
             count = int(value)
             used.append(j)
@@ -150,14 +227,24 @@ def _ingestion(
         elif token in _EXTRA:
             extra = True
             used.append(j)
-        elif token in _UNITS or token in ("a", "an"):
+        elif token in _UNITS or token in ("a", "an") or token in _MEDICINE:
+            medicine = medicine or token in _MEDICINE
             used.append(j)
+            if token in ("a", "an") and after in _MEDICINE and count is None:
+                count = 1  # "swallowed a tablet"
             if token in _DETERMINERS:
                 continue  # "my", "his": part of the phrase, but they do not end what was said
         else:
             continue
         end = j + 1
+    said = [tokens[j] for j in range(verb, end)]
+    others = any(t in OTHERS_CHILD_WORDS for t in tokens) and not _OWN & set(said)
+    child = child or others
+    if unknown and not _UNKNOWN_SIZE & set(said) and _AS_PRESCRIBED & set(tokens):
+        unknown = False  # "took 10ml as prescribed": a volume of the usual dose, not an unknown amount
     if count is None and amount is None and strength is None and not unknown and not extra:
+        if child and medicine:
+            return Ingestion(" ".join(said), child=True), used  # "my toddler got into my baclofen"
         return None
     pills = {"tablet", "tablets", "pill", "pills", "tab", "tabs", "capsule", "capsules", "them"}
     if tokens[verb] == "had" and amount is None and not pills & {tokens[j] for j in used}:
@@ -165,7 +252,7 @@ def _ingestion(
     if count is not None and strength is not None and amount is None:
         amount = count * strength
     words = " ".join(tokens[verb:end])
-    return Ingestion(words, count, amount, strength, unknown, extra), used
+    return Ingestion(words, count, amount, strength, unknown, extra, child=child), used
 
 
 def read_numbers(
@@ -175,6 +262,7 @@ def read_numbers(
     symptoms: list[tuple[str, int]] = []
     temperatures: list[str] = []
     ingestion: Ingestion | None = None
+    child = _a_child(tokens)
     for i, token in enumerate(tokens):
         if not free[i]:
             continue
@@ -188,16 +276,20 @@ def read_numbers(
             elif celsius < temperature.low_below_c:
                 symptoms.append(("low_temperature", min(used)))
             continue
-        if token in _SWALLOW and ingestion is None:
+        got_into = tokens[i - 1 : i + 1] == ["got", "into"]
+        # A child who found or got hold of medicine may have swallowed some: never reassured.
+        found_it = child and (token in ("found",) or tokens[i - 1 : i + 1] == ["got", "hold"])
+        verb = token in _SWALLOW or token in _DRINK or got_into or found_it
+        if verb and ingestion is None:
             denied = any(tokens[j] in NEGATION_CUES for j in range(max(0, i - 2), i))
-            if denied:
-                continue
-            if found := _ingestion(tokens, free, clause, i):
+            if denied or (token in ("swallow", "drink") and _intent_before(tokens, i, loose=True)):
+                continue  # "haven't taken it", "want to swallow them all": not an ingestion
+            if found := _ingestion(tokens, free, clause, i, child):
                 ingestion, used = found
                 for j in used:
                     free[j] = False
-        elif token.startswith("overdos") and ingestion is None:
+        elif token.startswith("overdos") and ingestion is None and not _intent_before(tokens, i):
             denied = any(tokens[j] in NEGATION_CUES for j in range(max(0, i - 3), i))
-            ingestion = Ingestion(token, unknown_size=True, denied=denied)
+            ingestion = Ingestion(token, unknown_size=True, denied=denied, child=child)
             free[i] = False
     return NumberReading(tuple(symptoms), tuple(temperatures), ingestion)

@@ -11,11 +11,18 @@ from collections.abc import Iterable
 
 __all__ = [
     "BOUNDARY",
+    "CHILD_WORDS",
+    "CLEAR_DENIALS",
     "FILLER",
+    "HEDGES",
+    "INTENT_WORDS",
     "NEGATION_CUES",
     "NEGATION_STOPS",
+    "NORMAL_WORDS",
     "NUMBER_WORDS",
+    "OTHERS_CHILD_WORDS",
     "SENTENCE_END",
+    "VITAL_WORDS",
     "Speller",
     "stem",
     "tokenise",
@@ -28,6 +35,39 @@ SENTENCE_END = frozenset(".;!?")
 # Cues that deny what follows. "cant"/"wont" are not among them: they state a problem ("cant breathe",
 # "cant pee"), so what follows them is a finding, or is reported as not recognised, never denied.
 NEGATION_CUES = frozenset("no not never without denies deny denied nor neither none free".split())
+# The cues that can make a sentence a clear denial of a red flag ("no chest pain", "never had a seizure",
+# "lips not blue"); "free" and "none" are too loose ("pain free since", "none of them") and never do.
+CLEAR_DENIALS = frozenset("no not never without denies deny denied nor neither".split())
+# Words between a cue and a symptom that make it a doubt, not a denial ("not sure if it's chest pain").
+HEDGES = frozenset("sure know certain if whether think maybe perhaps might may could unsure tell".split())
+# A vital function right after the cue makes the denial the emergency itself: "no breathing", "no
+# response", "no pulse", "no movement", "no feeling in my legs" are never ruled out.
+VITAL_WORDS = (
+    "breath",
+    "respon",
+    "wak",
+    "mov",
+    "feel",
+    "pulse",
+    "heartbeat",
+    "conscious",
+    "sensation",
+    "answer",
+)
+# Words that state something is normal: "breathing fine" says nothing wrong about the breathing.
+NORMAL_WORDS = frozenset("fine ok okay normal normally alright good ordinary usual regular".split())
+# Wanting or planning (not having done): "thinking of taking all my pills" is intent, not an ingestion.
+INTENT_WORDS = frozenset(
+    "think thinking thought thoughts want wants wanted wanting wanna plan planning planned plans tempted"
+    " tempt urge urges considering consider contemplating gonna".split()
+)
+# A young child who swallowed medicine: any amount is an emergency. "son"/"daughter" may be the adult
+# patient, so they count only when the medicine is someone else's ("my daughter ate my tablets").
+CHILD_WORDS = frozenset(
+    "toddler toddlers baby babies infant infants kid kids child children grandson granddaughter"
+    " grandchild grandchildren grandkid grandkids nephew niece".split()
+)
+OTHERS_CHILD_WORDS = frozenset("son daughter stepson stepdaughter".split())
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -58,6 +98,8 @@ FILLER = frozenset(
     basically generally usually normally mostly pretty fairly rather somewhat kinda sorta lately
     ago monday tuesday wednesday thursday friday saturday sunday weekend week am pm
     legs leg arms arm hands hand feet foot body muscles muscle head neck shoulders shoulder side
+    face lips lip tongue throat mouth eyes eye chest fingers toes nails
+    else nothing anything everything
     stand standing stood sit sitting sat lie lying lay walk walking walked move moving bed sleep shower
     otherwise alright apart need needs needed needing mistake mistakes accident accidentally error skin work home house room tried try trying take taking taken medicine medication meds tablet tablets pill
     pills dose doses baclofen tizanidine it s t d ll re ve m""".split()

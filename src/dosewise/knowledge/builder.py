@@ -499,7 +499,15 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
         class_counts=class_counts,
         duplicate_rule=duplicate_rule,
         symptoms=tuple(
-            SymptomDefinition(s.id, s.label, tuple(s.words), tuple(tuple(p) for p in s.patterns), s.red_flag)
+            SymptomDefinition(
+                s.id,
+                s.label,
+                tuple(s.words),
+                tuple(tuple(p) for p in s.patterns),
+                s.red_flag,
+                s.denial_rules_out,
+                s.specific,
+            )
             for s in triage.symptoms
         ),
         triage_rules=tuple(

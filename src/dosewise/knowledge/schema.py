@@ -424,8 +424,15 @@ class SymptomEntry(Strict):
     # Each pattern is a list of word groups ("a|b*" alternatives, "*" a prefix) that must all appear in
     # one clause, in any order, within a few words of each other.
     patterns: list[list[str]] = []
-    # A red flag is never ruled out by a negation ("not breathing" is the emergency).
+    # A red flag is never ruled out by a negation ("not breathing" is the emergency)...
     red_flag: bool = False
+    # ...unless this is true and the sentence is a clear denial: "no", "never", "not" or "denies" right
+    # before the symptom ("no chest pain"), no hedge between ("not sure if it's chest pain"), and the word
+    # after the cue is not a vital function ("no breathing", "no response" stay emergencies).
+    denial_rules_out: bool = False
+    # Patterns more specific than the phrases they contain ("worst headache", "jerking all over") are
+    # read before the phrases, so that the plain phrase ("headache", "jerking") cannot claim their words.
+    specific: bool = False
 
 
 ContextFlag = Literal[

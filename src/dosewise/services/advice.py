@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dosewise.domain.errors import InvalidInput, KnowledgeError
 from dosewise.domain.missed import MissedDoseAdvice, OverdoseRule, advise
+from dosewise.domain.missed.slots import DoseRecord
 from dosewise.domain.patient import Patient, kidney_function
 from dosewise.domain.pump import RefillPlan, plan_refill
 from dosewise.domain.quantity import Concentration, Quantity, Unit
@@ -20,6 +21,7 @@ from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase, TriageContextRule
 from dosewise.domain.screening import SEDATIVE_CLASSES, resolve
 from dosewise.domain.triage import TriageContext, TriageResult, triage
+from dosewise.services.document_input import check_date_range
 
 __all__ = [
     "advise_missed",
@@ -63,6 +65,7 @@ def parse_moment(text: str, tz: ZoneInfo, what: str = "time") -> tuple[datetime,
         ) from exc
     if "T" not in raw.upper() and " " not in raw:
         raise InvalidInput(f"{what} '{text}' has no time of day", hint="e.g. 2026-03-10T14:30")
+    check_date_range(parsed.date(), what, text)
     if parsed.tzinfo is not None:
         return parsed, False
     first, second = parsed.replace(tzinfo=tz, fold=0), parsed.replace(tzinfo=tz, fold=1)
@@ -90,6 +93,7 @@ def advise_missed(
     taken: Sequence[datetime] = (),
     skipped: Sequence[datetime] = (),
     since: datetime | None = None,
+    records: Sequence[DoseRecord] = (),
     patient: Patient | None = None,
 ) -> MissedDoseAdvice:
     """Take now or skip the most recent missed dose of ``plan``, with its urgency; doses taken close
@@ -107,6 +111,7 @@ def advise_missed(
         rule=rules.missed_dose,
         kb_version=kb.version,
         withdrawal_signs=rules.withdrawal_signs,
+        records=records,
         overdose_rule=overdose_rule(kb, plan.drug, patient),
     )
 
@@ -264,6 +269,7 @@ def triage_context(
     patient: Patient | None = None,
     pump: bool = False,
     notes: list[str] | None = None,
+    records: Sequence[DoseRecord] = (),
     drug: str | None = None,
     tablet: Quantity | None = None,
     stopped_recently: bool = False,
@@ -289,8 +295,8 @@ def triage_context(
         context = _plan_flags(kb, plan, now, context)
         if kb.drug(plan.drug).missed_dose is None:
             notes.append(f"No missed-dose rule for {plan.drug}, so missed doses were not assessed.")
-        elif taken or skipped:
-            advice = advise_missed(kb=kb, plan=plan, now=now, taken=taken, skipped=skipped)
+        elif taken or skipped or records:
+            advice = advise_missed(kb=kb, plan=plan, now=now, taken=taken, skipped=skipped, records=records)
             # A dose still inside its take window is not missed yet.
             missed = advice.missed_recent - (1 if advice.action == "take_now" else 0)
             if missed > 0 or advice.late_recent > 0:
@@ -315,6 +321,7 @@ def triage_symptoms(
     patient: Patient | None = None,
     pump: bool = False,
     reported_severity: str | None = None,
+    records: Sequence[DoseRecord] = (),
     drug: str | None = None,
     tablet: Quantity | None = None,
     stopped_recently: bool = False,
@@ -331,6 +338,7 @@ def triage_symptoms(
         patient=patient,
         pump=pump,
         notes=notes,
+        records=records,
         drug=drug,
         tablet=tablet,
         stopped_recently=stopped_recently,

@@ -23,9 +23,10 @@ from dosewise.services.dates import read_date
 from dosewise.services.diary_alert import ALERT_WINDOW, Alert, alert_from, standing
 from dosewise.services.plans_service import plan_in_force
 from dosewise.services.ports import Actor, CheckIn, Clock, Conflict, DoseEvent, Store, SymptomEntry
+from dosewise.services.record_day import record_today, record_zone
 from dosewise.services.records import to_patient
 from dosewise.services.sharing import Access, authorise
-from dosewise.services.today import current_events, plan_timezone, recorded_times
+from dosewise.services.today import current_events, dose_records
 
 __all__ = [
     "ALERT_WINDOW",
@@ -125,18 +126,15 @@ def record_symptoms(
                 raise Conflict("this idempotency key was already used for another diary entry")
             return repeat
         _, plan = plan_in_force(uow, kb, access.profile.id)
-        tz = ZoneInfo(plan_timezone(plan, access.profile.timezone))
-        today = now.astimezone(tz).date()
+        today = record_today(access.profile, plan, now)
         events = uow.doses.between(access.profile.id, today - timedelta(days=7), today)
-        taken, skipped = recorded_times(events, now)
         patient = to_patient(access.profile, today, uow.medications.current(access.profile.id))
         result = triage_symptoms(
             kb=kb,
             symptoms=inputs,
             plan=plan,
             now=now if plan else None,
-            taken=taken,
-            skipped=skipped,
+            records=dose_records(events, now),
             patient=patient,
             reported_severity=severity,
         )
@@ -215,7 +213,7 @@ def record_checkin(
     with store.write() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="log")
         uow.patients.lock(access.profile.id)
-        today = now.astimezone(ZoneInfo(access.profile.timezone)).date()
+        today = record_today(access.profile, uow.plans.latest(access.profile.id), now)
         when = read_date(day, "day") if day.strip() else today
         if key is not None and (repeat := uow.diary.checkin_by_key(access.profile.id, key)) is not None:
             same = (repeat.spasticity, repeat.spasm_frequency, repeat.sleep_quality, repeat.drowsiness)
@@ -427,8 +425,8 @@ def diary_view(
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
         _, plan = plan_in_force(uow, kb, access.profile.id)
-        tz = ZoneInfo(plan_timezone(plan, access.profile.timezone))
-        today = now.astimezone(tz).date()
+        tz = ZoneInfo(record_zone(access.profile, plan))
+        today = record_today(access.profile, plan, now)
         first = today - timedelta(days=days - 1)
         symptoms = uow.diary.symptoms(access.profile.id, since=now - timedelta(days=days))
         checkins = uow.diary.checkins(access.profile.id, first, today)

@@ -24,6 +24,7 @@ __all__ = [
     "DATE_RANGE",
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
+    "check_date_range",
     "decode_document",
     "read_bool",
     "read_date",
@@ -209,7 +210,8 @@ def read_zone(value: object, where: str) -> str:
     return name
 
 
-def _in_range(day: date, where: str, shown: object) -> None:
+def check_date_range(day: date, where: str, shown: object) -> None:
+    """Refuse a date outside :data:`DATE_RANGE` (a typing error, and arithmetic on it would overflow)."""
     low, high = DATE_RANGE
     if not low <= day <= high:
         raise InvalidInput(
@@ -231,7 +233,7 @@ def read_date(value: object, where: str) -> date:
             raise InvalidInput(f"{where}: '{value[:40]}' is not a date (YYYY-MM-DD)") from exc
     else:
         raise InvalidInput(f"{where} is a date (YYYY-MM-DD), not {_kind(value)}")
-    _in_range(day, where, value)
+    check_date_range(day, where, value)
     return day
 
 
@@ -246,7 +248,7 @@ def read_datetime(value: object, where: str) -> datetime:
             raise InvalidInput(f"{where}: '{value[:40]}' is not an ISO date-time") from exc
     else:
         raise InvalidInput(f"{where} is an ISO date-time, not {_kind(value)}")
-    _in_range(moment.date(), where, value)
+    check_date_range(moment.date(), where, value)
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput(f"{where}: '{value}' has no UTC offset", hint="e.g. 2026-03-10T08:00+01:00")
     return moment

@@ -19,12 +19,14 @@ from dosewise.domain.regimen import Plan, Step
 __all__ = [
     "current_step",
     "join",
+    "merged",
     "pause",
     "redate",
     "resume",
     "slow_down",
     "split",
     "step_back",
+    "steps_until",
 ]
 
 
@@ -41,6 +43,32 @@ def split(plan: Plan, day: date) -> tuple[list[Step], list[Step]]:
             past.append(replace(step, days=(day - step.start).days))
             future.append(replace(step, start=day, days=(step.end - day).days))
     return past, future
+
+
+def steps_until(plan: Plan, day: date) -> list[Step]:
+    """The steps of ``plan`` before ``day``, covering every day until then when the plan continues.
+
+    A plan that continues after its last step keeps giving that step's dose (a pause holds it): the
+    stored timeline must say so up to the day the next version starts, or those days would hold no doses.
+    """
+    past, _ = split(plan, day)
+    if past and plan.then == "continue" and past[-1].end < day:
+        last = past[-1]
+        past[-1] = replace(last, days=(day - last.start).days)
+    return past
+
+
+def merged(steps: Iterable[Step]) -> tuple[Step, ...]:
+    """Back-to-back steps with the same dose at the same times become one step (how long a dose has been
+    held is what the checker judges before the next rise, not how many versions it was split across)."""
+    out: list[Step] = []
+    for step in steps:
+        last = out[-1] if out else None
+        if last is not None and last.end == step.start and (last.dose, last.times) == (step.dose, step.times):
+            out[-1] = replace(last, days=last.days + step.days)
+        else:
+            out.append(step)
+    return tuple(out)
 
 
 def redate(steps: Iterable[Step], start: date) -> list[Step]:
@@ -88,7 +116,7 @@ def resume(held: Plan, original: Plan, paused_on: date, day: date, reason: str) 
     """The steps the pause interrupted, shifted by the days spent paused, from ``day``."""
     if day < paused_on:
         raise InvalidInput("a plan cannot resume before it was paused")
-    past, _ = split(held, day)
+    past = steps_until(held, day)  # the held dose on every day of the pause
     _, remaining = split(original, paused_on)
     shift = timedelta(days=(day - paused_on).days)
     if remaining:

@@ -5,29 +5,38 @@ version with who and why; nothing ever stops a drug except a taper.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from fractions import Fraction
 from typing import Any, Literal
 
 from dosewise.domain.errors import InvalidInput
 from dosewise.domain.findings import Finding
-from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantity
-from dosewise.domain.regimen import Override, Plan, Step, parse_clock_time
+from dosewise.domain.regimen import Plan, Step
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.services import planning, plans_adjust
+from dosewise.services import plan_gate, plans_adjust
 from dosewise.services.audit import record
-from dosewise.services.dates import read_date_near
 from dosewise.services.documents import plan_from_document, plan_to_document
-from dosewise.services.ports import Actor, Clock, PlanVersion, Store, UnitOfWork
-from dosewise.services.records import local_today, to_patient
+from dosewise.services.plan_gate import Blocked
+from dosewise.services.plan_requests import (
+    TaperRequest,
+    TitrationRequest,
+    overrides_of,
+    taper_plan,
+    titration_plan,
+)
+from dosewise.services.ports import Actor, Clock, Conflict, PlanVersion, Store, UnitOfWork
+from dosewise.services.record_day import record_today
+from dosewise.services.records import to_patient
 from dosewise.services.sharing import Access, Permission, authorise
 
 __all__ = [
     "PlanOverview",
+    "PlanPreview",
+    "PreviewChanged",
     "TaperRequest",
     "TitrationRequest",
     "adjust_plan",
@@ -68,35 +77,6 @@ def plan_in_force(
 
 
 @dataclass(frozen=True)
-class TitrationRequest:
-    """A titration as typed into the planner form; empty text means "the label's default"."""
-
-    drug: str = "baclofen"
-    start: str = ""
-    start_dose: str = ""
-    increment: str = ""
-    interval_days: str = ""
-    target_daily: str = ""
-    times_per_day: str = ""
-    times: str = ""
-    products: tuple[str, ...] = ()
-    override_code: str = ""
-    override_reason: str = ""
-
-
-@dataclass(frozen=True)
-class TaperRequest:
-    start: str = ""
-    target_daily: str = ""
-    step_daily: str = ""
-    percent: str = ""
-    step_days: str = ""
-    weeks: str = ""
-    override_code: str = ""
-    override_reason: str = ""
-
-
-@dataclass(frozen=True)
 class PlanOverview:
     access: Access
     today: date
@@ -112,71 +92,77 @@ class PlanOverview:
         return self.version is not None and self.version.status == "paused"
 
 
-def _mass(text: str, what: str) -> Quantity | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return parse_quantity(text, allowed=(Unit.MG, Unit.MCG))
-    except InvalidInput as exc:
-        raise InvalidInput(f"{what}: {exc.message}", hint=exc.hint) from exc
+class PreviewChanged(Conflict):
+    """The plan that would be saved is not the one that was previewed (inputs or the record changed)."""
+
+    code = "preview_changed"
 
 
-def _whole(text: str, what: str) -> int | None:
-    text = text.strip()
-    if not text:
-        return None
-    if not text.isdigit():
-        raise InvalidInput(f"{what}: '{text}' is not a whole number")
-    return int(text)
+@dataclass(frozen=True)
+class PlanPreview:
+    """The whole timeline that saving would store, its fresh findings, what stops it being stored, and
+    the fingerprint a save must carry to store exactly this."""
+
+    plan: Plan
+    effective_from: date
+    blocked: tuple[Blocked, ...]
+    fingerprint: str
+
+    @property
+    def savable(self) -> bool:
+        return not self.blocked
 
 
-def _start(text: str, today: date) -> date:
-    return read_date_near(text, "start", today)
+def _fingerprint(latest: PlanVersion | None, document: dict[str, Any]) -> str:
+    """The previewed plan and the version it follows; a save after any change to either is refused."""
+    content = {"after": latest.number if latest else 0, "plan": document}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _times(text: str) -> tuple[Any, ...]:
-    parts = [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part]
-    return tuple(parse_clock_time(part) for part in parts)
-
-
-def _overrides(access: Access, actor: Actor, code: str, reason: str) -> tuple[Override, ...]:
-    if not code.strip():
-        return ()
-    if access.relation != "clinician":
-        raise InvalidInput("only a clinician can override a limit, with a recorded reason")
-    if not reason.strip():
-        raise InvalidInput("an override needs a reason")
-    return (Override(code.strip(), reason.strip(), actor.display_name),)
-
-
-def _titration(
-    kb: KnowledgeBase, access: Access, actor: Actor, request: TitrationRequest, today: date
-) -> Plan:
-    patient = to_patient(access.profile, today)
-    return planning.titrate(
-        kb=kb,
-        drug=request.drug,
-        start=_start(request.start, today),
-        patient=patient,
-        start_dose=_mass(request.start_dose, "start dose"),
-        increment=_mass(request.increment, "increase"),
-        interval_days=_whole(request.interval_days, "days between increases"),
-        target_daily=_mass(request.target_daily, "target daily dose"),
-        times_per_day=_whole(request.times_per_day, "doses a day"),
-        times=_times(request.times),
-        products=tuple(p for p in request.products if p),
-        overrides=_overrides(access, actor, request.override_code, request.override_reason),
+def _review(
+    uow: UnitOfWork,
+    kb: KnowledgeBase,
+    access: Access,
+    timeline: Plan,
+    effective_from: date,
+    before: Plan | None = None,
+    extra: Sequence[Blocked] = (),
+) -> PlanPreview:
+    """The check every plan version passes before it is stored (and the preview shows)."""
+    patient = to_patient(access.profile, effective_from)
+    checked, found = plan_gate.judge(
+        kb, timeline, patient=patient, effective_from=effective_from, before=before
     )
+    blocked = (*extra, *found)
+    document = plan_to_document(checked, kb.drug(checked.drug))
+    latest = uow.plans.latest(access.profile.id)
+    return PlanPreview(checked, effective_from, blocked, _fingerprint(latest, document))
+
+
+def _titration_timeline(
+    uow: UnitOfWork, kb: KnowledgeBase, access: Access, actor: Actor, request: TitrationRequest, now: datetime
+) -> PlanPreview:
+    latest = uow.plans.latest(access.profile.id)
+    previous = plan_of(latest, kb) if latest else None
+    plan = titration_plan(kb, access, actor, request, record_today(access.profile, previous, now))
+    past: list[Step] = []
+    extra: list[Blocked] = []
+    if previous is not None:
+        if previous.drug == plan.drug:
+            past = plan_gate.steps_until(previous, plan.start)
+        else:
+            extra = plan_gate.switch_findings(kb, previous, plan)
+    return _review(uow, kb, access, plans_adjust.join(plan, past, plan), plan.start, extra=extra)
 
 
 def preview_titration(
     *, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, public_id: str, request: TitrationRequest
-) -> Plan:
-    """The plan the planner would make, with its findings; nothing is stored."""
+) -> PlanPreview:
+    """What saving this titration would store, with its findings; nothing is stored."""
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="manage_plans")
-    return _titration(kb, access, actor, request, local_today(access.profile, clock()))
+        return _titration_timeline(uow, kb, access, actor, request, clock())
 
 
 def _prescriber(access: Access, actor: Actor, prescriber: str) -> str:
@@ -205,23 +191,38 @@ def _save(
     now: datetime,
     actor: Actor,
     access: Access,
-    timeline: Plan,
-    effective_from: date,
+    review: PlanPreview,
     action: str,
     reason: str,
     prescriber: str | None,
+    expected: str = "",
+    previewed_only: bool = False,
     status: Literal["active", "paused"] = "active",
     resume_document: dict[str, Any] | None = None,
     paused_on: date | None = None,
 ) -> PlanVersion:
+    """Store a reviewed version: refused while the checker blocks it, or if it is not what was previewed."""
+    if previewed_only and not expected.strip():
+        raise InvalidInput(
+            "preview the plan first: it is saved only after you have seen its findings",
+            hint="press Preview, check the steps and findings, then save",
+        )
+    if review.blocked:
+        raise plan_gate.PlanNotSafe(review.blocked)
+    if expected.strip() and expected.strip() != review.fingerprint:
+        raise PreviewChanged(
+            "this plan was not saved: it is not the plan that was previewed (the choices or the record "
+            "changed since)",
+            hint="preview the plan again, check it, then save",
+        )
     latest = uow.plans.latest(access.profile.id)
-    rules = kb.drug(timeline.drug)
+    timeline, effective_from = review.plan, review.effective_from
     version = uow.plans.add(
         PlanVersion(
             id=0,
             patient_id=access.profile.id,
             number=(latest.number + 1) if latest else 1,
-            document=plan_to_document(timeline, rules),
+            document=plan_to_document(timeline, kb.drug(timeline.drug)),
             status=status,
             action=action,
             reason=reason,
@@ -246,16 +247,6 @@ def _save(
     return version
 
 
-def _checked_change(kb: KnowledgeBase, access: Access, timeline: Plan, day: date) -> Plan:
-    """Findings for the part that changes (earlier steps were already checked when they were made)."""
-    _, future = plans_adjust.split(timeline, day)
-    if not future:
-        return timeline
-    part = replace(timeline, steps=tuple(future), findings=())
-    checked = planning.check(kb=kb, plan=part, patient=to_patient(access.profile, day))
-    return replace(timeline, findings=checked.findings)
-
-
 def start_titration(
     *,
     store: Store,
@@ -266,79 +257,57 @@ def start_titration(
     request: TitrationRequest,
     reason: str,
     prescriber: str = "",
+    fingerprint: str = "",
+    previewed_only: bool = False,
 ) -> PlanVersion:
-    """Make a new titration the schedule in force from its start day (earlier planned days are kept)."""
+    """Make a new titration the schedule in force from its start day (earlier planned days are kept).
+
+    With ``fingerprint`` (from the preview) the save stores exactly what was previewed, or nothing.
+    """
     why = _reason(reason)
     with store.write() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="manage_plans")
         uow.patients.lock(access.profile.id)
         who = _prescriber(access, actor, prescriber)
         now = clock()
-        today = local_today(access.profile, now)
-        plan = _titration(kb, access, actor, request, today)
-        latest = uow.plans.latest(access.profile.id)
-        past: list[Step] = []
-        if latest is not None:
-            previous = plan_of(latest, kb)
-            if previous.drug == plan.drug:
-                past, _ = plans_adjust.split(previous, plan.start)
-        timeline = plans_adjust.join(plan, past, plan)
+        review = _titration_timeline(uow, kb, access, actor, request, now)
         version = _save(
             uow,
             kb=kb,
             now=now,
             actor=actor,
             access=access,
-            timeline=timeline,
-            effective_from=plan.start,
+            review=review,
             action="titration",
             reason=why,
             prescriber=who,
+            expected=fingerprint,
+            previewed_only=previewed_only,
         )
         uow.commit()
         return version
 
 
-def _taper_plan(
-    kb: KnowledgeBase, access: Access, actor: Actor, current: Plan, request: TaperRequest, day: date
-) -> Plan:
-    start = _start(request.start, day)
-    step = current.step_on(start)
-    if step is None or step.dose.is_zero:
-        raise InvalidInput("there is no dose in force on that day to taper from")
-    percent: Fraction | None = None
-    if request.percent.strip():
-        percent = parse_amount(request.percent.strip().rstrip("%"))
-        if not 0 < percent < 100:
-            raise InvalidInput("the percentage is between 0 and 100")
-    target = _mass(request.target_daily, "target daily dose")
-    return planning.taper(
-        kb=kb,
-        drug=current.drug,
-        start=start,
-        current_dose=step.dose,
-        current_times_per_day=step.times_per_day,
-        patient=to_patient(access.profile, day),
-        target_daily=target if target is not None and target.amount > 0 else None,
-        step_daily=_mass(request.step_daily, "reduction per step"),
-        percent=percent,
-        step_days=_whole(request.step_days, "days at each step"),
-        weeks=_whole(request.weeks, "weeks"),
-        times=step.times,
-        products=current.products,
-        overrides=_overrides(access, actor, request.override_code, request.override_reason),
-    )
+def _taper_timeline(
+    uow: UnitOfWork, kb: KnowledgeBase, access: Access, actor: Actor, request: TaperRequest, now: datetime
+) -> PlanPreview:
+    latest = uow.plans.latest(access.profile.id)
+    if latest is None:
+        raise InvalidInput("there is no plan to taper")
+    current = plan_of(latest, kb)
+    taper = taper_plan(kb, access, actor, current, request, record_today(access.profile, current, now))
+    # The plan in force runs every day until the taper starts; the taper starts from that day's dose.
+    past = plan_gate.steps_until(current, taper.start)
+    return _review(uow, kb, access, plans_adjust.join(current, past, taper), taper.start)
 
 
 def preview_taper(
     *, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, public_id: str, request: TaperRequest
-) -> Plan:
+) -> PlanPreview:
+    """What saving this taper would store (the plan in force until it starts, then the taper)."""
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="manage_plans")
-        latest = uow.plans.latest(access.profile.id)
-    if latest is None:
-        raise InvalidInput("there is no plan to taper")
-    return _taper_plan(kb, access, actor, plan_of(latest, kb), request, local_today(access.profile, clock()))
+        return _taper_timeline(uow, kb, access, actor, request, clock())
 
 
 def start_taper(
@@ -350,36 +319,33 @@ def start_taper(
     public_id: str,
     request: TaperRequest,
     reason: str,
+    fingerprint: str = "",
+    previewed_only: bool = False,
 ) -> PlanVersion:
-    """The only way to stop: a taper from the dose in force, built by the planner."""
+    """The only way to stop: a taper from the dose in force on its start day, built by the planner."""
     why = _reason(reason)
     with store.write() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="manage_plans")
         if access.relation == "self":
             raise InvalidInput(
                 "a taper is set by your clinician",
-                hint="never stop baclofen suddenly; ask your clinician for a taper plan",
+                hint="never stop this medicine suddenly; ask your clinician for a taper plan",
             )
         uow.patients.lock(access.profile.id)
-        latest = uow.plans.latest(access.profile.id)
-        if latest is None:
-            raise InvalidInput("there is no plan to taper")
-        current = plan_of(latest, kb)
         now = clock()
-        taper = _taper_plan(kb, access, actor, current, request, local_today(access.profile, now))
-        past, _ = plans_adjust.split(current, taper.start)
-        timeline = plans_adjust.join(current, past, taper)
+        review = _taper_timeline(uow, kb, access, actor, request, now)
         version = _save(
             uow,
             kb=kb,
             now=now,
             actor=actor,
             access=access,
-            timeline=timeline,
-            effective_from=taper.start,
+            review=review,
             action="taper",
             reason=why,
             prescriber=actor.display_name,
+            expected=fingerprint,
+            previewed_only=previewed_only,
         )
         uow.commit()
         return version
@@ -394,8 +360,14 @@ def adjust_plan(
     public_id: str,
     adjustment: str,
     reason: str,
+    override_code: str = "",
+    override_reason: str = "",
 ) -> PlanVersion:
-    """Pause (hold the dose), resume, slow down or step back, from today in the patient's time zone."""
+    """Pause (hold the dose), resume, slow down or step back, from the record's today.
+
+    The change is checked like any plan: a step back whose cut is larger than the rules allow is refused
+    unless a clinician names the override (``rapid_withdrawal``) with a reason.
+    """
     if adjustment not in ("pause", "resume", "slow_down", "step_back"):
         raise InvalidInput(f"'{adjustment}' is not a plan change (pause, resume, slow_down, step_back)")
     why = _reason(reason)
@@ -407,13 +379,14 @@ def adjust_plan(
                 "only your clinician can change the plan this way",
                 hint="you can pause (hold your current dose) and tell your clinician",
             )
+        extra_overrides = overrides_of(access, actor, override_code, override_reason)
         uow.patients.lock(access.profile.id)
         latest = uow.plans.latest(access.profile.id)
         if latest is None:
             raise InvalidInput("there is no plan to change")
         now = clock()
-        day = local_today(access.profile, now)
         current = plan_of(latest, kb)
+        day = record_today(access.profile, current, now)
         paused = latest.status == "paused"
         extra: dict[str, Any] = {}
         if adjustment == "pause":
@@ -431,15 +404,16 @@ def adjust_plan(
                 raise InvalidInput("the plan is paused: resume it first")
             change = plans_adjust.slow_down if adjustment == "slow_down" else plans_adjust.step_back
             timeline = change(current, day, why)
-        timeline = _checked_change(kb, access, timeline, day)
+        if extra_overrides:
+            timeline = replace(timeline, overrides=(*timeline.overrides, *extra_overrides))
+        review = _review(uow, kb, access, timeline, day, before=current)
         version = _save(
             uow,
             kb=kb,
             now=now,
             actor=actor,
             access=access,
-            timeline=timeline,
-            effective_from=day,
+            review=review,
             action=adjustment,
             reason=why,
             prescriber=None,
@@ -455,11 +429,13 @@ def plan_overview(
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
         history = uow.plans.history(access.profile.id)
-    today = local_today(access.profile, clock())
     latest = history[0] if history else None
     if latest is None:
-        return PlanOverview(access, today, None, None, None, None, (), history)
+        return PlanOverview(
+            access, record_today(access.profile, None, clock()), None, None, None, None, (), history
+        )
     plan = plan_of(latest, kb)
+    today = record_today(access.profile, plan, clock())
     return PlanOverview(
         access, today, latest, plan, latest.document, plan.step_on(today), plan.findings, history
     )

@@ -21,6 +21,7 @@ from dosewise.domain.screening_names import name_words
 from dosewise.services.accounts import validate_timezone
 from dosewise.services.audit import record
 from dosewise.services.ports import Actor, Clock, Medication, Profile, Store, UnitOfWork
+from dosewise.services.record_day import record_today
 from dosewise.services.screening import ScreeningReport, screen
 from dosewise.services.sharing import Access, authorise
 from dosewise.services.typed_input import read_date, read_number
@@ -116,7 +117,8 @@ class MedicationPanel:
 
 
 def local_today(profile: Profile, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(profile.timezone)).date()
+    """The profile's own day (before any plan); a record's day is ``record_day.record_today``."""
+    return record_today(profile, None, now)
 
 
 def age_on(born: date | None, day: date) -> int | None:
@@ -176,7 +178,7 @@ def kidney_view(profile: Profile, today: date) -> KidneyView:
 def read_record(*, store: Store, clock: Clock, actor: Actor, public_id: str) -> RecordView:
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
-    today = local_today(access.profile, clock())
+        today = record_today(access.profile, uow.plans.latest(access.profile.id), clock())
     return RecordView(
         access,
         access.profile,

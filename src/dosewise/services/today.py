@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from dosewise.domain.dispensing import TakeInstruction, take_for_dose
 from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.missed import MissedDoseAdvice
+from dosewise.domain.missed.slots import DoseRecord, Schedule, match_records, within_take_window
 from dosewise.domain.quantity import times_per_day_words
 from dosewise.domain.regimen import Administration, Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
@@ -22,19 +24,20 @@ from dosewise.services.audit import record
 from dosewise.services.diary_alert import Alert, alert_from, standing
 from dosewise.services.plans_service import plan_in_force
 from dosewise.services.ports import Actor, Clock, Conflict, DoseEvent, PlanVersion, Store
+from dosewise.services.record_day import record_today, record_zone
 from dosewise.services.sharing import Access, authorise
 from dosewise.services.today_stock import StockForecast, forecast_stock, take_cached
 
 __all__ = [
+    "ConfirmationNeeded",
     "DoseSlot",
     "LogResult",
     "TodayView",
     "correct_dose",
     "current_events",
     "dose_history",
+    "dose_records",
     "log_dose",
-    "plan_timezone",
-    "recorded_times",
     "today_view",
 ]
 
@@ -57,6 +60,13 @@ class DoseSlot:
     take_text: str
     status: SlotStatus
     event: DoseEvent | None
+    # Why the status differs from what the entry for this slot says (a dose counted for another slot).
+    note: str = ""
+
+    @property
+    def may_take_now(self) -> bool:
+        """A "Taken" (now) button only for the dose the missed-dose advice says to take now."""
+        return self.status == "due"
 
     @property
     def key(self) -> str:
@@ -84,6 +94,21 @@ class TodayView:
         return self.version is not None and self.version.status == "paused"
 
 
+class ConfirmationNeeded(Conflict):
+    """The dose is recorded only once the person confirms it: it is close to another dose, or it counts
+    for a different planned dose than the one chosen."""
+
+    code = "confirmation_needed"
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        super().__init__(
+            " ".join(reasons),
+            hint="record it only if this dose was really taken; if unsure, ask your clinician or pharmacist",
+        )
+        self.reasons = tuple(reasons)
+        self.details: dict[str, object] = {"reasons": list(reasons), "confirm": True}
+
+
 @dataclass(frozen=True)
 class LogResult:
     event: DoseEvent
@@ -109,6 +134,61 @@ def _take(
     return take, take.describe()
 
 
+def dose_records(events: Sequence[DoseEvent], now: datetime) -> list[DoseRecord]:
+    """The standing entries as slot-keyed records, for the one matcher (``slots.match_records``)."""
+    out: list[DoseRecord] = []
+    for e in current_events(events).values():
+        if e.status == "taken" and e.taken_at is not None and e.taken_at <= now:
+            out.append(DoseRecord("taken", e.taken_at, e.slot_date, e.slot_index))
+        elif e.status == "skipped":
+            out.append(DoseRecord("skipped", e.scheduled_at, e.slot_date, e.slot_index))
+    return out
+
+
+def _fraction(kb: KnowledgeBase, plan: Plan) -> Fraction | None:
+    rule = kb.drug(plan.drug).missed_dose
+    return rule.take_if_elapsed_fraction_below if rule is not None else None
+
+
+def _statuses(
+    plan: Plan,
+    planned: list[Administration],
+    records: list[DoseRecord],
+    fraction: Fraction | None,
+    advice: MissedDoseAdvice | None,
+    now: datetime,
+) -> dict[tuple[date, int], tuple[SlotStatus, datetime | None]]:
+    """Each slot's status (and the dose counted for it) from the one matcher, ``slots.match_records``;
+    "due" only for the dose the missed-dose advice says to take now."""
+    out: dict[tuple[date, int], tuple[SlotStatus, datetime | None]] = {}
+    if fraction is None or not planned:  # no missed-dose rule: an entry counts for the slot it names
+        keyed = {(r.slot_date, r.slot_index): r for r in records}
+        for a in planned:
+            found = keyed.get((a.slot_date, a.slot_index))
+            status: SlotStatus = found.status if found else ("upcoming" if a.at > now else "missed")
+            out[(a.slot_date, a.slot_index)] = (
+                status,
+                found.at if found and found.status == "taken" else None,
+            )
+        return out
+    schedule = Schedule(plan, planned)
+    match = match_records(schedule, records, fraction)
+    due = advice.missed_slot if advice is not None and advice.action == "take_now" else None
+    for index, a in enumerate(schedule.slots):
+        key = (a.slot_date, a.slot_index)
+        if index in match.credited:
+            out[key] = ("taken", match.credited[index])
+        elif index in match.closed:
+            out[key] = ("skipped", None)
+        elif a.at > now:
+            out[key] = ("upcoming", None)
+        elif due is not None and (due.slot_date, due.slot_index) == key:
+            out[key] = ("due", None)
+        else:
+            out[key] = ("missed", None)
+    return out
+
+
 def _slots(
     kb: KnowledgeBase,
     plan: Plan,
@@ -116,35 +196,50 @@ def _slots(
     first: date,
     end: date,
     now: datetime,
-    recorded: dict[tuple[date, int], DoseEvent],
+    events: Sequence[DoseEvent],
+    advice: MissedDoseAdvice | None,
 ) -> list[DoseSlot]:
-    planned = list(administrations(plan, tz, start=first, end=end))
-    due_index = max((i for i, a in enumerate(planned) if a.at <= now), default=None)
+    # Two more days before the window, so that doses recorded then are matched as the advice matches them.
+    planned = list(administrations(plan, tz, start=first - timedelta(days=2), end=end))
+    records = dose_records(events, now)
+    statuses = _statuses(plan, planned, records, _fraction(kb, plan), advice, now)
+    recorded = current_events(events)
     slots = []
-    for index, administration in enumerate(planned):
-        event = recorded.get((administration.slot_date, administration.slot_index))
-        status: SlotStatus
-        if event is not None:
-            status = "taken" if event.status == "taken" else "skipped"
-        elif administration.at > now:
-            status = "upcoming"
-        elif index == due_index:
-            status = "due"
-        else:
-            status = "missed"
+    for administration in planned:
+        if administration.slot_date < first:
+            continue
+        key = (administration.slot_date, administration.slot_index)
+        status, counted = statuses[key]
+        event = recorded.get(key)
+        note = ""
+        if (
+            event is not None
+            and event.status == "taken"
+            and event.taken_at is not None
+            and counted != event.taken_at
+        ):
+            note = _counted_elsewhere(event.taken_at, statuses, planned, tz)
+        elif status == "taken" and (event is None or event.status != "taken"):
+            note = f"The dose recorded at {counted.astimezone(tz).strftime('%H:%M') if counted else ''} counts for this dose."
         take, text = _take(kb, plan, administration)
-        slots.append(DoseSlot(administration, take, text, status, event))
+        slots.append(DoseSlot(administration, take, text, status, event, note))
     return slots
 
 
-def recorded_times(events: Sequence[DoseEvent], now: datetime) -> tuple[list[datetime], list[datetime]]:
-    """When standing doses were taken, and the planned times of standing skips (for advice and triage)."""
-    entries = current_events(events).values()
-    taken = [
-        e.taken_at for e in entries if e.status == "taken" and e.taken_at is not None and e.taken_at <= now
-    ]
-    skipped = [e.scheduled_at for e in entries if e.status == "skipped"]
-    return taken, skipped
+def _counted_elsewhere(
+    taken_at: datetime,
+    statuses: dict[tuple[date, int], tuple[SlotStatus, datetime | None]],
+    planned: list[Administration],
+    tz: ZoneInfo,
+) -> str:
+    for a in planned:
+        status, counted = statuses[(a.slot_date, a.slot_index)]
+        if status == "taken" and counted == taken_at:
+            return (
+                f"Taken at {taken_at.astimezone(tz).strftime('%H:%M')}, too late to count for this dose: "
+                f"it counts as the {a.at.strftime('%H:%M')} dose."
+            )
+    return f"Taken at {taken_at.astimezone(tz).strftime('%H:%M')}: counted as an extra dose."
 
 
 def _advice(
@@ -152,13 +247,7 @@ def _advice(
 ) -> MissedDoseAdvice | None:
     if kb.drug(plan.drug).missed_dose is None:
         return None
-    taken, skipped = recorded_times(events, now)
-    return advise_missed(kb=kb, plan=plan, now=now, taken=taken, skipped=skipped)
-
-
-def plan_timezone(plan: Plan | None, fallback: str) -> str:
-    """A plan's clock times are local to the zone it was made in; without a plan, the profile's zone."""
-    return plan.timezone if plan is not None else fallback
+    return advise_missed(kb=kb, plan=plan, now=now, records=dose_records(events, now))
 
 
 def _look_back(kb: KnowledgeBase, plan: Plan) -> timedelta:
@@ -172,19 +261,20 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
         version, plan = plan_in_force(uow, kb, access.profile.id)
-        zone_name = plan_timezone(plan, access.profile.timezone)
+        zone_name = record_zone(access.profile, plan)
         tz = ZoneInfo(zone_name)
         now = now_utc.astimezone(tz)
-        today = now.date()
+        today = record_today(access.profile, plan, now_utc)
         look_back = _look_back(kb, plan) if plan else timedelta(0)
         # Whole calendar days that hold every slot in the look-back, plus one for any time zone.
         first = today - timedelta(days=-(-look_back // timedelta(days=1)))
-        events = uow.doses.between(access.profile.id, first - timedelta(days=1), today)
+        events = uow.doses.between(access.profile.id, first - timedelta(days=3), today + timedelta(days=1))
         counts = uow.stock.latest(access.profile.id) if plan else ()
         alert = alert_from(uow, access.profile.id, now_utc)
     if plan is None:
         return TodayView(access, today, now, zone_name, None, None, "", (), (), None, (), "", alert)
-    window = _slots(kb, plan, tz, first, today + timedelta(days=1), now, current_events(events))
+    advice = _advice(kb, plan, now_utc, events)
+    window = _slots(kb, plan, tz, first, today + timedelta(days=2), now, events, advice)
     slots = tuple(s for s in window if s.administration.slot_date == today)
     earlier = tuple(
         s
@@ -193,7 +283,6 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
         and s.status in ("missed", "due")
         and now - s.administration.at <= look_back
     )
-    advice = _advice(kb, plan, now_utc, events)
     stock = forecast_stock(
         plan=plan, rules=kb.drug(plan.drug), counts=counts, now=now_utc, timezone=zone_name
     )
@@ -261,6 +350,7 @@ def log_dose(
     taken_at: str = "",
     at_planned_time: bool = False,
     note: str = "",
+    confirmed: bool = False,
 ) -> LogResult:
     """Record a planned dose as taken (now, at the planned time, or at another time) or skipped, exactly once.
 
@@ -320,6 +410,11 @@ def log_dose(
                 f"this dose is already recorded as {recorded.status} by {recorded.recorded_by_name}",
                 hint="mark that entry as entered in error first, then record the right one",
             )
+        if status == "taken" and not confirmed:
+            nearby = uow.doses.between(
+                access.profile.id, slot_date - timedelta(days=2), slot_date + timedelta(days=1)
+            )
+            _confirm_first(kb, plan, tz, slot, when, nearby, now_utc)
         event = uow.doses.add(
             DoseEvent(
                 id=0,
@@ -350,6 +445,73 @@ def log_dose(
         )
         uow.commit()
         return LogResult(event, created=True)
+
+
+def _hm(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = ([f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []) + (
+        [f"{minutes} minute{'s' if minutes != 1 else ''}"] if minutes or not hours else []
+    )
+    return " ".join(parts)
+
+
+def _confirm_first(
+    kb: KnowledgeBase,
+    plan: Plan,
+    tz: ZoneInfo,
+    slot: Administration,
+    when: datetime,
+    events: Sequence[DoseEvent],
+    now: datetime,
+) -> None:
+    """Ask before recording a dose close to another one, or one that counts for a different planned dose.
+
+    "Close" is the missed-dose rule's own take window (its fraction of the interval between doses): the
+    same span inside which the advice would call two doses a possible double dose.
+    """
+    fraction = _fraction(kb, plan)
+    if fraction is None:
+        return
+    planned = list(
+        administrations(
+            plan, tz, start=slot.slot_date - timedelta(days=2), end=slot.slot_date + timedelta(days=2)
+        )
+    )
+    schedule = Schedule(plan, planned)
+    index = schedule.index_of(slot.slot_date, slot.slot_index)
+    if index is None:
+        return
+    records = dose_records(events, now)
+    reasons: list[str] = []
+    # The shorter interval around this dose: the overnight gap must not widen "close" for an evening dose.
+    interval = schedule.interval(index)
+    if index > 0:
+        interval = min(interval, schedule.instants[index] - schedule.instants[index - 1])
+    for other in (r for r in records if r.status == "taken"):
+        gap = when - other.at
+        if within_take_window(abs(gap), interval, fraction):
+            side = "before" if gap > timedelta(0) else "after"
+            reasons.append(
+                f"Another dose is recorded at {other.at.astimezone(tz).strftime('%H:%M')}, "
+                f"{_hm(gap)} {side} this one. Two doses this close together can add up to a double dose."
+            )
+    new = DoseRecord("taken", when, slot.slot_date, slot.slot_index)
+    match = match_records(schedule, [*records, new], fraction)
+    moment = when.astimezone(UTC)
+    counted = next((c for c in match.credits if c.taken_at == moment), None)
+    if counted is not None and counted.slot is not None and counted.slot != slot:
+        reasons.append(
+            f"{when.astimezone(tz).strftime('%H:%M')} is past the time to take the {slot.at.strftime('%H:%M')} "
+            f"dose, so it counts as the {counted.slot.at.strftime('%H:%M')} dose. "
+            f"Do not take the {counted.slot.at.strftime('%H:%M')} dose as well."
+        )
+    elif counted is not None and counted.slot is None:
+        reasons.append(
+            "This would be an extra dose: every planned dose around that time is already recorded."
+        )
+    if reasons:
+        raise ConfirmationNeeded(reasons)
 
 
 def correct_dose(
@@ -429,7 +591,7 @@ def dose_history(
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
         _, plan = plan_in_force(uow, kb, access.profile.id)
-        today = clock().astimezone(ZoneInfo(plan_timezone(plan, access.profile.timezone))).date()
+        today = record_today(access.profile, plan, clock())
         events = uow.doses.between(access.profile.id, today - timedelta(days=days), today + timedelta(days=1))
     superseded = {e.supersedes_id for e in events if e.supersedes_id is not None}
     entries = tuple(HistoryEntry(e, e.id in superseded) for e in events)

@@ -233,20 +233,28 @@ def record_stock(
     product_id: str,
     amount: str,
 ) -> StockCount:
-    """Record how many tablets (halves allowed) or how many mL of a product are at hand now."""
-    rules = kb.drug(drug)
-    try:
-        product = rules.product(product_id)
-    except KeyError as exc:
-        raise InvalidInput(f"'{product_id}' is not a {rules.name} product") from exc
-    value = parse_amount(amount.strip())
-    if not product.is_liquid and (value * 2).denominator != 1:
-        raise InvalidInput("count whole or half tablets")
-    if value > 10_000:
-        raise InvalidInput(f"{format_amount(value)} is not a plausible count")
+    """Record how many tablets (halves allowed) or how many mL of a product are at hand now.
+
+    ``drug`` empty means the plan in force's drug (no drug is assumed).
+    """
     now = clock()
     with store.write() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="log")
+        if not drug.strip():
+            latest = uow.plans.latest(access.profile.id)
+            if latest is None:
+                raise InvalidInput("there is no plan, so say which medicine was counted")
+            drug = str(latest.document["drug"])
+        rules = kb.drug(drug)
+        try:
+            product = rules.product(product_id)
+        except KeyError as exc:
+            raise InvalidInput(f"'{product_id}' is not a {rules.name} product") from exc
+        value = parse_amount(amount.strip())
+        if not product.is_liquid and (value * 2).denominator != 1:
+            raise InvalidInput("count whole or half tablets")
+        if value > 10_000:
+            raise InvalidInput(f"{format_amount(value)} is not a plausible count")
         count = uow.stock.add(StockCount(0, access.profile.id, product.id, value, now, actor.user_id))
         record(
             uow,

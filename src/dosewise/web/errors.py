@@ -66,6 +66,7 @@ class ErrorDetail(BaseModel):
     message: str
     hint: str | None = None
     alternatives: list[str] | None = None
+    details: dict[str, Any] | None = None
 
 
 class ErrorBody(BaseModel):
@@ -113,6 +114,9 @@ def _body(error: DosewiseError) -> dict[str, Any]:
     detail: dict[str, Any] = {"code": error.code, "message": error.message, "hint": error.hint}
     if isinstance(error, UnmakeableDose):
         detail["alternatives"] = list(error.alternatives)
+    details = getattr(error, "details", None)
+    if isinstance(details, dict):
+        detail["details"] = details  # structured: the findings and overrides, or what to confirm
     return {"error": detail}
 
 

@@ -125,10 +125,15 @@ def _plan(args: argparse.Namespace, kb: Any, timezone: str = "UTC") -> Any:
     return plan, False
 
 
-def _history(args: argparse.Namespace) -> tuple[list[Any], str]:
+def _history(args: argparse.Namespace, kb: Any) -> tuple[list[Any], str]:
     from dosewise.services.documents import history_from_document
 
-    return history_from_document(read_document(args.history))
+    document = read_document(args.history)
+    events, zone = history_from_document(document)
+    named = document.get("drug")
+    if named is not None and (not isinstance(named, str) or kb.drug(named).id != kb.drug(args.drug).id):
+        raise InvalidInput(f"the history is for {named}, not {args.drug}")
+    return events, zone
 
 
 def _kidney_spread(args: argparse.Namespace) -> Any:
@@ -160,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     if args.crcl_range or args.crcl_list:
         raise InvalidInput("--crcl-range and --crcl-list need --population")
     if args.history:
-        events, zone = _history(args)
+        events, zone = _history(args, kb)
         person = simulation.simulate_history(
             kb=kb,
             drug=args.drug,

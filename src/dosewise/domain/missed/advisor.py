@@ -10,10 +10,10 @@ from itertools import pairwise
 
 from dosewise.domain.errors import InvalidInput
 from dosewise.domain.missed.slots import (
+    DoseRecord,
     Schedule,
-    credit_doses,
     is_late,
-    match_skipped,
+    match_records,
     scale,
     utc,
     within_take_window,
@@ -58,10 +58,22 @@ def advise(
     skipped: Sequence[datetime] = (),
     history_from: datetime | None = None,
     withdrawal_signs: Sequence[str] = (),
+    records: Sequence[DoseRecord] = (),
     overdose_rule: OverdoseRule | None = None,
 ) -> MissedDoseAdvice:
-    """Decide take-now or skip for the most recent due dose that was not taken, and how urgent it is."""
+    """Decide take-now or skip for the most recent due dose that was not taken, and how urgent it is.
+
+    ``records`` are slot-keyed records (the web's); ``taken`` and ``skipped`` are times without a slot.
+    Both are counted by the one matcher, ``slots.match_records``.
+    """
     now_utc = utc(now, "now")
+    recorded = [
+        *records,
+        *(DoseRecord("taken", t) for t in taken),
+        *(DoseRecord("skipped", s) for s in skipped),
+    ]
+    taken = [r.at for r in recorded if r.status == "taken"]
+    skipped = [r.at for r in recorded if r.status == "skipped"]
     taken_utc = [utc(t, "taken time") for t in taken]
     if any(t > now_utc for t in taken_utc):
         raise InvalidInput("a dose is recorded as taken after 'now'", hint="check the dates and time zones")
@@ -73,8 +85,8 @@ def advise(
     last_day: date = now_utc.astimezone(tz).date() + timedelta(days=LOOKAHEAD_DAYS)
     schedule = Schedule(plan, list(administrations(plan, tz, start=first_day, end=last_day)))
     fraction = rule.take_if_elapsed_fraction_below
-    closed = match_skipped(schedule, skipped_utc)
-    credits, credited = credit_doses(schedule, taken_utc, fraction, closed)
+    match = match_records(schedule, recorded, fraction)
+    closed, credited, credits = match.closed, match.credited, list(match.credits)
     last = schedule.last_due(now_utc)
 
     assumptions: list[str] = []
@@ -89,11 +101,11 @@ def advise(
                 "No doses were recorded, so only the most recent planned dose is judged and earlier doses "
                 "are assumed taken. Record the doses you took to count earlier misses."
             )
-    records = _judge(schedule, last, history_from, credited, closed, fraction)
-    runs = _runs(records)
-    run = runs[-1] if runs and records[-1].status != "taken" else []
+    judged = _judge(schedule, last, history_from, credited, closed, fraction)
+    runs = _runs(judged)
+    run = runs[-1] if runs and judged[-1].status != "taken" else []
     recent_window = timedelta(hours=rule.recent_window_hours)
-    recent = [r for r in records if now_utc - r.slot.at_utc <= recent_window]
+    recent = [r for r in judged if now_utc - r.slot.at_utc <= recent_window]
     next_index = _next_open(schedule, now_utc, credited, closed)
     next_dose = schedule.slots[next_index] if next_index is not None else None
 
@@ -178,7 +190,7 @@ def advise(
         history_from=history_from.astimezone(tz) if history_from else None,
         assumptions=tuple(assumptions),
         credits=tuple(Credit(c.taken_at.astimezone(tz), c.slot, c.kind) for c in credits),
-        slots=tuple(records),
+        slots=tuple(judged),
         possible_doubles=tuple((a.astimezone(tz), b.astimezone(tz)) for a, b in doubles),
         overdose=overdose,
         withdrawal_signs=tuple(withdrawal_signs)

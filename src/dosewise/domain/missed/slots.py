@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
+from typing import Literal
 
 from dosewise.domain.errors import InvalidInput
 from dosewise.domain.missed.types import (
@@ -16,10 +18,13 @@ from dosewise.domain.missed.types import (
 from dosewise.domain.regimen import Administration, Plan
 
 __all__ = [
+    "DoseRecord",
     "Schedule",
+    "SlotMatch",
     "credit_doses",
     "early_enough",
     "is_late",
+    "match_records",
     "match_skipped",
     "preference",
     "scale",
@@ -68,11 +73,94 @@ class Schedule:
         position = bisect_right(self.instants, now)
         return position - 1 if position else None
 
+    def index_of(self, slot_date: date, slot_index: int) -> int | None:
+        for index, slot in enumerate(self.slots):
+            if (slot.slot_date, slot.slot_index) == (slot_date, slot_index):
+                return index
+        return None
+
+
+@dataclass(frozen=True)
+class DoseRecord:
+    """A standing record of a dose: taken (when) or skipped, and the planned slot it names, if any.
+
+    The web records name their slot; a command line gives only times. ``at`` is the time taken, or the
+    planned time of the skipped slot.
+    """
+
+    status: Literal["taken", "skipped"]
+    at: datetime
+    slot_date: date | None = None
+    slot_index: int | None = None
+
+
+@dataclass(frozen=True)
+class SlotMatch:
+    """Which slot each record counts for: the credits in time order, the credited and the closed slots."""
+
+    credits: tuple[Credit, ...]
+    credited: dict[int, datetime]
+    closed: frozenset[int]
+
+
+def _in_own_window(schedule: Schedule, index: int, moment: datetime, fraction: Fraction) -> bool:
+    if moment < schedule.instants[index]:
+        return early_enough(schedule, index, moment, fraction)
+    return not is_late(schedule, index, moment, fraction)
+
+
+def match_records(schedule: Schedule, records: Sequence[DoseRecord], fraction: Fraction) -> SlotMatch:
+    """The one matcher: Today, the missed-dose advice, triage and the forecast all count doses by it.
+
+    A skip closes the slot it names (or, without a name, the nearest slot). A dose taken inside the take
+    window of the slot it names counts for that slot. Any other dose (no name, or taken outside its named
+    slot's window) is matched by its time under the missed-dose rule (``credit_doses``): the 08:00 dose
+    taken at 13:30 is, under a rule of half the interval, the 14:00 dose taken early, and 08:00 was missed.
+    """
+    keyed_skips = [r for r in records if r.status == "skipped" and r.slot_date is not None]
+    closed = set(
+        match_skipped(schedule, [r.at for r in records if r.status == "skipped" and r.slot_date is None])
+    )
+    for record in keyed_skips:
+        assert record.slot_date is not None and record.slot_index is not None
+        index = schedule.index_of(record.slot_date, record.slot_index)
+        if index is not None:
+            closed.add(index)
+    credited: dict[int, datetime] = {}
+    own: list[Credit] = []
+    loose: list[datetime] = []
+    for record in sorted((r for r in records if r.status == "taken"), key=lambda r: r.at):
+        moment = utc(record.at, "taken time")
+        index = (
+            schedule.index_of(record.slot_date, record.slot_index)
+            if record.slot_date is not None and record.slot_index is not None
+            else None
+        )
+        if (
+            index is not None
+            and index not in credited
+            and index not in closed
+            and _in_own_window(schedule, index, moment, fraction)
+        ):
+            credited[index] = moment
+            kind: CreditKind = "early" if moment < schedule.instants[index] else "in_window"
+            own.append(Credit(moment, schedule.slots[index], kind))
+        else:
+            loose.append(moment)
+    rest, more = credit_doses(schedule, loose, fraction, frozenset(closed), credited)
+    credits = tuple(sorted([*own, *rest], key=lambda c: c.taken_at))
+    return SlotMatch(credits, {**credited, **more}, frozenset(closed))
+
 
 def credit_doses(
-    schedule: Schedule, taken: Sequence[datetime], fraction: Fraction, closed: frozenset[int] = frozenset()
+    schedule: Schedule,
+    taken: Sequence[datetime],
+    fraction: Fraction,
+    closed: frozenset[int] = frozenset(),
+    already: dict[int, datetime] | None = None,
 ) -> tuple[list[Credit], dict[int, datetime]]:
-    credited: dict[int, datetime] = {}
+    """Credit doses known only by their time; ``already`` holds slots other records filled."""
+    credited: dict[int, datetime] = dict(already or {})
     credits: list[Credit] = []
     for moment in sorted(utc(t, "taken time") for t in taken):
         position = bisect_right(schedule.instants, moment)
@@ -101,7 +189,7 @@ def credit_doses(
         late = is_late(schedule, chosen, moment, fraction)
         kind = "early" if moment < slot.at_utc else ("late" if late else "in_window")
         credits.append(Credit(moment, slot, kind))
-    return credits, credited
+    return credits, {i: m for i, m in credited.items() if not already or i not in already}
 
 
 def early_enough(schedule: Schedule, index: int, moment: datetime, fraction: Fraction) -> bool:

@@ -43,10 +43,10 @@ def get_plan(patient_id: str, request: Request, actor: SignedIn) -> dict[str, An
 @router.post("/preview", summary="What the planner would make, with its findings (nothing is stored)")
 def preview(patient_id: str, request: Request, actor: SignedIn, body: TitrationIn) -> dict[str, Any]:
     ctx = context(request)
-    plan = plans_service.preview_titration(
+    preview = plans_service.preview_titration(
         store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=patient_id, request=body.request()
     )
-    return preview_json(plan, ctx.kb)
+    return preview_json(preview, ctx.kb)
 
 
 @router.post(
@@ -57,7 +57,7 @@ def preview(patient_id: str, request: Request, actor: SignedIn, body: TitrationI
 def create(patient_id: str, request: Request, actor: SignedIn, body: NewPlanIn) -> dict[str, Any]:
     ctx = context(request)
     data = body.model_dump()
-    reason, prescriber = data.pop("reason"), data.pop("prescriber")
+    reason, prescriber, fingerprint = data.pop("reason"), data.pop("prescriber"), data.pop("fingerprint")
     version = plans_service.start_titration(
         store=ctx.store,
         kb=ctx.kb,
@@ -67,6 +67,7 @@ def create(patient_id: str, request: Request, actor: SignedIn, body: NewPlanIn) 
         request=TitrationIn(**data).request(),
         reason=reason,
         prescriber=prescriber,
+        fingerprint=fingerprint,
     )
     return version_json(version)
 
@@ -82,6 +83,8 @@ def adjust(patient_id: str, request: Request, actor: SignedIn, body: AdjustmentI
         public_id=patient_id,
         adjustment=body.adjustment,
         reason=body.reason,
+        override_code=body.override_code,
+        override_reason=body.override_reason,
     )
     return version_json(version)
 
@@ -91,17 +94,17 @@ def adjust(patient_id: str, request: Request, actor: SignedIn, body: AdjustmentI
 )
 def taper_preview(patient_id: str, request: Request, actor: SignedIn, body: TaperIn) -> dict[str, Any]:
     ctx = context(request)
-    plan = plans_service.preview_taper(
+    preview = plans_service.preview_taper(
         store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=patient_id, request=body.request()
     )
-    return preview_json(plan, ctx.kb)
+    return preview_json(preview, ctx.kb)
 
 
 @router.post("/taper", status_code=201, summary="Stop only through a taper (clinician)")
 def taper(patient_id: str, request: Request, actor: SignedIn, body: NewTaperIn) -> dict[str, Any]:
     ctx = context(request)
     data = body.model_dump()
-    reason = data.pop("reason")
+    reason, fingerprint = data.pop("reason"), data.pop("fingerprint")
     version = plans_service.start_taper(
         store=ctx.store,
         kb=ctx.kb,
@@ -110,5 +113,6 @@ def taper(patient_id: str, request: Request, actor: SignedIn, body: NewTaperIn) 
         public_id=patient_id,
         request=TaperIn(**data).request(),
         reason=reason,
+        fingerprint=fingerprint,
     )
     return version_json(version)

@@ -6,10 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.services.documents import plan_to_document
-from dosewise.services.plans_service import PlanOverview, TaperRequest, TitrationRequest
+from dosewise.services.plans_service import PlanOverview, PlanPreview, TaperRequest, TitrationRequest
 from dosewise.services.ports import PlanVersion
 
 __all__ = [
@@ -26,7 +25,7 @@ class TitrationIn(BaseModel):
     """The planner's inputs as text (empty means the label's default), as on the page."""
 
     model_config = ConfigDict(extra="forbid")
-    drug: str = "baclofen"
+    drug: str = Field(min_length=1, max_length=80, description="the medicine, e.g. 'baclofen', 'tizanidine'")
     start: str = Field(default="", description="YYYY-MM-DD; default today in the patient's zone")
     start_dose: str = Field(default="", description="per dose, e.g. '5 mg'")
     increment: str = Field(default="", description="increase per dose at each step, e.g. '5 mg'")
@@ -35,18 +34,29 @@ class TitrationIn(BaseModel):
     times_per_day: str = ""
     times: str = Field(default="", description="clock times, e.g. '08:00,14:00,20:00'")
     products: list[str] = Field(default_factory=list, description="product ids to dispense from")
+    confirmed_scored: list[str] = Field(
+        default_factory=list, description="product ids whose score a pharmacist confirmed (halves allowed)"
+    )
     override_code: str = Field(default="", description="clinicians only: a limit to cross, with a reason")
     override_reason: str = ""
 
     def request(self) -> TitrationRequest:
         data = self.model_dump()
         data["products"] = tuple(data["products"])
+        data["confirmed_scored"] = tuple(data["confirmed_scored"])
         return TitrationRequest(**data)
+
+
+_FINGERPRINT = (
+    "the preview's fingerprint: the save stores exactly the previewed plan or is refused "
+    "(409 preview_changed) if the inputs or the record changed since"
+)
 
 
 class NewPlanIn(TitrationIn):
     reason: str = Field(max_length=1000, description="why this plan (recorded with the version)")
     prescriber: str = Field(default="", max_length=120, description="required when a patient enters a plan")
+    fingerprint: str = Field(default="", max_length=64, description=_FINGERPRINT)
 
 
 class TaperIn(BaseModel):
@@ -66,12 +76,15 @@ class TaperIn(BaseModel):
 
 class NewTaperIn(TaperIn):
     reason: str = Field(max_length=1000)
+    fingerprint: str = Field(default="", max_length=64, description=_FINGERPRINT)
 
 
 class AdjustmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     adjustment: Literal["pause", "resume", "slow_down", "step_back"]
     reason: str = Field(max_length=1000)
+    override_code: str = Field(default="", description="clinicians only: a limit the change may cross")
+    override_reason: str = Field(default="", max_length=500)
 
 
 def version_json(version: PlanVersion) -> dict[str, Any]:
@@ -88,8 +101,15 @@ def version_json(version: PlanVersion) -> dict[str, Any]:
     }
 
 
-def preview_json(plan: Plan, kb: KnowledgeBase) -> dict[str, Any]:
-    return plan_to_document(plan, kb.drug(plan.drug))
+def preview_json(preview: PlanPreview, kb: KnowledgeBase) -> dict[str, Any]:
+    """The timeline a save would store, its findings, what blocks it, and the fingerprint to save it."""
+    return {
+        **plan_to_document(preview.plan, kb.drug(preview.plan.drug)),
+        "effective_from": preview.effective_from.isoformat(),
+        "savable": preview.savable,
+        "blocked": [b.to_json() for b in preview.blocked],
+        "fingerprint": preview.fingerprint,
+    }
 
 
 def overview_json(overview: PlanOverview) -> dict[str, Any]:

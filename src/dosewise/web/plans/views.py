@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
+from dosewise.domain.rules import DrugRules, KnowledgeBase
 from dosewise.services import plans_service
 from dosewise.services.documents import plan_to_document
 from dosewise.services.ports import Actor
@@ -44,56 +45,103 @@ async def _form(request: Request) -> dict[str, Any]:
     form = await request.form()
     return {
         "fields": {k: v for k, v in form.items() if isinstance(v, str)},
-        "products": form.getlist("products"),
+        "products": [p for p in form.getlist("products") if isinstance(p, str) and p],
+        "confirmed_scored": [p for p in form.getlist("confirmed_scored") if isinstance(p, str) and p],
     }
 
 
 def _titration(data: dict[str, Any]) -> plans_service.TitrationRequest:
     fields = {key: data["fields"].get(key, "") for key in _TITRATION_FIELDS}
-    fields["drug"] = fields["drug"] or "baclofen"
     return plans_service.TitrationRequest(
-        **fields, products=tuple(p for p in data["products"] if isinstance(p, str) and p)
+        **fields, products=tuple(data["products"]), confirmed_scored=tuple(data["confirmed_scored"])
     )
+
+
+def _previewed(data: dict[str, Any]) -> str:
+    """The fingerprint of the preview this page showed (a page saves only what it previewed)."""
+    return str(data["fields"].get("fingerprint", "")).strip()
+
+
+def plannable(kb: KnowledgeBase) -> list[DrugRules]:
+    """The drugs the planner form offers: those the knowledge base has titration rules for."""
+    return sorted((r for r in kb.drugs.values() if r.titration is not None), key=lambda r: r.name)
+
+
+def _form_drug(kb: KnowledgeBase, overview: plans_service.PlanOverview, asked: str) -> DrugRules | None:
+    """The drug the planner form is for: the one asked for, else the plan in force's, else none yet."""
+    if asked.strip() and asked.strip() in kb.drugs:
+        return kb.drugs[asked.strip()]
+    return kb.drug(overview.plan.drug) if overview.plan else None
 
 
 def _taper(data: dict[str, Any]) -> plans_service.TaperRequest:
     return plans_service.TaperRequest(**{key: data["fields"].get(key, "") for key in _TAPER_FIELDS})
 
 
-def _page(request: Request, pid: str, actor: Actor, **extra: Any) -> Response:
+def _page(request: Request, pid: str, actor: Actor, drug: str = "", **extra: Any) -> Response:
     ctx = context(request)
     overview = plans_service.plan_overview(
         store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid
     )
-    rules = ctx.kb.drug(overview.plan.drug if overview.plan else "baclofen")
+    in_force = ctx.kb.drug(overview.plan.drug) if overview.plan else None
     return patient_page(
         request,
         "plan.html",
         access=overview.access,
         section="plan",
         overview=overview,
-        rules=rules,
+        rules=in_force,
+        form_rules=_form_drug(ctx.kb, overview, drug),
+        plannable=plannable(ctx.kb),
         kb=ctx.kb,
         **extra,
     )
 
 
 @router.get("")
-def plan_page(pid: str, request: Request, actor: SignedIn) -> Response:
-    return _page(request, pid, actor)
+def plan_page(pid: str, request: Request, actor: SignedIn, drug: str = "") -> Response:
+    return _page(request, pid, actor, drug=drug)
 
 
 @router.post("/preview")
 async def preview(pid: str, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     data = await _form(request)
-    plan = plans_service.preview_titration(
+    preview = plans_service.preview_titration(
         store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid, request=_titration(data)
     )
-    document = plan_to_document(plan, ctx.kb.drug(plan.drug))
+    return _show_preview(request, pid, actor, preview, "titration", data)
+
+
+def _show_preview(
+    request: Request,
+    pid: str,
+    actor: Actor,
+    preview: plans_service.PlanPreview,
+    kind: str,
+    data: dict[str, Any],
+) -> Response:
+    ctx = context(request)
+    document = plan_to_document(preview.plan, ctx.kb.drug(preview.plan.drug))
+    shown: dict[str, Any] = {
+        "document": document,
+        "kind": kind,
+        "blocked": preview.blocked,
+        "fingerprint": preview.fingerprint,
+    }
     if is_partial(request):
-        return render(request, "_plan_preview.html", document=document, kind="titration")
-    return _page(request, pid, actor, preview=document, preview_kind="titration", echo_form=data["fields"])
+        return render(request, "_plan_preview.html", **shown)
+    return _page(
+        request,
+        pid,
+        actor,
+        drug=preview.plan.drug if kind == "titration" else "",
+        preview=shown,
+        preview_kind=kind,
+        echo_form=data["fields"],
+        echo_products=data["products"],
+        echo_confirmed=data["confirmed_scored"],
+    )
 
 
 @router.post("")
@@ -109,6 +157,8 @@ async def create(pid: str, request: Request, actor: SignedIn) -> Response:
         request=_titration(data),
         reason=data["fields"].get("reason", ""),
         prescriber=data["fields"].get("prescriber", ""),
+        fingerprint=_previewed(data),
+        previewed_only=True,
     )
     return done(request, f"/p/{pid}/plan", f"Plan version {version.number} is now the schedule in force.")
 
@@ -120,6 +170,8 @@ def adjust(
     actor: SignedIn,
     adjustment: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
+    override_code: Annotated[str, Form()] = "",
+    override_reason: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
     version = plans_service.adjust_plan(
@@ -130,6 +182,8 @@ def adjust(
         public_id=pid,
         adjustment=adjustment,
         reason=reason,
+        override_code=override_code,
+        override_reason=override_reason,
     )
     words = {
         "pause": "paused: the current dose is held",
@@ -146,13 +200,10 @@ def adjust(
 async def taper_preview(pid: str, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     data = await _form(request)
-    plan = plans_service.preview_taper(
+    preview = plans_service.preview_taper(
         store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid, request=_taper(data)
     )
-    document = plan_to_document(plan, ctx.kb.drug(plan.drug))
-    if is_partial(request):
-        return render(request, "_plan_preview.html", document=document, kind="taper")
-    return _page(request, pid, actor, preview=document, preview_kind="taper", echo_form=data["fields"])
+    return _show_preview(request, pid, actor, preview, "taper", data)
 
 
 @router.post("/taper")
@@ -167,5 +218,12 @@ async def taper(pid: str, request: Request, actor: SignedIn) -> Response:
         public_id=pid,
         request=_taper(data),
         reason=data["fields"].get("reason", ""),
+        fingerprint=_previewed(data),
+        previewed_only=True,
     )
-    return done(request, f"/p/{pid}/plan", f"Taper set (version {version.number}).")
+    return done(
+        request,
+        f"/p/{pid}/plan",
+        f"Taper set from {version.effective_from.strftime('%-d %B %Y')} (version {version.number}), "
+        "after the checker passed it.",
+    )

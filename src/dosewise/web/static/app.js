@@ -118,7 +118,7 @@
     });
     try { window.sessionStorage.setItem(KEEP + form.getAttribute("action"), JSON.stringify(typed)); } catch (e) { /* full or off */ }
   }, true);
-  var refused = document.querySelector(".flash-error");
+  var refused = document.querySelector(".flash[data-refused]");
   document.querySelectorAll("form[method=post]").forEach(function (form) {
     var key = KEEP + form.getAttribute("action");
     var saved = null;

@@ -40,7 +40,12 @@ def get_today(patient_id: str, request: Request, actor: SignedIn) -> dict[str, A
     status_code=201,
     summary="Record a planned dose as taken or skipped, exactly once",
     responses={
-        200: {"description": "Already recorded (same key, or the same answer for the slot): nothing new"}
+        200: {"description": "Already recorded (same key, or the same answer for the slot): nothing new"},
+        409: {
+            "description": "`confirmation_needed`: the dose is close to another one, or counts for another "
+            "planned dose; `details.reasons` says why. Send it again with `confirm: true` to record it. "
+            "(Also `conflict`: the slot already has a different answer.)"
+        },
     },
 )
 def log_dose(
@@ -63,6 +68,7 @@ def log_dose(
         idempotency_key=body.idempotency_key or idempotency_key or "",
         taken_at=body.taken_at,
         note=body.note,
+        confirmed=body.confirm,
     )
     return JSONResponse(
         {**event_json(result.event), "created": result.created}, status_code=201 if result.created else 200

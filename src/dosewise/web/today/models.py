@@ -28,6 +28,10 @@ class DoseIn(BaseModel):
         "(the Idempotency-Key header is accepted instead)",
     )
     note: str = Field(default="", max_length=500)
+    confirm: bool = Field(
+        default=False,
+        description="record it although the answer was 409 confirmation_needed (a close or re-counted dose)",
+    )
 
 
 class CorrectionIn(BaseModel):
@@ -68,6 +72,8 @@ def _slot(slot: DoseSlot) -> dict[str, Any]:
         "take": [part.to_json() for part in slot.take.parts] if slot.take else [],
         "take_text": slot.take_text,
         "status": slot.status,
+        "may_take_now": slot.may_take_now,
+        "note": slot.note,
         "event": event_json(slot.event) if slot.event else None,
     }
 

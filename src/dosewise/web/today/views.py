@@ -47,24 +47,48 @@ def log_dose(
     action: Annotated[str, Form()],
     idempotency_key: Annotated[str, Form()],
     taken_at: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
     status = "taken" if action in ("taken", "taken_at", "taken_on_time") else action
     if action == "taken_at" and not taken_at.strip():
         raise InvalidInput("give the time you took it")
-    result = today.log_dose(
-        store=ctx.store,
-        kb=ctx.kb,
-        clock=ctx.clock,
-        actor=actor,
-        public_id=pid,
-        slot_date=parse_day(slot_date),
-        slot_index=slot_index,
-        status=status,
-        idempotency_key=idempotency_key,
-        taken_at=taken_at if action == "taken_at" else "",
-        at_planned_time=action == "taken_on_time",
-    )
+    try:
+        result = today.log_dose(
+            store=ctx.store,
+            kb=ctx.kb,
+            clock=ctx.clock,
+            actor=actor,
+            public_id=pid,
+            slot_date=parse_day(slot_date),
+            slot_index=slot_index,
+            status=status,
+            idempotency_key=idempotency_key,
+            taken_at=taken_at if action == "taken_at" else "",
+            at_planned_time=action == "taken_on_time",
+            confirmed=confirm == "yes",
+        )
+    except today.ConfirmationNeeded as question:
+        # Ask on the page, with the same answer ready to send again once confirmed.
+        view = today.today_view(store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid)
+        asked = {
+            "slot_date": slot_date,
+            "slot_index": slot_index,
+            "action": action,
+            "idempotency_key": idempotency_key,
+            "taken_at": taken_at,
+        }
+        return patient_page(
+            request,
+            "today.html",
+            access=view.access,
+            section="today",
+            view=view,
+            alert=view.alert,
+            question=question,
+            asked=asked,
+            status_code=409,
+        )
     event = result.event
     if not result.created:
         message = f"Already recorded as {event.status} by {event.recorded_by_name}: nothing new was recorded."
@@ -108,7 +132,7 @@ def stock(
     actor: SignedIn,
     product_id: Annotated[str, Form()],
     amount: Annotated[str, Form()],
-    drug: Annotated[str, Form()] = "baclofen",
+    drug: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
     record_stock(

@@ -1,0 +1,157 @@
+"""What the planner forms and the plans API ask for, as typed, and how each request becomes a plan.
+
+Empty text means "the drug's own default from the knowledge base"; nothing here assumes a drug: the
+request names it, and a titration without one is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from fractions import Fraction
+
+from dosewise.domain.errors import InvalidInput
+from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantity
+from dosewise.domain.regimen import Override, Plan, parse_clock_time
+from dosewise.domain.rules import KnowledgeBase
+from dosewise.services import planning
+from dosewise.services.dates import read_date_near
+from dosewise.services.ports import Actor
+from dosewise.services.records import to_patient
+from dosewise.services.sharing import Access
+
+__all__ = [
+    "TaperRequest",
+    "TitrationRequest",
+    "overrides_of",
+    "parse_start",
+    "taper_plan",
+    "titration_plan",
+]
+
+
+@dataclass(frozen=True)
+class TitrationRequest:
+    """A titration as typed into the planner form; empty text means "the label's default"."""
+
+    drug: str = ""
+    start: str = ""
+    start_dose: str = ""
+    increment: str = ""
+    interval_days: str = ""
+    target_daily: str = ""
+    times_per_day: str = ""
+    times: str = ""
+    products: tuple[str, ...] = ()
+    confirmed_scored: tuple[str, ...] = ()
+    override_code: str = ""
+    override_reason: str = ""
+
+
+@dataclass(frozen=True)
+class TaperRequest:
+    start: str = ""
+    target_daily: str = ""
+    step_daily: str = ""
+    percent: str = ""
+    step_days: str = ""
+    weeks: str = ""
+    override_code: str = ""
+    override_reason: str = ""
+
+
+def _mass(text: str, what: str) -> Quantity | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return parse_quantity(text, allowed=(Unit.MG, Unit.MCG))
+    except InvalidInput as exc:
+        raise InvalidInput(f"{what}: {exc.message}", hint=exc.hint) from exc
+
+
+def _whole(text: str, what: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidInput(f"{what}: '{text}' is not a whole number")
+    return int(text)
+
+
+def parse_start(text: str, today: date) -> date:
+    """A plan's start: empty is today; otherwise within 366 days of today (services.dates)."""
+    return read_date_near(text, "start", today)
+
+
+def _times(text: str) -> tuple[time, ...]:
+    parts = [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part]
+    return tuple(parse_clock_time(part) for part in parts)
+
+
+def overrides_of(access: Access, actor: Actor, code: str, reason: str) -> tuple[Override, ...]:
+    if not code.strip():
+        return ()
+    if access.relation != "clinician":
+        raise InvalidInput("only a clinician can override a limit, with a recorded reason")
+    if not reason.strip():
+        raise InvalidInput("an override needs a reason")
+    return (Override(code.strip(), reason.strip(), actor.display_name),)
+
+
+def titration_plan(
+    kb: KnowledgeBase, access: Access, actor: Actor, request: TitrationRequest, today: date
+) -> Plan:
+    if not request.drug.strip():
+        raise InvalidInput("choose the medicine this titration is for")
+    patient = to_patient(access.profile, today)
+    return planning.titrate(
+        kb=kb,
+        drug=request.drug.strip(),
+        start=parse_start(request.start, today),
+        patient=patient,
+        start_dose=_mass(request.start_dose, "start dose"),
+        increment=_mass(request.increment, "increase"),
+        interval_days=_whole(request.interval_days, "days between increases"),
+        target_daily=_mass(request.target_daily, "target daily dose"),
+        times_per_day=_whole(request.times_per_day, "doses a day"),
+        times=_times(request.times),
+        products=tuple(p for p in request.products if p),
+        confirmed_scored=tuple(p for p in request.confirmed_scored if p),
+        overrides=overrides_of(access, actor, request.override_code, request.override_reason),
+    )
+
+
+def taper_plan(
+    kb: KnowledgeBase, access: Access, actor: Actor, current: Plan, request: TaperRequest, today: date
+) -> Plan:
+    """A taper from the dose ``current`` gives on the taper's own start day (not today's dose)."""
+    start = parse_start(request.start, today)
+    if start < today:
+        raise InvalidInput("a taper cannot start in the past", hint="start it today or later")
+    step = current.step_on(start)
+    if step is None or step.dose.is_zero:
+        raise InvalidInput("there is no dose in force on that day to taper from")
+    percent: Fraction | None = None
+    if request.percent.strip():
+        percent = parse_amount(request.percent.strip().rstrip("%"))
+        if not 0 < percent < 100:
+            raise InvalidInput("the percentage is between 0 and 100")
+    target = _mass(request.target_daily, "target daily dose")
+    return planning.taper(
+        kb=kb,
+        drug=current.drug,
+        start=start,
+        current_dose=step.dose,
+        current_times_per_day=step.times_per_day,
+        patient=to_patient(access.profile, today),
+        target_daily=target if target is not None and target.amount > 0 else None,
+        step_daily=_mass(request.step_daily, "reduction per step"),
+        percent=percent,
+        step_days=_whole(request.step_days, "days at each step"),
+        weeks=_whole(request.weeks, "weeks"),
+        times=step.times,
+        products=current.products,
+        confirmed_scored=current.confirmed_scored,
+        overrides=overrides_of(access, actor, request.override_code, request.override_reason),
+    )
