@@ -28,3 +28,12 @@ def test_a_bad_port_is_refused():
     """A port that is not a number in range is refused at start-up rather than at bind time."""
     with pytest.raises(ValueError, match="DOSEWISE_PORT"):
         load_settings({"DOSEWISE_PORT": "eighty"})
+
+
+def test_the_documented_least_privilege_grants_are_the_ones_the_code_makes():
+    """docs/configuration.md shows exactly the GRANT statements app_role_grants produces (every table)."""
+    from dosewise.adapters.db.roles import app_role_grants
+
+    text = DOCS.read_text(encoding="utf-8")
+    for statement in app_role_grants("dosewise_app"):
+        assert statement + ";" in text, statement

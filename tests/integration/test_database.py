@@ -317,3 +317,153 @@ def test_plan_versions_are_numbered_per_patient(store: SqlStore, kb: Any) -> Non
             prescriber="Dr",
         )
     assert version.number == 2
+
+
+def _one_row(engine: Engine, table: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT min(id) FROM {table}")).scalar_one())  # noqa: S608
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_an_upsert_cannot_rewrite_a_history_row(engine: Engine, full_record: SqlStore, table: str) -> None:
+    """INSERT ... ON CONFLICT DO UPDATE on an existing id is refused on both databases (the UPDATE trigger)."""
+    row = _one_row(engine, table)
+    with engine.connect() as connection:
+        before = connection.execute(text(f"SELECT * FROM {table} WHERE id = {row}")).one()  # noqa: S608
+    columns = ", ".join(before._fields)
+    statement = (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table} WHERE id = {row} "  # noqa: S608
+        "ON CONFLICT (id) DO UPDATE SET id = excluded.id"
+    )
+    with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text(statement))
+    with engine.connect() as connection:
+        assert connection.execute(text(f"SELECT * FROM {table} WHERE id = {row}")).one() == before  # noqa: S608
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_insert_or_replace_cannot_rewrite_a_history_row_on_sqlite(
+    engine: Engine, full_record: SqlStore, table: str
+) -> None:
+    """SQLite's REPLACE of an existing id is refused, from the app's engine and from a bare connection."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    import sqlite3
+
+    row = _one_row(engine, table)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA recursive_triggers").scalar() == 1
+        before = connection.execute(text(f"SELECT * FROM {table} WHERE id = {row}")).one()  # noqa: S608
+    columns = ", ".join(before._fields)
+    statement = f"INSERT OR REPLACE INTO {table} ({columns}) SELECT {columns} FROM {table} WHERE id = {row}"  # noqa: S608
+    with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text(statement))
+    bare = sqlite3.connect(engine.url.database or "")  # no pragmas at all: the BEFORE INSERT trigger holds
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            bare.execute(statement)
+    finally:
+        bare.close()
+    with engine.connect() as connection:
+        assert connection.execute(text(f"SELECT * FROM {table} WHERE id = {row}")).one() == before  # noqa: S608
+
+
+def test_replace_on_a_unique_key_cannot_delete_a_dose_on_sqlite(
+    engine: Engine, full_record: SqlStore
+) -> None:
+    """A REPLACE that collides on the idempotency key (a new id) would delete the old dose: refused."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with engine.connect() as connection:
+        before = connection.execute(text("SELECT * FROM dose_events")).all()
+    columns = ", ".join(c for c in before[0]._fields if c != "id")
+    statement = f"INSERT OR REPLACE INTO dose_events ({columns}) SELECT {columns} FROM dose_events"  # noqa: S608
+    with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text(statement))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT * FROM dose_events")).all() == before
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_truncate_and_replica_mode_cannot_bypass_the_triggers_on_postgresql(
+    engine: Engine, full_record: SqlStore, table: str
+) -> None:
+    """Even the table owner's TRUNCATE is refused, and replica mode does not switch the triggers off."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with engine.connect() as connection:
+        before = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
+    with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {table} CASCADE"))
+    for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):  # noqa: S608
+        replica = text(f"SET LOCAL session_replication_role = replica; {statement}")
+        with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"), engine.begin() as connection:
+            connection.execute(replica)
+    with engine.connect() as connection:
+        assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() == before  # noqa: S608
+
+
+@pytest.fixture
+def app_role(engine: Engine, database_url: str) -> Any:
+    """A LOGIN role holding only the documented grants, and an engine connected as it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    import secrets
+
+    from dosewise.adapters.db import make_engine
+    from dosewise.adapters.db.roles import app_role_grants
+
+    role = "dw_app_" + secrets.token_hex(4)
+    with engine.begin() as connection:
+        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
+        connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+        for statement in app_role_grants(role, schema):
+            connection.execute(text(statement))
+    url = sqlalchemy.engine.make_url(database_url).set(username=role)
+    limited = make_engine(url.render_as_string(hide_password=False))
+    yield limited
+    limited.dispose()
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP OWNED BY {role}"))
+        connection.execute(text(f"DROP ROLE {role}"))
+
+
+def test_the_app_works_as_the_least_privilege_role_which_cannot_rewrite_history(
+    app_role: Engine, kb: Any
+) -> None:
+    """As the documented role the app migrates (a no-op), registers, plans, logs and keeps a diary; the same
+    role is refused UPDATE, DELETE, TRUNCATE, disabling a trigger and replica mode on every history table."""
+    migrate(app_role)
+    store = SqlStore(app_role)
+    actor, public_id = _on_titration(store, kb)
+    today.log_dose(
+        store=store,
+        kb=kb,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        slot_date=date(2026, 11, 10),
+        slot_index=0,
+        status="taken",
+        idempotency_key="least-privilege",
+    )
+    diary.record_symptoms(
+        store=store, kb=kb, clock=lambda: NOW, actor=actor, public_id=public_id, symptoms=["dizziness"]
+    )
+    refused = 0
+    for table in APPEND_ONLY_TABLES:
+        for statement in (
+            f"UPDATE {table} SET id = id",  # noqa: S608
+            f"DELETE FROM {table}",  # noqa: S608
+            f"TRUNCATE {table}",
+            f"ALTER TABLE {table} DISABLE TRIGGER ALL",
+            "SET session_replication_role = replica",
+        ):
+            denied = pytest.raises(sqlalchemy.exc.DBAPIError, match="permission denied|must be owner")
+            with denied, app_role.begin() as connection:
+                connection.execute(text(statement))
+            refused += 1
+    assert refused == 5 * len(APPEND_ONLY_TABLES)
+    with store.read() as uow:
+        profile = uow.patients.by_user(actor.user_id)
+        assert uow.doses.by_key(profile.id, "least-privilege") is not None

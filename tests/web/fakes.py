@@ -376,6 +376,22 @@ class FakeDiary:
     def get_checkin(self, entry_id: int) -> CheckIn | None:
         return self.data.checkins.rows.get(entry_id)
 
+    def symptom_by_key(self, patient_id: int, idempotency_key: str) -> SymptomEntry | None:
+        found = [
+            e
+            for e in self.data.symptoms.rows.values()
+            if e.patient_id == patient_id and e.idempotency_key == idempotency_key
+        ]
+        return found[0] if found else None
+
+    def checkin_by_key(self, patient_id: int, idempotency_key: str) -> CheckIn | None:
+        found = [
+            c
+            for c in self.data.checkins.rows.values()
+            if c.patient_id == patient_id and c.idempotency_key == idempotency_key
+        ]
+        return found[0] if found else None
+
     def checkins(self, patient_id: int, first: date, last: date) -> Sequence[CheckIn]:
         return [
             c

@@ -39,6 +39,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DOSEWISE_HOST", "127.0.0.1", "Address `dosewise serve` binds to."),
     Setting("DOSEWISE_PORT", "8000", "Port `dosewise serve` listens on."),
     Setting(
+        "DOSEWISE_MAX_BODY_BYTES", "1048576", "Largest request body accepted (bytes); larger ones get 413."
+    ),
+    Setting(
+        "DOSEWISE_MAX_IN_FLIGHT",
+        "64",
+        "Requests one worker process holds at once; beyond that it answers 503 with Retry-After at once.",
+    ),
+    Setting(
+        "DOSEWISE_HSTS_SECONDS",
+        "31536000",
+        "Strict-Transport-Security max-age sent on responses served over https (0: no HSTS header).",
+    ),
+    Setting("DOSEWISE_TLS_CERTFILE", "", "PEM certificate for `dosewise serve` to speak https itself."),
+    Setting("DOSEWISE_TLS_KEYFILE", "", "PEM private key that goes with DOSEWISE_TLS_CERTFILE."),
+    Setting(
         "DOSEWISE_EMERGENCY_NUMBER",
         "112",
         "The emergency telephone number the web app's call buttons dial (112, 911, 999, 000...).",
@@ -66,6 +81,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DOSEWISE_SMTP_STARTTLS", "true", "Use STARTTLS (true/false); set false only for a local relay."),
 )
 
+# Limits read as whole numbers: (variable, smallest allowed value).
+_LIMITS = (("DOSEWISE_MAX_BODY_BYTES", 1024), ("DOSEWISE_MAX_IN_FLIGHT", 1), ("DOSEWISE_HSTS_SECONDS", 0))
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -75,6 +93,11 @@ class Settings:
     secret_key: str
     host: str
     port: int
+    max_body_bytes: int = 1_048_576
+    max_in_flight: int = 64
+    hsts_seconds: int = 31_536_000
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
     emergency_number: str = "112"
     trusted_proxies: tuple[str, ...] = ()
     public_url: str = ""
@@ -106,6 +129,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     port_text = values["DOSEWISE_PORT"]
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise ValueError(f"DOSEWISE_PORT must be a port number, not '{port_text}'")
+    limits: dict[str, int] = {}
+    for name, smallest in _LIMITS:
+        text = values[name].strip()
+        if not text.isdigit() or int(text) < smallest:
+            raise ValueError(f"{name} must be a whole number of at least {smallest}, not '{values[name]}'")
+        limits[name.removeprefix("DOSEWISE_").lower()] = int(text)
+    if bool(values["DOSEWISE_TLS_CERTFILE"]) != bool(values["DOSEWISE_TLS_KEYFILE"]):
+        raise ValueError("DOSEWISE_TLS_CERTFILE and DOSEWISE_TLS_KEYFILE are set together")
     emergency = values["DOSEWISE_EMERGENCY_NUMBER"].strip()
     if not re.fullmatch(r"\+?[0-9]{2,15}", emergency):
         raise ValueError(f"DOSEWISE_EMERGENCY_NUMBER must be a telephone number (digits), not '{emergency}'")
@@ -118,6 +149,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if starttls not in ("true", "false", "1", "0", "yes", "no"):
         raise ValueError(f"DOSEWISE_SMTP_STARTTLS is true or false, not '{starttls}'")
     return Settings(
+        **limits,
+        tls_certfile=values["DOSEWISE_TLS_CERTFILE"],
+        tls_keyfile=values["DOSEWISE_TLS_KEYFILE"],
         trusted_proxies=tuple(p.strip() for p in values["DOSEWISE_TRUSTED_PROXIES"].split(",") if p.strip()),
         public_url=values["DOSEWISE_PUBLIC_URL"],
         registrations_per_hour=numbers["DOSEWISE_REGISTRATIONS_PER_HOUR"],

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product as cartesian
 
-from dosewise.domain.errors import KnowledgeError, UnmakeableDose
+from dosewise.domain.errors import InvalidInput, KnowledgeError, UnmakeableDose
 from dosewise.domain.quantity import Quantity, Unit, format_amount, times_per_day_words
 from dosewise.domain.regimen import Administration
 from dosewise.domain.rules import DrugRules, Product, Scored
@@ -114,6 +114,13 @@ def choose_products(
     """The named products, or the drug's default products (its common tablet strengths)."""
     ids = tuple(product_ids)
     if ids:
+        known = {p.id for p in rules.products}
+        unknown = [product_id for product_id in ids if product_id not in known]
+        if unknown:
+            raise InvalidInput(
+                f"unknown product '{unknown[0][:60]}' for {rules.name}",
+                hint="choose from: " + ", ".join(sorted(known)),
+            )
         return tuple(rules.product(product_id) for product_id in ids)
     return tuple(p for p in rules.products if p.default or (include_liquids and p.is_liquid))
 

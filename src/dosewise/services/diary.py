@@ -19,6 +19,7 @@ from dosewise.domain.rules import KnowledgeBase
 from dosewise.domain.triage import TriageResult
 from dosewise.services.advice import triage_symptoms
 from dosewise.services.audit import record
+from dosewise.services.dates import read_date
 from dosewise.services.diary_alert import ALERT_WINDOW, Alert, alert_from, standing
 from dosewise.services.plans_service import plan_in_force
 from dosewise.services.ports import Actor, CheckIn, Clock, Conflict, DoseEvent, Store, SymptomEntry
@@ -101,8 +102,12 @@ def record_symptoms(
     symptoms: Sequence[str],
     text: str = "",
     severity: str = "moderate",
+    idempotency_key: str = "",
 ) -> SymptomEntry:
-    """Triage what the person reports, with context from the record, and keep the result with the entry."""
+    """Triage what the person reports, with context from the record, and keep the result with the entry.
+
+    With an idempotency key, a retry of the same entry returns the first one instead of storing it twice.
+    """
     if severity not in _SEVERITIES:
         raise InvalidInput("severity is mild, moderate or severe")
     labels = {s.id: s.label for s in kb.symptoms}
@@ -111,9 +116,15 @@ def record_symptoms(
         raise InvalidInput("choose or describe at least one symptom")
     if len(text) > 2000:
         raise InvalidInput("the description is too long (up to 2000 characters)")
+    key = _key(idempotency_key)
     now = clock()
     with store.write() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="log")
+        uow.patients.lock(access.profile.id)
+        if key is not None and (repeat := uow.diary.symptom_by_key(access.profile.id, key)) is not None:
+            if (repeat.text, repeat.severity) != ("; ".join(inputs), severity):
+                raise Conflict("this idempotency key was already used for another diary entry")
+            return repeat
         _, plan = plan_in_force(uow, kb, access.profile.id)
         today = record_today(access.profile, plan, now)
         events = uow.doses.between(access.profile.id, today - timedelta(days=7), today)
@@ -141,6 +152,7 @@ def record_symptoms(
                 triage_level=level,
                 triage=triage,
                 kb_version=kb.version,
+                idempotency_key=key,
             )
         )
         record(
@@ -154,6 +166,16 @@ def record_symptoms(
         )
         uow.commit()
         return entry
+
+
+def _key(idempotency_key: str) -> str | None:
+    """An optional idempotency key: empty means none; otherwise 8 to 64 characters, as for doses."""
+    key = idempotency_key.strip()
+    if not key:
+        return None
+    if not 8 <= len(key) <= 64:
+        raise InvalidInput("an idempotency key is 8 to 64 characters")
+    return key
 
 
 def _score(value: object, what: str, top: int) -> int:
@@ -174,22 +196,30 @@ def record_checkin(
     sleep_quality: object,
     drowsiness: object,
     day: str = "",
+    idempotency_key: str = "",
 ) -> CheckIn:
-    """One check-in a day; a second one for the same day supersedes the first (which stays in history)."""
+    """One check-in a day; a second one for the same day supersedes the first (which stays in history).
+
+    With an idempotency key, a retry returns the first check-in instead of superseding it with a copy.
+    """
     scores = (
         _score(spasticity, "spasticity", 10),
         _score(spasm_frequency, "spasm frequency", 4),
         _score(sleep_quality, "sleep", 10),
         _score(drowsiness, "drowsiness", 10),
     )
+    key = _key(idempotency_key)
     now = clock()
     with store.write() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="log")
+        uow.patients.lock(access.profile.id)
         today = record_today(access.profile, uow.plans.latest(access.profile.id), now)
-        try:
-            when = date.fromisoformat(day.strip()) if day.strip() else today
-        except ValueError as exc:
-            raise InvalidInput(f"'{day}' is not a date (YYYY-MM-DD)") from exc
+        when = read_date(day, "day") if day.strip() else today
+        if key is not None and (repeat := uow.diary.checkin_by_key(access.profile.id, key)) is not None:
+            same = (repeat.spasticity, repeat.spasm_frequency, repeat.sleep_quality, repeat.drowsiness)
+            if (repeat.day, same) != (when, scores):
+                raise Conflict("this idempotency key was already used for another check-in")
+            return repeat
         if when > today or when < today - timedelta(days=7):
             raise InvalidInput("a check-in is for today or one of the seven days before")
         earlier = standing(uow.diary.checkins(access.profile.id, when, when))
@@ -205,6 +235,7 @@ def record_checkin(
                 recorded_at=now,
                 recorded_by=actor.user_id,
                 supersedes_id=earlier[-1].id if earlier else None,
+                idempotency_key=key,
             )
         )
         record(

@@ -16,6 +16,7 @@ from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantit
 from dosewise.domain.regimen import Override, Plan, parse_clock_time
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.services import planning
+from dosewise.services.dates import read_date_near
 from dosewise.services.ports import Actor, Medication
 from dosewise.services.records import to_patient
 from dosewise.services.sharing import Access
@@ -80,12 +81,8 @@ def _whole(text: str, what: str) -> int | None:
 
 
 def parse_start(text: str, today: date) -> date:
-    if not text.strip():
-        return today
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"start: '{text}' is not a date (YYYY-MM-DD)") from exc
+    """A plan's start: empty is today; otherwise within 366 days of today (services.dates)."""
+    return read_date_near(text, "start", today)
 
 
 def _times(text: str) -> tuple[time, ...]:

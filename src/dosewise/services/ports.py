@@ -274,6 +274,7 @@ class SymptomEntry:
     kb_version: str
     status: Literal["recorded", "entered_in_error"] = "recorded"
     supersedes_id: int | None = None
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,7 @@ class CheckIn:
     recorded_by: int
     status: Literal["recorded", "entered_in_error"] = "recorded"
     supersedes_id: int | None = None
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,8 @@ class DiaryRepository(Protocol):
     def add_checkin(self, entry: CheckIn) -> CheckIn: ...
     def get_checkin(self, entry_id: int) -> CheckIn | None: ...
     def checkins(self, patient_id: int, first: date, last: date) -> Sequence[CheckIn]: ...
+    def symptom_by_key(self, patient_id: int, idempotency_key: str) -> SymptomEntry | None: ...
+    def checkin_by_key(self, patient_id: int, idempotency_key: str) -> CheckIn | None: ...
 
 
 class AuditRepository(Protocol):

@@ -3,8 +3,9 @@ with its interaction panel. Unknown medicines are kept, and shown as not screene
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from fractions import Fraction
 from typing import Any, Literal, cast
@@ -298,10 +299,81 @@ def _plain(value: object) -> object:
 def update_profile(
     *, store: Store, clock: Clock, actor: Actor, public_id: str, changes: ProfileChanges
 ) -> Profile:
+    """Replace the whole profile with ``changes`` (an empty field clears it)."""
+    return _change_profile(store, clock, actor, public_id, lambda _current: changes)
+
+
+def patch_profile(
+    *, store: Store, clock: Clock, actor: Actor, public_id: str, fields: Mapping[str, object]
+) -> Profile:
+    """Change only the named fields; every other field keeps its value (an empty or null one clears it).
+
+    The current values are read in the same transaction as the write, so a concurrent change is never lost
+    and a body naming only the time zone cannot wipe the creatinine and weight the kidney limits use.
+    """
+    unknown = set(fields) - {f.name for f in dataclass_fields(ProfileChanges)}
+    if unknown:
+        raise InvalidInput(f"unknown profile field '{sorted(unknown)[0]}'")
+
+    def merged(current: Profile) -> ProfileChanges:
+        values: dict[str, Any] = {}
+        for name, value in fields.items():
+            if name == "dialysis":
+                values[name] = bool(value)
+            else:
+                values[name] = "" if value is None else str(value)
+        return replace(_as_changes(current), **values)
+
+    return _change_profile(store, clock, actor, public_id, merged)
+
+
+def _as_changes(profile: Profile) -> ProfileChanges:
+    """The stored profile as the text a person would type (amounts as exact decimals)."""
+
+    def text(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, Fraction):
+            return _exact_decimal(value)
+        return value.isoformat() if isinstance(value, date) else str(value)
+
+    return ProfileChanges(
+        date_of_birth=text(profile.date_of_birth),
+        sex=profile.sex or "",
+        weight_kg=text(profile.weight_kg),
+        creatinine_value=text(profile.creatinine_value),
+        creatinine_unit=profile.creatinine_unit or "",
+        creatinine_date=text(profile.creatinine_date),
+        egfr=text(profile.egfr),
+        dialysis=profile.dialysis,
+        timezone=profile.timezone,
+        display_name=profile.display_name,
+    )
+
+
+def _exact_decimal(value: Fraction) -> str:
+    """A stored amount as the decimal a person typed (0.8, 72.5), exactly; never rounded."""
+    places = 0
+    while (value * 10**places).denominator != 1:
+        places += 1
+        if places > 12:
+            raise InvalidInput(f"{value} has no exact decimal form")
+    digits = str(abs(value.numerator * 10**places // value.denominator)).rjust(places + 1, "0")
+    whole, frac = digits[: len(digits) - places], digits[len(digits) - places :]
+    return ("-" if value < 0 else "") + whole + ("." + frac if frac else "")
+
+
+def _change_profile(
+    store: Store,
+    clock: Clock,
+    actor: Actor,
+    public_id: str,
+    changes_for: Callable[[Profile], ProfileChanges],
+) -> Profile:
     now = clock()
     with store.write() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="edit_record")
-        updated = _parse_profile(access.profile, changes, now)
+        updated = _parse_profile(access.profile, changes_for(access.profile), now)
         diff = _changed(access.profile, updated)
         if diff:
             uow.patients.save(updated)

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from dosewise.domain.errors import InvalidInput
 from dosewise.domain.quantity import parse_amount
+from dosewise.services import dates
 
 __all__ = ["read_date", "read_number"]
 
@@ -62,9 +63,9 @@ def read_date(text: str, *, what: str, field: str, today: date, allow_today: boo
     if not raw:
         return None
     try:
-        value = date.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"{what}: '{text}' is not a date", field=field) from exc
+        value = dates.read_date(raw, what)  # the one date reader: format and the 1900-2100 bounds
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, hint=exc.hint, field=field) from exc
     if value > today:
         raise InvalidInput(f"{what} {value.isoformat()} is in the future", field=field)
     if value == today and not allow_today:

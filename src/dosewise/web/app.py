@@ -18,7 +18,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dosewise import __version__
 from dosewise.bootstrap.web import WebContext
+from dosewise.web.api_docs import install_api_docs
 from dosewise.web.errors import install_error_handlers
+from dosewise.web.limits import BodyLimit, LoadShedding
 
 __all__ = ["app_from_environment", "create_app"]
 
@@ -36,22 +38,30 @@ _HEADERS = [
 
 
 class SecurityHeaders:
-    """Headers on every response; health data is never cached (static files may be)."""
+    """Headers on every response; health data is never cached (static files may be).
 
-    def __init__(self, app: ASGIApp) -> None:
+    Strict-Transport-Security goes on responses to requests that arrived over https: direct TLS
+    (DOSEWISE_TLS_CERTFILE), or a proxy whose X-Forwarded-Proto uvicorn was configured to believe.
+    """
+
+    def __init__(self, app: ASGIApp, hsts_seconds: int = 0) -> None:
         self.app = app
+        self.hsts = f"max-age={hsts_seconds}; includeSubDomains".encode() if hsts_seconds else b""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         static = scope["path"].startswith("/static/")
+        hsts = self.hsts if scope.get("scheme") == "https" else b""
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.extend(_HEADERS)
                 headers.append((b"cache-control", b"public, max-age=3600" if static else b"no-store"))
+                if hsts:
+                    headers.append((b"strict-transport-security", hsts))
                 message["headers"] = headers
             await send(message)
 
@@ -98,7 +108,7 @@ def create_app(context: WebContext) -> FastAPI:
             'request. Errors are `{"error": {"code", "message", "hint"}}`. A record you may not see '
             "answers 404, exactly like one that does not exist."
         ),
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         lifespan=_lifespan,
@@ -134,7 +144,12 @@ def create_app(context: WebContext) -> FastAPI:
         """The bare endpoint: same app and middleware, no session and no database."""
         return PlainTextResponse("ok")
 
-    app.add_middleware(SecurityHeaders)
+    install_api_docs(app)
+    settings = context.settings
+    # Added innermost first: headers wrap everything, then shedding, then the body ceiling.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight)
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     return app
 
 

@@ -80,8 +80,10 @@ _DESCRIPTIONS = {
     409: "Contradicts what is recorded, e.g. a dose already logged differently (`conflict`).",
     422: "Input refused without guessing: unknown unit, implausible value, unmakeable dose, a plan above a "
     "limit (`invalid_input`, `unit_mismatch`, `unknown_drug`, `unmakeable_dose`, `plan_refused`).",
+    413: "The request body is larger than the configured limit (`body_too_large`).",
     429: "Too many failed sign-ins or new accounts from this client; see Retry-After (`login_throttled`).",
-    503: "Too many sign-ins being checked at once; see Retry-After (`busy`).",
+    503: "At a ceiling: requests in flight in this worker (`overloaded`) or sign-ins being checked at once "
+    "(`busy`); see Retry-After.",
 }
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text} for code, text in _DESCRIPTIONS.items()
@@ -194,6 +196,10 @@ async def _dosewise_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if any(item.get("type") == "json_invalid" for item in exc.errors()):
+        return await handle(
+            request, InvalidInput("the request body is not valid JSON", hint="send a JSON object")
+        )
     problems, fields = [], []
     for item in exc.errors()[:5]:
         where = ".".join(str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path"))
@@ -213,17 +219,41 @@ def _human_message(item: Any) -> str:
     return str(item.get("msg", "invalid")).replace("Input should be", "must be")
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    """A real 404: the error body for the API, the site's own page (with a way back) for people."""
+_HTTP_CODES = {400: "bad_request", 405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route, wrong method, body too large) in the documented shape."""
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code != 404:
+    if exc.status_code == 404:
+        return await handle(request, AccessDenied("There is no page at this address."))
+    if exc.status_code == 400 and is_api(request):
+        # FastAPI's "error parsing the body" (e.g. bytes that are not UTF-8): the same answer as bad JSON.
+        return await handle(
+            request, InvalidInput("the request body is not valid JSON", hint="send a JSON object")
+        )
+    if not is_api(request):
         from fastapi.exception_handlers import http_exception_handler
 
         return await http_exception_handler(request, exc)
-    return await handle(request, AccessDenied("There is no page at this address."))
+    code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+    hint = "send less at once" if exc.status_code == 413 else None
+    body = {"error": {"code": code, "message": str(exc.detail), "hint": hint}}
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    """The last resort (still a 500, and logged): even then the API answers in its documented shape."""
+    body = {"error": {"code": "internal_error", "message": "something went wrong on our side", "hint": None}}
+    if is_api(request):
+        return JSONResponse(body, status_code=500)
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse("Something went wrong on our side. Please try again.", status_code=500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DosewiseError, _dosewise_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _not_found)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

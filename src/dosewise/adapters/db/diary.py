@@ -17,7 +17,10 @@ __all__ = ["CheckInRow", "SqlDiary", "SymptomRow"]
 
 class SymptomRow(Base):
     __tablename__ = "symptom_entries"
-    __table_args__ = (Index("ix_symptom_entries_patient_at", "patient_id", "recorded_at"),)
+    __table_args__ = (
+        Index("ix_symptom_entries_patient_at", "patient_id", "recorded_at"),
+        Index("uq_symptom_entries_patient_key", "patient_id", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
@@ -31,11 +34,15 @@ class SymptomRow(Base):
     kb_version: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(20))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("symptom_entries.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class CheckInRow(Base):
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_patient_day", "patient_id", "day"),)
+    __table_args__ = (
+        Index("ix_checkins_patient_day", "patient_id", "day"),
+        Index("uq_checkins_patient_key", "patient_id", "idempotency_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
@@ -48,6 +55,7 @@ class CheckInRow(Base):
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(64))
 
 
 _SYMPTOMS = SymptomRow.__table__
@@ -79,6 +87,7 @@ def _symptom(row: Any) -> SymptomEntry:
         kb_version=row.kb_version,
         status=row.status,
         supersedes_id=row.supersedes_id,
+        idempotency_key=row.idempotency_key,
     )
 
 
@@ -95,6 +104,7 @@ def _checkin(row: CheckInRow) -> CheckIn:
         recorded_by=row.recorded_by,
         status=row.status,  # type: ignore[arg-type]
         supersedes_id=row.supersedes_id,
+        idempotency_key=row.idempotency_key,
     )
 
 
@@ -115,6 +125,7 @@ class SqlDiary:
             kb_version=entry.kb_version,
             status=entry.status,
             supersedes_id=entry.supersedes_id,
+            idempotency_key=entry.idempotency_key,
         )
         self.session.add(row)
         self.session.flush()
@@ -143,6 +154,7 @@ class SqlDiary:
             recorded_by=entry.recorded_by,
             status=entry.status,
             supersedes_id=entry.supersedes_id,
+            idempotency_key=entry.idempotency_key,
         )
         self.session.add(row)
         self.session.flush()
@@ -159,3 +171,19 @@ class SqlDiary:
             .order_by(CheckInRow.day, CheckInRow.id)
         )
         return [_checkin(row) for row in rows]
+
+    def symptom_by_key(self, patient_id: int, idempotency_key: str) -> SymptomEntry | None:
+        row = self.session.scalars(
+            select(SymptomRow).where(
+                SymptomRow.patient_id == patient_id, SymptomRow.idempotency_key == idempotency_key
+            )
+        ).first()
+        return _symptom(row) if row else None
+
+    def checkin_by_key(self, patient_id: int, idempotency_key: str) -> CheckIn | None:
+        row = self.session.scalars(
+            select(CheckInRow).where(
+                CheckInRow.patient_id == patient_id, CheckInRow.idempotency_key == idempotency_key
+            )
+        ).first()
+        return _checkin(row) if row else None

@@ -36,7 +36,8 @@ def _run(args: argparse.Namespace) -> int:
     where = (
         "PostgreSQL" if settings.database_url.startswith("postgresql") else f"SQLite in {settings.data_dir}"
     )
-    sys.stdout.write(f"dosewise is running on http://{host}:{port} ({where}); press Ctrl+C to stop\n")
+    scheme = "https" if settings.tls_certfile else "http"
+    sys.stdout.write(f"dosewise is running on {scheme}://{host}:{port} ({where}); press Ctrl+C to stop\n")
     sys.stdout.flush()
     # The app is named, not imported: the CLI and the web app are sibling entry points. The factory
     # reads the settings once and migrates the database before the first request.
@@ -54,6 +55,8 @@ def _run(args: argparse.Namespace) -> int:
         access_log=args.access_log,
         log_level="warning",
         workers=max(1, workers),
+        ssl_certfile=settings.tls_certfile or None,
+        ssl_keyfile=settings.tls_keyfile or None,
         **proxy_options(settings.trusted_proxies),
     )
     return 0

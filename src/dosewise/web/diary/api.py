@@ -17,6 +17,7 @@ from dosewise.web.diary.models import (
     symptom_json,
 )
 from dosewise.web.errors import ERROR_RESPONSES
+from dosewise.web.params import RowId
 from dosewise.web.security import context, csrf_protect, signed_in
 
 router = APIRouter(
@@ -50,6 +51,7 @@ def symptoms(patient_id: str, request: Request, actor: SignedIn, body: SymptomsI
         symptoms=body.symptoms,
         text=body.text,
         severity=body.severity,
+        idempotency_key=body.idempotency_key,
     )
     return symptom_json(entry)
 
@@ -69,6 +71,7 @@ def checkin(patient_id: str, request: Request, actor: SignedIn, body: CheckInIn)
         sleep_quality=body.sleep_quality,
         drowsiness=body.drowsiness,
         day=body.day,
+        idempotency_key=body.idempotency_key,
     )
     return checkin_json(entry)
 
@@ -77,7 +80,7 @@ def checkin(patient_id: str, request: Request, actor: SignedIn, body: CheckInIn)
     "/symptoms/{entry_id}/corrections", status_code=201, summary="Mark a symptom entry entered-in-error"
 )
 def symptom_correction(
-    patient_id: str, entry_id: int, request: Request, actor: SignedIn, body: CorrectionIn
+    patient_id: str, entry_id: RowId, request: Request, actor: SignedIn, body: CorrectionIn
 ) -> dict[str, Any]:
     ctx = context(request)
     entry = diary.correct_symptom(
@@ -93,7 +96,7 @@ def symptom_correction(
 
 @router.post("/checkins/{entry_id}/corrections", status_code=201, summary="Mark a check-in entered-in-error")
 def checkin_correction(
-    patient_id: str, entry_id: int, request: Request, actor: SignedIn, body: CorrectionIn
+    patient_id: str, entry_id: RowId, request: Request, actor: SignedIn, body: CorrectionIn
 ) -> dict[str, Any]:
     ctx = context(request)
     entry = diary.correct_checkin(

@@ -17,6 +17,11 @@ class SymptomsIn(BaseModel):
     symptoms: list[str] = Field(default_factory=list, description="symptom ids from the knowledge base")
     text: str = Field(default="", max_length=2000, description="plain words, e.g. 'seeing things'")
     severity: Literal["mild", "moderate", "severe"] = "moderate"
+    idempotency_key: str = Field(
+        default="",
+        max_length=64,
+        description="8 to 64 characters; a retry with the same key returns the first entry instead of a copy",
+    )
 
 
 class CheckInIn(BaseModel):
@@ -26,6 +31,11 @@ class CheckInIn(BaseModel):
     spasm_frequency: int = Field(ge=0, le=4, description="Penn spasm frequency score 0-4")
     sleep_quality: int = Field(ge=0, le=10)
     drowsiness: int = Field(ge=0, le=10)
+    idempotency_key: str = Field(
+        default="",
+        max_length=64,
+        description="8 to 64 characters; a retry with the same key returns the first entry instead of a copy",
+    )
 
 
 class CorrectionIn(BaseModel):

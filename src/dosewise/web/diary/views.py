@@ -11,6 +11,7 @@ from dosewise.services import diary
 from dosewise.services.ports import Actor
 from dosewise.web.diary.chart import dose_chart
 from dosewise.web.pages import done, patient_page
+from dosewise.web.params import RowId
 from dosewise.web.security import context, csrf_protect, signed_in
 
 router = APIRouter(prefix="/p/{pid}/diary", dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -44,6 +45,7 @@ async def symptoms(pid: str, request: Request, actor: SignedIn) -> Response:
     chosen = [value for value in form.getlist("symptoms") if isinstance(value, str)]
     text = form.get("text")
     severity = form.get("severity")
+    key = form.get("idempotency_key")
     entry = diary.record_symptoms(
         store=ctx.store,
         kb=ctx.kb,
@@ -53,6 +55,7 @@ async def symptoms(pid: str, request: Request, actor: SignedIn) -> Response:
         symptoms=chosen,
         text=text if isinstance(text, str) else "",
         severity=severity if isinstance(severity, str) else "moderate",
+        idempotency_key=key if isinstance(key, str) else "",
     )
     levels = {
         "expected": "Recorded.",
@@ -74,6 +77,7 @@ def checkin(
     sleep_quality: Annotated[str, Form()],
     drowsiness: Annotated[str, Form()],
     day: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
     diary.record_checkin(
@@ -86,13 +90,14 @@ def checkin(
         sleep_quality=sleep_quality,
         drowsiness=drowsiness,
         day=day,
+        idempotency_key=idempotency_key,
     )
     return done(request, f"/p/{pid}/diary", "Check-in saved.")
 
 
 @router.post("/symptoms/{entry_id}/error")
 def symptom_error(
-    pid: str, entry_id: int, request: Request, actor: SignedIn, reason: Annotated[str, Form()]
+    pid: str, entry_id: RowId, request: Request, actor: SignedIn, reason: Annotated[str, Form()]
 ) -> Response:
     ctx = context(request)
     diary.correct_symptom(
@@ -103,7 +108,7 @@ def symptom_error(
 
 @router.post("/checkins/{entry_id}/error")
 def checkin_error(
-    pid: str, entry_id: int, request: Request, actor: SignedIn, reason: Annotated[str, Form()]
+    pid: str, entry_id: RowId, request: Request, actor: SignedIn, reason: Annotated[str, Form()]
 ) -> Response:
     ctx = context(request)
     diary.correct_checkin(

@@ -11,10 +11,12 @@ from dosewise.services import records
 from dosewise.services.ports import Actor
 from dosewise.services.screening import ingredient_to_json
 from dosewise.web.errors import ERROR_RESPONSES
+from dosewise.web.params import RowId
 from dosewise.web.record.models import (
     MedicationIn,
     MedicationNameIn,
     ProfileIn,
+    ProfilePatchIn,
     medications_json,
     profile_json,
 )
@@ -58,6 +60,19 @@ def put_profile(patient_id: str, request: Request, actor: SignedIn, body: Profil
     )
 
 
+@router.patch(
+    "/patients/{patient_id}/profile", summary="Change only the fields named (the patient only); the rest stay"
+)
+def patch_profile(patient_id: str, request: Request, actor: SignedIn, body: ProfilePatchIn) -> dict[str, Any]:
+    ctx = context(request)
+    records.patch_profile(
+        store=ctx.store, clock=ctx.clock, actor=actor, public_id=patient_id, fields=body.fields()
+    )
+    return profile_json(
+        records.read_record(store=ctx.store, clock=ctx.clock, actor=actor, public_id=patient_id)
+    )
+
+
 @router.get("/patients/{patient_id}/medications", summary="Medication list with the interaction panel")
 def get_medications(patient_id: str, request: Request, actor: SignedIn) -> dict[str, Any]:
     ctx = context(request)
@@ -93,7 +108,7 @@ def add_medication(patient_id: str, request: Request, actor: SignedIn, body: Med
     summary="Replace a medicine's name by a known one (the one-tap fix; dose and times a day kept)",
 )
 def replace_medication(
-    patient_id: str, medication_id: int, request: Request, actor: SignedIn, body: MedicationNameIn
+    patient_id: str, medication_id: RowId, request: Request, actor: SignedIn, body: MedicationNameIn
 ) -> dict[str, Any]:
     ctx = context(request)
     records.replace_medication(
@@ -113,7 +128,7 @@ def replace_medication(
 @router.delete(
     "/patients/{patient_id}/medications/{medication_id}", status_code=204, summary="Remove a medicine"
 )
-def remove_medication(patient_id: str, medication_id: int, request: Request, actor: SignedIn) -> Response:
+def remove_medication(patient_id: str, medication_id: RowId, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     records.remove_medication(
         store=ctx.store, clock=ctx.clock, actor=actor, public_id=patient_id, medication_id=medication_id

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dosewise.domain.quantity import format_amount
 from dosewise.services.records import MedicationPanel, RecordView
 
-__all__ = ["MedicationIn", "ProfileIn", "medications_json", "profile_json"]
+__all__ = ["MedicationIn", "ProfileIn", "ProfilePatchIn", "medications_json", "profile_json"]
 
 
 class ProfileIn(BaseModel):
@@ -26,6 +26,25 @@ class ProfileIn(BaseModel):
     egfr: str = Field(default="", description="mL/min/1.73m2")
     dialysis: bool = False
     timezone: str = Field(default="UTC", description="IANA zone, e.g. Europe/London")
+
+
+class ProfilePatchIn(BaseModel):
+    """Only the fields named change; a field set to "" or null is cleared, one left out is kept."""
+
+    model_config = ConfigDict(extra="forbid")
+    display_name: str | None = Field(default=None, max_length=120)
+    date_of_birth: str | None = Field(default=None, max_length=40, description="YYYY-MM-DD")
+    sex: str | None = Field(default=None, max_length=20, description="female | male")
+    weight_kg: str | None = Field(default=None, max_length=40, description="kilograms, e.g. 72.5")
+    creatinine_value: str | None = Field(default=None, max_length=40, description="with creatinine_unit")
+    creatinine_unit: str | None = Field(default=None, max_length=20, description="mg/dL | umol/L")
+    creatinine_date: str | None = Field(default=None, max_length=40, description="YYYY-MM-DD")
+    egfr: str | None = Field(default=None, max_length=40, description="mL/min/1.73m2")
+    dialysis: bool | None = None
+    timezone: str | None = Field(default=None, max_length=64, description="IANA zone, e.g. Europe/London")
+
+    def fields(self) -> dict[str, object]:
+        return self.model_dump(exclude_unset=True)
 
 
 class MedicationIn(BaseModel):

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from dosewise.services import records
 from dosewise.services.ports import Actor
 from dosewise.web.pages import done, patient_page
+from dosewise.web.params import RowId
 from dosewise.web.security import context, csrf_protect, signed_in
 from dosewise.web.templating import render
 
@@ -119,7 +120,7 @@ def add_medication(
 
 @router.post("/medications/{medication_id}/replace")
 def replace_medication(
-    pid: str, medication_id: int, request: Request, actor: SignedIn, name: Annotated[str, Form()]
+    pid: str, medication_id: RowId, request: Request, actor: SignedIn, name: Annotated[str, Form()]
 ) -> Response:
     ctx = context(request)
     replaced = records.replace_medication(
@@ -140,7 +141,7 @@ def replace_medication(
 
 
 @router.post("/medications/{medication_id}/remove")
-def remove_medication(pid: str, medication_id: int, request: Request, actor: SignedIn) -> Response:
+def remove_medication(pid: str, medication_id: RowId, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     records.remove_medication(
         store=ctx.store, clock=ctx.clock, actor=actor, public_id=pid, medication_id=medication_id

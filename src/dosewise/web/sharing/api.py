@@ -10,6 +10,7 @@ from starlette.responses import Response
 from dosewise.services import passwords, sharing
 from dosewise.services.ports import Actor
 from dosewise.web.errors import ERROR_RESPONSES
+from dosewise.web.params import RowId
 from dosewise.web.security import context, csrf_protect, signed_in
 from dosewise.web.sharing.models import GrantIn, grant_json, invitation_url
 
@@ -74,7 +75,7 @@ def give(
 
 @router.post("/{grant_id}/link", summary="A new invitation link (the old one stops working)")
 def new_link(
-    patient_id: str, grant_id: int, request: Request, actor: SignedIn, background: BackgroundTasks
+    patient_id: str, grant_id: RowId, request: Request, actor: SignedIn, background: BackgroundTasks
 ) -> dict[str, Any]:
     ctx = context(request)
     new = sharing.reissue_invitation(
@@ -85,7 +86,7 @@ def new_link(
 
 
 @router.post("/{grant_id}/confirm", summary="Confirm the account that accepted; access starts now")
-def confirm(patient_id: str, grant_id: int, request: Request, actor: SignedIn) -> dict[str, Any]:
+def confirm(patient_id: str, grant_id: RowId, request: Request, actor: SignedIn) -> dict[str, Any]:
     ctx = context(request)
     grant = sharing.confirm_grant(
         store=ctx.store, clock=ctx.clock, actor=actor, public_id=patient_id, grant_id=grant_id
@@ -94,7 +95,7 @@ def confirm(patient_id: str, grant_id: int, request: Request, actor: SignedIn) -
 
 
 @router.delete("/{grant_id}", status_code=204, summary="Withdraw, decline or take access away")
-def revoke(patient_id: str, grant_id: int, request: Request, actor: SignedIn) -> Response:
+def revoke(patient_id: str, grant_id: RowId, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     sharing.revoke_access(
         store=ctx.store, clock=ctx.clock, actor=actor, public_id=patient_id, grant_id=grant_id

@@ -11,6 +11,7 @@ from dosewise.services import sharing
 from dosewise.services.ports import Actor
 from dosewise.services.records import read_record
 from dosewise.web.pages import done, patient_page
+from dosewise.web.params import RowId
 from dosewise.web.security import context, csrf_protect, signed_in
 from dosewise.web.sharing.api import send
 
@@ -60,7 +61,7 @@ def grant(
 
 @router.post("/{grant_id}/link")
 def new_link(
-    pid: str, grant_id: int, request: Request, actor: SignedIn, background: BackgroundTasks
+    pid: str, grant_id: RowId, request: Request, actor: SignedIn, background: BackgroundTasks
 ) -> Response:
     ctx = context(request)
     new = sharing.reissue_invitation(
@@ -73,7 +74,7 @@ def new_link(
 
 
 @router.post("/{grant_id}/confirm")
-def confirm(pid: str, grant_id: int, request: Request, actor: SignedIn) -> Response:
+def confirm(pid: str, grant_id: RowId, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     given = sharing.confirm_grant(
         store=ctx.store, clock=ctx.clock, actor=actor, public_id=pid, grant_id=grant_id
@@ -82,7 +83,7 @@ def confirm(pid: str, grant_id: int, request: Request, actor: SignedIn) -> Respo
 
 
 @router.post("/{grant_id}/revoke")
-def revoke(pid: str, grant_id: int, request: Request, actor: SignedIn) -> Response:
+def revoke(pid: str, grant_id: RowId, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     sharing.revoke_access(store=ctx.store, clock=ctx.clock, actor=actor, public_id=pid, grant_id=grant_id)
     return done(request, f"/p/{pid}/sharing", "Access removed.")

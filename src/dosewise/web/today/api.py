@@ -11,6 +11,7 @@ from dosewise.services import today
 from dosewise.services.ports import Actor
 from dosewise.services.today_stock import record_stock
 from dosewise.web.errors import ERROR_RESPONSES
+from dosewise.web.params import RowId
 from dosewise.web.security import context, csrf_protect, signed_in
 from dosewise.web.today.models import CorrectionIn, DoseIn, StockIn, event_json, history_json, today_json
 from dosewise.web.today.views import parse_day
@@ -76,7 +77,7 @@ def log_dose(
 
 @router.post("/doses/{event_id}/corrections", status_code=201, summary="Mark a dose entry entered-in-error")
 def correct(
-    patient_id: str, event_id: int, request: Request, actor: SignedIn, body: CorrectionIn
+    patient_id: str, event_id: RowId, request: Request, actor: SignedIn, body: CorrectionIn
 ) -> dict[str, Any]:
     ctx = context(request)
     result = today.correct_dose(

@@ -10,9 +10,11 @@ from starlette.responses import Response
 
 from dosewise.domain.errors import InvalidInput
 from dosewise.services import today
+from dosewise.services.dates import read_date
 from dosewise.services.ports import Actor
 from dosewise.services.today_stock import record_stock
 from dosewise.web.pages import done, patient_page
+from dosewise.web.params import RowId
 from dosewise.web.reads import read
 from dosewise.web.security import context, csrf_protect, signed_in
 
@@ -21,10 +23,7 @@ SignedIn = Annotated[Actor, Depends(signed_in)]
 
 
 def parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"'{text}' is not a date (YYYY-MM-DD)") from exc
+    return read_date(text, "day")
 
 
 @router.get("/today")
@@ -103,7 +102,7 @@ def log_dose(
 @router.post("/doses/{event_id}/error")
 def mark_error(
     pid: str,
-    event_id: int,
+    event_id: RowId,
     request: Request,
     actor: SignedIn,
     reason: Annotated[str, Form()],
