@@ -101,11 +101,15 @@ def _seed(data_dir: Path, database_url: str = "") -> dict[str, str]:
         public_id=writer_id,
         changes=records.ProfileChanges(timezone="Europe/London"),
     )
-    start = (datetime.now(UTC) - timedelta(days=6000)).date()
+    # Every benchmark write is a new slot, so the write-load record needs thousands of past doses: its
+    # titration is started as it would have been 6,000 days ago (the planner refuses a start that is more
+    # than a year from its own today, so the plan is made with that day's clock).
+    then = datetime.now(UTC) - timedelta(days=6000)
+    start = then.date()
     plans_service.start_titration(
         store=context.store,
         kb=context.kb,
-        clock=context.clock,
+        clock=lambda: then,
         actor=writer,
         public_id=writer_id,
         request=plans_service.TitrationRequest(drug="baclofen", start=start.isoformat()),
