@@ -21,6 +21,8 @@ __all__ = ["plain", "render", "templates"]
 
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# Templates ship with the package and change only with a new release: no stat() of the file on every page.
+templates.env.auto_reload = False
 
 
 def _quantity(value: Quantity | None) -> str:
