@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, timedelta
 from fractions import Fraction
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from dosewise.domain.dispensing import TakeInstruction, dispense_totals, take_for_dose
 from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.findings import Finding
 from dosewise.domain.patient import Medication, Patient, SerumCreatinine, parse_creatinine_unit
-from dosewise.domain.pk import DoseEvent
 from dosewise.domain.planning import validate_overrides
 from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantity
 from dosewise.domain.regimen import (
@@ -405,8 +404,15 @@ def _medication(item: object) -> Medication:
     raise InvalidInput(f"patient: medication '{str(item)[:60]}' needs a name")
 
 
+if TYPE_CHECKING:
+    from dosewise.domain.pk import DoseEvent
+
+
 def history_from_document(document: Mapping[str, Any]) -> tuple[list[DoseEvent], str]:
     """A dose history {timezone, doses: [{at, dose, note?}]}: times carry their UTC offset."""
+    # domain.pk brings numpy: imported here so that every other command that reads a document stays light.
+    from dosewise.domain.pk import DoseEvent as PkDose
+
     if not isinstance(document, Mapping):
         raise InvalidInput("a dose history is an object")
     unknown = set(document) - {"timezone", "doses", "drug"}
@@ -428,7 +434,7 @@ def history_from_document(document: Mapping[str, Any]) -> tuple[list[DoseEvent],
         dose = quantity_from_json(item["dose"], f"history dose {index}", allowed=(Unit.MG, Unit.MCG))
         if dose.amount <= 0:
             raise InvalidInput(f"history dose {index}: a dose taken is more than zero (got {dose})")
-        events.append(DoseEvent(at, dose, read_text(item.get("note", ""), f"history dose {index} note")))
+        events.append(PkDose(at, dose, read_text(item.get("note", ""), f"history dose {index} note")))
     moments = [event.at for event in events]
     if max(moments) - min(moments) > timedelta(days=MAX_HISTORY_DAYS):
         raise InvalidInput(
