@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 
 DOSEWISE_APT_PACKAGES="chromium wrk poppler-utils postgresql nodejs" scripts/bootstrap.sh dev
 # axe-core (the accessibility checker the browser journeys inject), pinned in tests/browser/package-lock.json
-command -v npm >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+if ! command -v npm >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq npm >/dev/null
+fi
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 py=.venv/bin/python
 export PYTHONDONTWRITEBYTECODE=1
