@@ -359,3 +359,53 @@ def test_a_web_tizanidine_titration_with_an_oral_contraceptive_listed_starts_at_
     inhibited_start = _stored(store2, kb).steps[0]
     assert inhibited_start.daily <= plain_start.daily
     assert inhibited_start.times_per_day == 1
+
+
+@pytest.mark.parametrize(("egfr", "level"), [("", "urgent"), ("45", "emergency")])
+def test_two_doses_close_together_on_today_are_an_overdose_question_judged_with_the_kidneys(
+    kb: Any, egfr: str, level: str
+) -> None:
+    """Today's advice reads the record's kidney function: two doses minutes apart are urgent, and an
+    emergency when the kidneys are weak (the CLI's `missed --patient` gives the same answer)."""
+    store, clock = FakeStore(), Clock(datetime(2026, 11, 10, 8, 5, tzinfo=UTC))
+    owner, doctor, pid = _people(store, clock)
+    if egfr:
+        records.update_profile(
+            store=store,
+            clock=clock,
+            actor=owner,
+            public_id=pid,
+            changes=records.ProfileChanges(egfr=egfr, timezone="Europe/London"),
+        )
+    _titrate(store, kb, clock, doctor, pid, start="2026-11-09")
+    # Today's first dose, then yesterday's missed first dose "made up" minutes later (kidney bands can
+    # leave one dose a day, so both are slot 0 of their day).
+    _log(
+        store,
+        kb,
+        clock,
+        owner,
+        pid,
+        slot_date=date(2026, 11, 10),
+        slot_index=0,
+        status="taken",
+        idempotency_key="first-dose",
+    )
+    clock.now += timedelta(minutes=5)
+    _log(
+        store,
+        kb,
+        clock,
+        owner,
+        pid,
+        slot_date=date(2026, 11, 9),
+        slot_index=0,
+        status="taken",
+        taken_at="2026-11-10T08:09",
+        idempotency_key="second-dose",
+        confirmed=True,
+    )
+    view = today.today_view(store=store, kb=kb, clock=clock, actor=owner, public_id=pid)
+    assert view.advice is not None
+    assert view.advice.overdose is not None
+    assert view.advice.overdose.level == level

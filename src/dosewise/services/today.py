@@ -16,6 +16,7 @@ from dosewise.domain.dispensing import TakeInstruction, take_for_dose
 from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.missed import MissedDoseAdvice
 from dosewise.domain.missed.slots import DoseRecord, Schedule, match_records, within_take_window
+from dosewise.domain.patient import Patient
 from dosewise.domain.quantity import times_per_day_words
 from dosewise.domain.regimen import Administration, Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
@@ -25,6 +26,7 @@ from dosewise.services.diary_alert import Alert, alert_from, standing
 from dosewise.services.plans_service import plan_in_force
 from dosewise.services.ports import Actor, Clock, Conflict, DoseEvent, PlanVersion, Store
 from dosewise.services.record_day import record_today, record_zone
+from dosewise.services.records import to_patient
 from dosewise.services.sharing import Access, authorise
 from dosewise.services.today_stock import StockForecast, forecast_stock, take_cached
 
@@ -258,11 +260,13 @@ def _counted_elsewhere(
 
 
 def _advice(
-    kb: KnowledgeBase, plan: Plan, now: datetime, events: Sequence[DoseEvent]
+    kb: KnowledgeBase, plan: Plan, now: datetime, events: Sequence[DoseEvent], patient: Patient | None
 ) -> MissedDoseAdvice | None:
     if kb.drug(plan.drug).missed_dose is None:
         return None
-    return advise_missed(kb=kb, plan=plan, now=now, records=dose_records(events, now))
+    # The patient's kidney function goes in: doses taken close together are an overdose question, and
+    # weak kidneys make it an emergency at a lower total (services.advice.overdose_rule).
+    return advise_missed(kb=kb, plan=plan, now=now, records=dose_records(events, now), patient=patient)
 
 
 def _look_back(kb: KnowledgeBase, plan: Plan) -> timedelta:
@@ -288,7 +292,7 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
         alert = alert_from(uow, access.profile.id, now_utc)
     if plan is None:
         return TodayView(access, today, now, zone_name, None, None, "", (), (), None, (), "", alert)
-    advice = _advice(kb, plan, now_utc, events)
+    advice = _advice(kb, plan, now_utc, events, to_patient(access.profile, today))
     window = _slots(kb, plan, tz, first, today + timedelta(days=2), now, events, advice)
     slots = tuple(s for s in window if s.administration.slot_date == today)
     earlier = tuple(
