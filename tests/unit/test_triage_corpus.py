@@ -18,6 +18,11 @@ First-run figures of each held-out batch (measured before any change made for it
 - triage2 batch 3 (30 cases: 13 emergency, 7 urgent, 4 soon, 6 expected), written after batch 2's fixes:
   emergency sensitivity 100%, under-triage 0%, over-triage 3.3% ("headache after my dose, nothing else"
   was soon: "nothing else" was not read as filler), agreement 96.7%.
+- lead batch (16 cases: 9 emergency, 4 urgent, 3 expected), written after triage2 and run once on main
+  at 0a428cc: emergency sensitivity 88.9% (8 of 9; missed "i've written letters to my family, i'm
+  done"), under-triage 6.3%, over-triage 12.5% (alcohol with drowsiness answered emergency; "dry mouth"
+  not recognised, so soon), agreement 81.3%. After adding farewell letters and giving things away to the
+  self-harm patterns: sensitivity 100%.
 """
 
 from __future__ import annotations
