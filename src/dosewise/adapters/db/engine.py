@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from dosewise.domain.errors import InvalidInput
+
 __all__ = ["MIGRATIONS", "database_url", "make_engine", "migrate", "write_engine"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -40,10 +42,35 @@ def make_engine(url: str, *, echo: bool = False, connect_args: dict[str, Any] | 
             max_overflow=20,
         )
         _configure_sqlite(engine)
-        return engine
-    return create_engine(
-        url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args or {}
-    )
+    else:
+        engine = create_engine(
+            url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args or {}
+        )
+    event.listen(engine, "before_cursor_execute", _refuse_nul_characters)
+    return engine
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _refuse_nul_characters(
+    _connection: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _executemany: bool
+) -> None:
+    """No text with a NUL character reaches the database, whichever field it came in.
+
+    PostgreSQL cannot store one in a text column (the driver raised, a 500: schemathesis found it in a
+    sign-in e-mail and an idempotency key); SQLite would store it and every reader would trip on it later.
+    One check here covers every field of every route, the CLI and the services alike.
+    """
+    if _has_nul(parameters):
+        raise InvalidInput("text cannot contain the NUL character (\\0)", hint="remove it and try again")
 
 
 def _configure_sqlite(engine: Engine) -> None:
