@@ -41,11 +41,6 @@ class CheckContext:
 Check = Callable[[CheckContext], list[Finding]]
 
 
-def _overridden(ctx: CheckContext, code: str) -> str:
-    override = ctx.plan.overridden(code)
-    return f" OVERRIDDEN by clinician ({override.reason})." if override else ""
-
-
 def check_limits(ctx: CheckContext) -> list[Finding]:
     limits = ctx.rules.limits
     assert limits is not None
@@ -67,7 +62,7 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
                     Severity.MAJOR,
                     "limit.above_label_max",
                     f"Step {index + 1}: {daily} a day is above the labelled maximum of {limits.max_daily} a day."
-                    + _overridden(ctx, OVERRIDE_ABOVE_LABEL_MAX),
+                    + ctx.plan.override_note(OVERRIDE_ABOVE_LABEL_MAX),
                     "This plan has a daily dose above the usual maximum. Check it with your prescriber.",
                     limits.provenance,
                     ctx.kb.version,
@@ -81,7 +76,7 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
                     "limit.above_renal_ceiling",
                     f"Step {index + 1}: {daily} a day is above the kidney-adjusted ceiling "
                     f"({'; '.join(ctx.assessment.explanations)})."
-                    + _overridden(ctx, OVERRIDE_ABOVE_RENAL_CEILING),
+                    + ctx.plan.override_note(OVERRIDE_ABOVE_RENAL_CEILING),
                     "This dose is high for your kidney function. Check it with your prescriber.",
                     ctx.assessment.band.provenance if ctx.assessment.band else limits.provenance,
                     ctx.kb.version,
@@ -147,7 +142,7 @@ def check_taper(ctx: CheckContext) -> list[Finding]:
     assert taper is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
-    rapid = _overridden(ctx, OVERRIDE_RAPID_WITHDRAWAL)
+    rapid = ctx.plan.override_note(OVERRIDE_RAPID_WITHDRAWAL)
     prior = ctx.plan.prior
     first_fall: int | None = None
     # With a prior regimen the first step is judged as a reduction from it too; without one (a
@@ -228,7 +223,7 @@ def check_stops(ctx: CheckContext) -> list[Finding]:
     assert taper is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
-    rapid = _overridden(ctx, OVERRIDE_RAPID_WITHDRAWAL)
+    rapid = ctx.plan.override_note(OVERRIDE_RAPID_WITHDRAWAL)
     prior = ctx.plan.prior
     for index, step in enumerate(steps):
         if not step.dose.is_zero or (index == 0 and prior is None):
