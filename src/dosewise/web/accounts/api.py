@@ -126,6 +126,12 @@ def logout_everywhere(request: Request, actor: SignedIn) -> Response:
 @router.post("/account/password", status_code=204, summary="Change the password")
 async def change_password(request: Request, actor: SignedIn, body: PasswordChangeIn) -> Response:
     """Needs the current password; every other session of the account ends (this one stays)."""
+    await run_password_change(request, actor, body.current_password, body.new_password)
+    return Response(status_code=204)
+
+
+async def run_password_change(request: Request, actor: Actor, current: str, new: str) -> None:
+    """Change the password off the event loop, keeping this request's session (API and form)."""
     ctx = context(request)
     await ctx.auth.run(
         lambda: passwords.change_password(
@@ -134,12 +140,11 @@ async def change_password(request: Request, actor: SignedIn, body: PasswordChang
             clock=ctx.clock,
             actor=actor,
             session_token=request.cookies.get(SESSION_COOKIE, ""),
-            old_password=body.current_password,
-            new_password=body.new_password,
+            old_password=current,
+            new_password=new,
             client=client_address(request),
         )
     )
-    return Response(status_code=204)
 
 
 @router.post("/password-resets", status_code=202, summary="E-mail a password-reset link")

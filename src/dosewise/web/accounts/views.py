@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from dosewise.services import accounts, passwords, sharing
 from dosewise.services.ports import Actor
-from dosewise.web.accounts.api import RESET_REQUESTED
+from dosewise.web.accounts.api import RESET_REQUESTED, run_password_change
 from dosewise.web.pages import done
 from dosewise.web.security import (
     SESSION_COOKIE,
@@ -147,19 +147,7 @@ async def change_password(
     current_password: Annotated[str, Form()],
     new_password: Annotated[str, Form()],
 ) -> Response:
-    ctx = context(request)
-    await ctx.auth.run(
-        lambda: passwords.change_password(
-            store=ctx.store,
-            hasher=ctx.hasher,
-            clock=ctx.clock,
-            actor=actor,
-            session_token=request.cookies.get(SESSION_COOKIE, ""),
-            old_password=current_password,
-            new_password=new_password,
-            client=client_address(request),
-        )
-    )
+    await run_password_change(request, actor, current_password, new_password)
     return done(request, "/account", "Password changed. Every other device has been signed out.")
 
 
