@@ -45,14 +45,13 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
     limits = ctx.rules.limits
     assert limits is not None
     out: list[Finding] = []
-    prior = ctx.plan.prior
-    tapering = ctx.plan.kind == "taper" and prior is not None
-    if tapering:
-        assert prior is not None
+    # The regimen a taper starts from (None for a titration, or a taper with no recorded regimen).
+    prior = ctx.plan.prior if ctx.plan.kind == "taper" else None
+    if prior is not None:
         out += _current_regimen_limits(ctx, prior.daily, prior.dose)
     for index, step in enumerate(ctx.plan.steps):
         daily = step.daily
-        if tapering and prior is not None and daily <= prior.daily and step.dose <= prior.dose:
+        if prior is not None and daily <= prior.daily and step.dose <= prior.dose:
             # A taper step at or below the regimen taken now lowers exposure: the excess belongs to the
             # current regimen (reported once, above), not to the way down from it.
             continue
