@@ -41,23 +41,17 @@ class CheckContext:
 Check = Callable[[CheckContext], list[Finding]]
 
 
-def _overridden(ctx: CheckContext, code: str) -> str:
-    override = ctx.plan.overridden(code)
-    return f" OVERRIDDEN by clinician ({override.reason})." if override else ""
-
-
 def check_limits(ctx: CheckContext) -> list[Finding]:
     limits = ctx.rules.limits
     assert limits is not None
     out: list[Finding] = []
-    prior = ctx.plan.prior
-    tapering = ctx.plan.kind == "taper" and prior is not None
-    if tapering:
-        assert prior is not None
+    # The regimen a taper starts from (None for a titration, or a taper with no recorded regimen).
+    prior = ctx.plan.prior if ctx.plan.kind == "taper" else None
+    if prior is not None:
         out += _current_regimen_limits(ctx, prior.daily, prior.dose)
     for index, step in enumerate(ctx.plan.steps):
         daily = step.daily
-        if tapering and prior is not None and daily <= prior.daily and step.dose <= prior.dose:
+        if prior is not None and daily <= prior.daily and step.dose <= prior.dose:
             # A taper step at or below the regimen taken now lowers exposure: the excess belongs to the
             # current regimen (reported once, above), not to the way down from it.
             continue
@@ -67,7 +61,7 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
                     Severity.MAJOR,
                     "limit.above_label_max",
                     f"Step {index + 1}: {daily} a day is above the labelled maximum of {limits.max_daily} a day."
-                    + _overridden(ctx, OVERRIDE_ABOVE_LABEL_MAX),
+                    + ctx.plan.override_note(OVERRIDE_ABOVE_LABEL_MAX),
                     "This plan has a daily dose above the usual maximum. Check it with your prescriber.",
                     limits.provenance,
                     ctx.kb.version,
@@ -81,7 +75,7 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
                     "limit.above_renal_ceiling",
                     f"Step {index + 1}: {daily} a day is above the kidney-adjusted ceiling "
                     f"({'; '.join(ctx.assessment.explanations)})."
-                    + _overridden(ctx, OVERRIDE_ABOVE_RENAL_CEILING),
+                    + ctx.plan.override_note(OVERRIDE_ABOVE_RENAL_CEILING),
                     "This dose is high for your kidney function. Check it with your prescriber.",
                     ctx.assessment.band.provenance if ctx.assessment.band else limits.provenance,
                     ctx.kb.version,
@@ -147,7 +141,7 @@ def check_taper(ctx: CheckContext) -> list[Finding]:
     assert taper is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
-    rapid = _overridden(ctx, OVERRIDE_RAPID_WITHDRAWAL)
+    rapid = ctx.plan.override_note(OVERRIDE_RAPID_WITHDRAWAL)
     prior = ctx.plan.prior
     first_fall: int | None = None
     # With a prior regimen the first step is judged as a reduction from it too; without one (a
@@ -228,7 +222,7 @@ def check_stops(ctx: CheckContext) -> list[Finding]:
     assert taper is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
-    rapid = _overridden(ctx, OVERRIDE_RAPID_WITHDRAWAL)
+    rapid = ctx.plan.override_note(OVERRIDE_RAPID_WITHDRAWAL)
     prior = ctx.plan.prior
     for index, step in enumerate(steps):
         if not step.dose.is_zero or (index == 0 and prior is None):

@@ -17,11 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["check_escalation"]
 
 
-def _overridden(ctx: CheckContext, code: str) -> str:
-    override = ctx.plan.overridden(code)
-    return f" OVERRIDDEN by clinician ({override.reason})." if override else ""
-
-
 def check_escalation(ctx: CheckContext) -> list[Finding]:
     titration = ctx.rules.titration
     assert titration is not None
@@ -45,7 +40,7 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
                         if severity is Severity.MAJOR
                         else "."
                     )
-                    + _overridden(ctx, OVERRIDE_ABOVE_LABEL_START),
+                    + ctx.plan.override_note(OVERRIDE_ABOVE_LABEL_START),
                     "This plan starts higher than usual. Check it with your prescriber.",
                     assessment.co_medication.provenance if assessment.co_medication else titration.provenance,
                     ctx.kb.version,
@@ -81,7 +76,7 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
                         else ""
                     )
                     + ")."
-                    + _overridden(ctx, OVERRIDE_FASTER_ESCALATION),
+                    + ctx.plan.override_note(OVERRIDE_FASTER_ESCALATION),
                     "This plan raises the dose faster than usual. Check it with your prescriber.",
                     assessment.co_medication.provenance if assessment.co_medication else titration.provenance,
                     ctx.kb.version,
@@ -94,7 +89,8 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
                     Severity.MAJOR,
                     "titration.too_fast_interval",
                     f"Step {index + 1}: the dose rises after only {held} day(s); the label waits at least "
-                    f"{min_interval} days between increases." + _overridden(ctx, OVERRIDE_FASTER_ESCALATION),
+                    f"{min_interval} days between increases."
+                    + ctx.plan.override_note(OVERRIDE_FASTER_ESCALATION),
                     "This plan raises the dose sooner than usual. Check it with your prescriber.",
                     titration.provenance,
                     ctx.kb.version,

@@ -180,6 +180,11 @@ class Plan:
                 return override
         return None
 
+    def override_note(self, code: str) -> str:
+        """The sentence a finding ends with when a clinician overrode ``code``; empty otherwise."""
+        override = self.overridden(code)
+        return f" OVERRIDDEN by clinician ({override.reason})." if override else ""
+
     def with_findings(self, findings: tuple[Finding, ...]) -> Plan:
         return replace(self, findings=findings)
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from dosewise.domain.rules import Ingredient, KnowledgeBase
+from dosewise.domain.rules import Combination, Ingredient, KnowledgeBase
 
 __all__ = [
     "SUGGESTION_MIN_LENGTH",
@@ -149,31 +149,33 @@ def _build(kb: KnowledgeBase) -> dict[str, Hit]:
     table: dict[str, Hit] = {}
     by_id = {ingredient.id: ingredient for ingredient in kb.ingredients}
     for ingredient in kb.ingredients:
-        for kind, terms in (
-            ("misspelling", ingredient.misspellings),
-            ("brand", ingredient.brands),
-            ("name", (ingredient.name,)),
-            ("id", (ingredient.id,)),
-        ):
-            for term in terms:
-                offered = ingredient.name if kind in ("misspelling", "id") else term
-                for key in _keys(term):
-                    table[key] = Hit((ingredient,), kind, None, offered)
+        _enter(table, ingredient, (ingredient,), None, ingredient.name)
         if ingredient.rxcui:
             table[ingredient.rxcui] = Hit((ingredient,), "rxcui", None, ingredient.name)
     for combination in kb.combinations:
         ingredients = tuple(by_id[i] for i in combination.ingredients)
-        for kind, terms in (
-            ("misspelling", combination.misspellings),
-            ("brand", combination.brands),
-            ("name", (combination.name,)),
-            ("id", (combination.id,)),
-        ):
-            for term in terms:
-                offered = combination.brands[0] if kind in ("misspelling", "id") else term
-                for key in _keys(term):
-                    table[key] = Hit(ingredients, kind, combination.name, offered)
+        _enter(table, combination, ingredients, combination.name, combination.brands[0])
     return table
+
+
+def _enter(
+    table: dict[str, Hit],
+    entry: Ingredient | Combination,
+    ingredients: tuple[Ingredient, ...],
+    product: str | None,
+    spelled: str,
+) -> None:
+    """Every term of one dictionary entry; a misspelling or an id offers ``spelled``, the rest offer themselves."""
+    for kind, terms in (
+        ("misspelling", entry.misspellings),
+        ("brand", entry.brands),
+        ("name", (entry.name,)),
+        ("id", (entry.id,)),
+    ):
+        for term in terms:
+            offered = spelled if kind in ("misspelling", "id") else term
+            for key in _keys(term):
+                table[key] = Hit(ingredients, kind, product, offered)
 
 
 def lookup(text: str, table: dict[str, Hit]) -> Hit | None:

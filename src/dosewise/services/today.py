@@ -28,7 +28,7 @@ from dosewise.services.ports import Actor, Clock, Conflict, DoseEvent, PlanVersi
 from dosewise.services.record_day import record_today, record_zone
 from dosewise.services.records import to_patient
 from dosewise.services.sharing import Access, authorise
-from dosewise.services.today_stock import StockForecast, forecast_stock, take_cached
+from dosewise.services.today_stock import StockForecast, forecast_stock, take_cached, take_words_cached
 
 __all__ = [
     "ConfirmationNeeded",
@@ -133,22 +133,7 @@ def _take(
         except DosewiseError as error:
             return None, f"{administration.dose}: {error.message}"
     assert take is not None
-    return take, _described(take)
-
-
-# The words for each cached instruction (take_cached hands back the same object for the same dose), kept
-# with the instruction so its id is never reused while the entry lives.
-_WORDS: dict[int, tuple[TakeInstruction, str]] = {}
-
-
-def _described(take: TakeInstruction) -> str:
-    found = _WORDS.get(id(take))
-    if found is None or found[0] is not take:
-        found = (take, take.describe())
-        _WORDS[id(take)] = found
-        if len(_WORDS) > 4096:
-            _WORDS.pop(next(iter(_WORDS)))
-    return found[1]
+    return take, take_words_cached(administration.dose, rules, plan.products, plan.confirmed_scored)
 
 
 def dose_records(events: Sequence[DoseEvent], now: datetime) -> list[DoseRecord]:

@@ -61,17 +61,17 @@ def _when(day: date) -> str:
     return day.strftime("%A %d %B").replace(" 0", " ")
 
 
-# Keyed by the identity of the rules object, which each entry keeps alive (so the id is never reused).
+# Keyed by the identity of the rules object, which each entry keeps alive (so the id is never reused). The
+# instruction's plain words are kept with it: every Today page asks for both.
 _TAKES: dict[
-    tuple[int, Quantity, tuple[str, ...], tuple[str, ...]], tuple[DrugRules, TakeInstruction | None]
+    tuple[int, Quantity, tuple[str, ...], tuple[str, ...]],
+    tuple[DrugRules, TakeInstruction | None, str],
 ] = {}
 
 
-def take_cached(
-    dose: Quantity, rules: DrugRules, products: tuple[str, ...], confirmed_scored: tuple[str, ...] = ()
-) -> TakeInstruction | None:
-    """``take_for_dose`` remembered per rules, dose, products and the pharmacist's scored-tablet
-    confirmation (it is pure, and a search)."""
+def _take_entry(
+    dose: Quantity, rules: DrugRules, products: tuple[str, ...], confirmed_scored: tuple[str, ...]
+) -> tuple[DrugRules, TakeInstruction | None, str]:
     key = (id(rules), dose, products, confirmed_scored)
     if key not in _TAKES:
         try:
@@ -80,10 +80,25 @@ def take_cached(
             )
         except DosewiseError:
             take = None
-        _TAKES[key] = (rules, take)
+        _TAKES[key] = (rules, take, take.describe() if take is not None else "")
         if len(_TAKES) > 4096:
             _TAKES.pop(next(iter(_TAKES)))
-    return _TAKES[key][1]
+    return _TAKES[key]
+
+
+def take_cached(
+    dose: Quantity, rules: DrugRules, products: tuple[str, ...], confirmed_scored: tuple[str, ...] = ()
+) -> TakeInstruction | None:
+    """``take_for_dose`` remembered per rules, dose, products and the pharmacist's scored-tablet
+    confirmation (it is pure, and a search)."""
+    return _take_entry(dose, rules, products, confirmed_scored)[1]
+
+
+def take_words_cached(
+    dose: Quantity, rules: DrugRules, products: tuple[str, ...], confirmed_scored: tuple[str, ...] = ()
+) -> str:
+    """The plain words of ``take_cached``'s instruction ("1 tablet of 10 mg"), or "" when none makes it."""
+    return _take_entry(dose, rules, products, confirmed_scored)[2]
 
 
 def parts_for(

@@ -34,10 +34,6 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
-def _client(request: Request) -> str:
-    return client_address(request)
-
-
 @router.get("/")
 def landing(request: Request) -> Response:
     if visitor(request).actor is not None:
@@ -73,7 +69,7 @@ async def register(
             display_name=display_name,
             role=role,
             timezone=timezone or "UTC",
-            client=_client(request),
+            client=client_address(request),
             allowance=ctx.settings.registrations_per_hour,
         )
         session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
@@ -109,7 +105,7 @@ async def login(
             clock=ctx.clock,
             email=email,
             password=password,
-            client=_client(request),
+            client=client_address(request),
         )
         session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
         response = RedirectResponse(_safe_next(next) or "/home", status_code=303)
@@ -161,7 +157,7 @@ async def change_password(
             session_token=request.cookies.get(SESSION_COOKIE, ""),
             old_password=current_password,
             new_password=new_password,
-            client=_client(request),
+            client=client_address(request),
         )
     )
     return done(request, "/account", "Password changed. Every other device has been signed out.")
@@ -183,7 +179,7 @@ def forgot_form(request: Request) -> Response:
 @router.post("/forgot")
 def forgot(request: Request, background: BackgroundTasks, email: Annotated[str, Form()]) -> Response:
     ctx = context(request)
-    accounts.admit_reset_request(store=ctx.store, clock=ctx.clock, client=_client(request))
+    accounts.admit_reset_request(store=ctx.store, clock=ctx.clock, client=client_address(request))
     if ctx.mailer is not None:
         background.add_task(
             passwords.request_reset_by_email,
