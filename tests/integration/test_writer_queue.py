@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from dosewise.adapters.db.unit_of_work import WriterQueue
 
 
@@ -37,9 +39,13 @@ def test_writers_in_two_processes_never_hold_the_write_lock_together(tmp_path: P
     assert second[0] >= first[1]
 
 
-def test_threads_of_one_process_take_turns_and_a_thread_may_nest_its_own_writes(tmp_path: Path) -> None:
-    """The queue is re-entrant for the thread that holds it, and exclusive between threads."""
-    queue = WriterQueue(tmp_path / "dosewise.sqlite3")
+@pytest.mark.parametrize("on_disk", [True, False], ids=["database file", "in-memory database"])
+def test_threads_of_one_process_take_turns_and_a_thread_may_nest_its_own_writes(
+    tmp_path: Path, on_disk: bool
+) -> None:
+    """The queue is re-entrant for the thread that holds it, and exclusive between threads (also without
+    a file to lock, as for an in-memory database)."""
+    queue = WriterQueue(tmp_path / "dosewise.sqlite3" if on_disk else None)
     inside = 0
     overlaps: list[int] = []
 
@@ -62,14 +68,6 @@ def test_threads_of_one_process_take_turns_and_a_thread_may_nest_its_own_writes(
         thread.join(timeout=30)
     assert max(overlaps) == 1
     assert len(overlaps) == 80
-
-
-def test_an_in_memory_database_needs_no_lock_file(tmp_path: Path) -> None:
-    """Without a file there is no other process to queue with: threads still take turns."""
-    queue = WriterQueue(None)
-    assert queue.acquire()
-    queue.release()
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_write_lock_file_sits_beside_the_database(tmp_path: Path) -> None:

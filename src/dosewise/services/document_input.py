@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dosewise.domain.errors import InvalidInput
+from dosewise.services.dates import EARLIEST, LATEST
 
 __all__ = [
     "DATE_RANGE",
@@ -40,8 +41,9 @@ __all__ = [
 MAX_FILE_BYTES = 1_000_000
 # No field of any of the three formats nests deeper than 4; 32 leaves room and stops recursion bombs.
 MAX_DEPTH = 32
-# Dates a plan, a dose or a history can carry: outside this window (year 0001, 9999) is a typing error.
-DATE_RANGE = (date(1900, 1, 1), date(2199, 12, 31))
+# Dates a plan, a dose or a history can carry: the same window as a date typed in the web app or the CLI
+# (services.dates), so a file and a form agree on which dates are plausible; outside it is a typing error.
+DATE_RANGE = (EARLIEST, LATEST)
 
 _WIDE_BOMS = (
     (codecs.BOM_UTF32_LE, "UTF-32"),

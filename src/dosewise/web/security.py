@@ -18,13 +18,13 @@ from typing import Any
 
 from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from dosewise.bootstrap.web import WebContext
 from dosewise.domain.errors import DosewiseError
 from dosewise.services.accounts import SESSION_LIFETIME, actor_for_session
 from dosewise.services.ports import Actor, AuthenticationRequired
+from dosewise.web.reads import read
 
 __all__ = [
     "CSRF_COOKIE",
@@ -109,9 +109,7 @@ async def identified(request: Request) -> Visitor:
     cached: Visitor | None = getattr(request.state, "visitor", None)
     if cached is not None:
         return cached
-    if context(request).reads_inline:
-        return visitor(request)
-    return await run_in_threadpool(visitor, request)
+    return await read(context(request), visitor, request)
 
 
 async def signed_in(who: Visitor = Depends(identified)) -> Actor:  # noqa: B008 - FastAPI's dependency idiom

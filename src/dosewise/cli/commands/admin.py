@@ -18,7 +18,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     reset = actions.add_parser(
         "reset-link",
         parents=parents,
-        help="print a one-time link (valid for an hour) that lets the account's owner set a new password",
+        help="print a one-time, short-lived link that lets the account's owner set a new password",
     )
     reset.add_argument("email", help="the account's e-mail address")
     reset.set_defaults(handler=_reset_link)
@@ -27,7 +27,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 def _reset_link(args: argparse.Namespace) -> int:
     from dosewise.bootstrap import load_settings
     from dosewise.bootstrap.web import build_web_context
-    from dosewise.services.passwords import issue_reset_link
+    from dosewise.services.passwords import RESET_LIFETIME, issue_reset_link
 
     settings = load_settings()
     context = build_web_context(settings)
@@ -42,9 +42,12 @@ def _reset_link(args: argparse.Namespace) -> int:
             emit(True, {"error": {"code": "not_found", "message": "no account has this e-mail"}}, "")
         sys.stderr.write(f"no account has the e-mail address {args.email}\n")
         return 2
+    # The lifetime is the one the service enforces, not a second copy of it in this text.
+    minutes = int(RESET_LIFETIME.total_seconds() // 60)
     emit(
         args.json,
         {"email": args.email, "link": link},
-        f"One-time password-reset link for {args.email} (valid for an hour; give it only to them):\n{link}",
+        f"One-time password-reset link for {args.email} (valid for {minutes} minutes; give it only to them):"
+        f"\n{link}",
     )
     return 0

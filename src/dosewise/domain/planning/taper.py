@@ -49,7 +49,14 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> lis
         if at_final and (
             sequence
             or _realise_taper_step(
-                current * floor_fraction, current, current_dose, per_day, maker, target, max_count
+                current * floor_fraction,
+                current,
+                current_dose,
+                per_day,
+                maker,
+                target,
+                max_count,
+                floor_fraction,
             )
             is None
         ):
@@ -57,7 +64,9 @@ def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> lis
             break
         wanted = current * (1 - options.percent / 100) if options.percent is not None else current - step
         wanted = max(wanted, current * floor_fraction, target)
-        choice = _realise_taper_step(wanted, current, current_dose, per_day, maker, target, max_count)
+        choice = _realise_taper_step(
+            wanted, current, current_dose, per_day, maker, target, max_count, floor_fraction
+        )
         if choice is None:
             if target > 0:
                 raise PlanRefused(
@@ -82,11 +91,13 @@ def _realise_taper_step(
     maker: Maker,
     target: Fraction,
     max_count: int,
+    floor_fraction: Fraction,
 ) -> tuple[Fraction, int] | None:
     """The smallest makeable daily amount at or above ``wanted`` and below ``current``, keeping the current
     number of doses a day when it can (fewer when it cannot, more only back up to the regimen the taper
     started from) and never a single dose above the current one; failing that, the largest amount below
-    ``current`` that keeps at least half of it and never goes below the target."""
+    ``current`` that keeps at least ``floor_fraction`` of it (1 - the rules' largest single reduction, the
+    bound the checker holds a cut to) and never goes below the target."""
     counts = [*range(per_day, 0, -1), *range(per_day + 1, max_count + 1)]
     for count in counts:
         dose = maker.smallest_at_least(wanted / count, current / count)
@@ -94,7 +105,7 @@ def _realise_taper_step(
             return dose, count
     for count in counts:
         dose = maker.largest_at_most(min(current_dose, (current - maker.grid) / count))
-        if dose is not None and current > dose * count >= target and dose * count * 2 >= current:
+        if dose is not None and current > dose * count >= target and dose * count >= current * floor_fraction:
             return dose, count
     return None
 

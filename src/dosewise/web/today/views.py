@@ -30,7 +30,7 @@ def parse_day(text: str) -> date:
 async def today_page(pid: str, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
     view = await read(
-        request, today.today_view, store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid
+        ctx, today.today_view, store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid
     )
     return patient_page(
         request, "today.html", access=view.access, section="today", view=view, alert=view.alert
