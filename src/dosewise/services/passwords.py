@@ -35,12 +35,20 @@ __all__ = [
     "issue_reset_link",
     "request_reset_by_email",
     "reset_is_valid",
+    "reset_lifetime_minutes",
     "reset_password",
     "send_invitation",
 ]
 
 # Security policy (not a clinical number): documented in docs/web.md.
 RESET_LIFETIME = timedelta(hours=1)
+
+
+def reset_lifetime_minutes() -> int:
+    """How long a reset link lasts, in minutes (for the e-mail and the admin command's words)."""
+    return int(RESET_LIFETIME.total_seconds() // 60)
+
+
 _LINK_GONE = "this password-reset link is not valid"
 _LINK_HINT = "it may have been used or expired: ask for a new one"
 
@@ -121,7 +129,7 @@ def request_reset_by_email(*, store: Store, clock: Clock, mailer: Mailer, email:
         subject="Reset your dosewise password",
         body=(
             "Someone asked to reset the password of your dosewise account.\n\n"
-            f"To choose a new password, open this link within an hour:\n{link}\n\n"
+            f"To choose a new password, open this link within {reset_lifetime_minutes()} minutes:\n{link}\n\n"
             "If it was not you, ignore this e-mail: your password stays as it is."
         ),
     )

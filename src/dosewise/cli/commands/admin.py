@@ -27,7 +27,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 def _reset_link(args: argparse.Namespace) -> int:
     from dosewise.bootstrap import load_settings
     from dosewise.bootstrap.web import build_web_context
-    from dosewise.services.passwords import RESET_LIFETIME, issue_reset_link
+    from dosewise.services.passwords import issue_reset_link, reset_lifetime_minutes
 
     settings = load_settings()
     context = build_web_context(settings)
@@ -43,7 +43,7 @@ def _reset_link(args: argparse.Namespace) -> int:
         sys.stderr.write(f"no account has the e-mail address {args.email}\n")
         return 2
     # The lifetime is the one the service enforces, not a second copy of it in this text.
-    minutes = int(RESET_LIFETIME.total_seconds() // 60)
+    minutes = reset_lifetime_minutes()
     emit(
         args.json,
         {"email": args.email, "link": link},
