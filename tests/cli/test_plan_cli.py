@@ -14,8 +14,8 @@ import pytest
 
 from dosewise.cli.main import main
 from dosewise.domain.rules import KnowledgeBase
+from dosewise.formats.plan_document import plan_from_document
 from dosewise.knowledge import DEFAULT_VERSION
-from dosewise.services.documents import plan_from_document
 
 START = "2026-11-23"
 EXIT_OK, EXIT_ATTENTION, EXIT_INVALID, EXIT_REFUSED = 0, 1, 2, 3

@@ -13,7 +13,7 @@ from dosewise.domain.findings import Finding, highest
 from dosewise.domain.patient import Medication, Patient
 from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase, Severity
-from dosewise.services.documents import plan_from_document
+from dosewise.formats.plan_document import plan_from_document
 
 
 def step(dose: str, days: int = 3, per_day: int = 3, start: str | None = None) -> dict[str, Any]:

@@ -17,8 +17,8 @@ from dosewise.domain.patient import Medication, Patient
 from dosewise.domain.quantity import mg
 from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase, Severity
+from dosewise.formats.plan_document import plan_from_document
 from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
-from dosewise.services.documents import plan_from_document
 
 KB = load_knowledge_base(DEFAULT_VERSION)
 

@@ -15,8 +15,8 @@ from dosewise.domain.errors import InvalidInput
 from dosewise.domain.missed import MissedDoseAdvice, advise
 from dosewise.domain.regimen import Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
+from dosewise.formats.plan_document import plan_from_document
 from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
-from dosewise.services.documents import plan_from_document
 
 PARIS = ZoneInfo("Europe/Paris")
 KB = load_knowledge_base(DEFAULT_VERSION)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from dosewise.domain.patient import Patient
 from dosewise.domain.rules import KnowledgeBase
+from dosewise.formats.plan_document import plan_from_document
 from dosewise.services.advice import advise_missed
-from dosewise.services.documents import plan_from_document
 
 PARIS = ZoneInfo("Europe/Paris")
 

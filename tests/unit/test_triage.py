@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from dosewise.domain.errors import InvalidInput
 from dosewise.domain.patient import Medication, Patient
 from dosewise.domain.triage import LEVELS, TriageContext, TriageResult, recognise, triage
+from dosewise.formats.plan_document import plan_from_document
 from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
 from dosewise.services.advice import triage_context, triage_symptoms
-from dosewise.services.documents import plan_from_document
 
 KB = load_knowledge_base(DEFAULT_VERSION)
 PARIS = ZoneInfo("Europe/Paris")

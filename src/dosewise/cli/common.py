@@ -39,7 +39,7 @@ def add_patient_option(parser: argparse.ArgumentParser) -> None:
 def load_patient(path: str | None) -> Patient | None:
     if not path:
         return None
-    from dosewise.services.documents import patient_from_document
+    from dosewise.formats.patient_file import patient_from_document
 
     return patient_from_document(read_document(path))
 
@@ -51,7 +51,7 @@ def parse_date(text: str | None, default: date) -> date:
         day = date.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInput(f"'{text}' is not a date (YYYY-MM-DD)") from exc
-    from dosewise.services.document_input import check_date_range
+    from dosewise.formats.reading import check_date_range
 
     check_date_range(day, "date", text)
     return day

@@ -28,10 +28,10 @@ def write_text(text: str) -> None:
 def read_document(path: str) -> dict[str, Any]:
     """Read a JSON or TOML file (by extension; JSON is tried first for other names); '-' is stdin.
 
-    The bytes are checked by services.document_input.decode_document: a malformed file is refused with
+    The bytes are checked by formats.reading.decode_document: a malformed file is refused with
     a one-line reason (exit 2), never a traceback.
     """
-    from dosewise.services.document_input import MAX_FILE_BYTES, decode_document
+    from dosewise.formats.reading import MAX_FILE_BYTES, decode_document
 
     if path == "-":
         raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)

@@ -21,7 +21,7 @@ from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase, TriageContextRule
 from dosewise.domain.screening import SEDATIVE_CLASSES, resolve
 from dosewise.domain.triage import TriageContext, TriageResult, triage
-from dosewise.services.document_input import check_date_range
+from dosewise.formats.reading import check_date_range
 
 __all__ = [
     "advise_missed",

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from dosewise.domain.errors import InvalidInput
+from dosewise.formats.reading import EARLIEST, LATEST
 
 __all__ = ["EARLIEST", "LATEST", "PLAN_START_WINDOW", "read_date", "read_date_near"]
 
-EARLIEST = date(1900, 1, 1)
-LATEST = date(2100, 12, 31)
+# EARLIEST and LATEST are the window a date in a file may carry too (formats.reading): one answer.
 # How far from today a plan (titration or taper) may start: a plausibility bound on typed input, not a
 # clinical rule; a plan further out is almost certainly a typo of the year.
 PLAN_START_WINDOW = timedelta(days=366)

@@ -17,9 +17,9 @@ from dosewise.domain.errors import InvalidInput
 from dosewise.domain.findings import Finding
 from dosewise.domain.regimen import Plan, Step
 from dosewise.domain.rules import KnowledgeBase
+from dosewise.formats.plan_document import plan_from_document, plan_to_document
 from dosewise.services import plan_gate, plans_adjust
 from dosewise.services.audit import record
-from dosewise.services.documents import plan_from_document, plan_to_document
 from dosewise.services.plan_gate import Blocked
 from dosewise.services.plan_requests import (
     TaperRequest,

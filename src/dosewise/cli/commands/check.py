@@ -26,7 +26,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
 def _run(args: argparse.Namespace) -> int:
     from dosewise.domain.findings import highest
     from dosewise.domain.rules import Severity
-    from dosewise.services.documents import plan_from_document
+    from dosewise.formats.plan_document import plan_from_document
     from dosewise.services.planning import check
 
     kb = load_kb(args)

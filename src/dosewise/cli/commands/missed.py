@@ -164,8 +164,8 @@ def _text(advice: MissedDoseAdvice, assumed: list[str]) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dosewise.formats.plan_document import plan_from_document
     from dosewise.services.advice import advise_missed, parse_moment, plan_zone
-    from dosewise.services.documents import plan_from_document
 
     kb = load_kb(args)
     plan = plan_from_document(read_document(args.plan), kb)

@@ -92,7 +92,7 @@ def _quantity(text: str | None) -> Any:
 
 
 def _emit_plan(args: argparse.Namespace, plan: Any, kb: Any) -> int:
-    from dosewise.services.documents import plan_to_document
+    from dosewise.formats.plan_document import plan_to_document
 
     document = plan_to_document(plan, kb.drug(plan.drug))
     emit(args.json, document, plan_text(document))

@@ -95,8 +95,8 @@ class ProgressBar:
 
 def _plan(args: argparse.Namespace, kb: Any, timezone: str = "UTC") -> Any:
     from dosewise.domain.quantity import Unit, parse_quantity
+    from dosewise.formats.plan_document import plan_from_document
     from dosewise.services import simulation
-    from dosewise.services.documents import plan_from_document
 
     if args.plan:
         if args.single or args.times_per_day or args.days:
@@ -126,7 +126,7 @@ def _plan(args: argparse.Namespace, kb: Any, timezone: str = "UTC") -> Any:
 
 
 def _history(args: argparse.Namespace, kb: Any) -> tuple[list[Any], str]:
-    from dosewise.services.documents import history_from_document
+    from dosewise.formats.dose_history import history_from_document
 
     document = read_document(args.history)
     events, zone = history_from_document(document)

@@ -135,8 +135,8 @@ def _text(result: TriageResult, assumed: list[str], zone: str | None) -> str:
 def _run(args: argparse.Namespace) -> int:
     from dosewise.domain.errors import InvalidInput
     from dosewise.domain.quantity import Unit, parse_quantity
+    from dosewise.formats.plan_document import plan_from_document
     from dosewise.services.advice import plan_zone, triage_symptoms, zone
-    from dosewise.services.documents import plan_from_document
 
     kb = load_kb(args)
     patient = load_patient(args.patient)

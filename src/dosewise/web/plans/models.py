@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.services.documents import plan_to_document
+from dosewise.formats.plan_document import plan_to_document
 from dosewise.services.plans_service import PlanOverview, PlanPreview, TaperRequest, TitrationRequest
 from dosewise.services.ports import PlanVersion
 

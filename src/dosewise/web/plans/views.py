@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from dosewise.domain.rules import DrugRules, KnowledgeBase
+from dosewise.formats.plan_document import plan_to_document
 from dosewise.services import plans_service
-from dosewise.services.documents import plan_to_document
 from dosewise.services.ports import Actor
 from dosewise.web.pages import done, patient_page
 from dosewise.web.security import context, csrf_protect, is_partial, signed_in

@@ -17,8 +17,10 @@ from dosewise.domain.errors import InvalidInput
 from dosewise.domain.patient import Patient
 from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.services.document_input import decode_document
-from dosewise.services.documents import history_from_document, patient_from_document, plan_from_document
+from dosewise.formats.dose_history import history_from_document
+from dosewise.formats.patient_file import patient_from_document
+from dosewise.formats.plan_document import plan_from_document
+from dosewise.formats.reading import decode_document
 
 FUZZ = settings(
     max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]

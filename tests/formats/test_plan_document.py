@@ -15,13 +15,9 @@ from dosewise.domain.patient import kidney_function
 from dosewise.domain.quantity import Unit, mg
 from dosewise.domain.regimen import Override, Plan
 from dosewise.domain.rules import KnowledgeBase
+from dosewise.formats.patient_file import patient_from_document
+from dosewise.formats.plan_document import PLAN_FORMAT, plan_from_document, plan_to_document
 from dosewise.services import planning
-from dosewise.services.documents import (
-    PLAN_FORMAT,
-    patient_from_document,
-    plan_from_document,
-    plan_to_document,
-)
 
 START = date(2026, 11, 23)
 

@@ -1,7 +1,7 @@
-"""Reading untrusted files: bytes to a checked mapping, and typed field readers for the three loaders.
+"""Reading untrusted files: bytes to a checked mapping, and the typed field readers every format uses.
 
 Every plan document, patient file and dose history passes through :func:`decode_document`, and every field
-the loaders read goes through one of the readers here, so a malformed file is an :class:`InvalidInput`
+the readers of :mod:`dosewise.formats` read goes through one of the readers here, so a malformed file is an :class:`InvalidInput`
 (exit 2 on the CLI) with a message naming the field, never a traceback. The limits below are input
 guards (dosewise policy), not clinical numbers.
 """
@@ -19,14 +19,17 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dosewise.domain.errors import InvalidInput
-from dosewise.services.dates import EARLIEST, LATEST
+from dosewise.domain.quantity import Quantity, Unit, parse_quantity
 
 __all__ = [
     "DATE_RANGE",
+    "EARLIEST",
+    "LATEST",
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "check_date_range",
     "decode_document",
+    "quantity_from_json",
     "read_bool",
     "read_date",
     "read_datetime",
@@ -41,8 +44,11 @@ __all__ = [
 MAX_FILE_BYTES = 1_000_000
 # No field of any of the three formats nests deeper than 4; 32 leaves room and stops recursion bombs.
 MAX_DEPTH = 32
-# Dates a plan, a dose or a history can carry: the same window as a date typed in the web app or the CLI
-# (services.dates), so a file and a form agree on which dates are plausible; outside it is a typing error.
+# Dates a plan, a dose or a history can carry, and the window of a date typed in the web app or the CLI
+# (services.dates reads these), so a file and a form agree on which dates are plausible; outside it is a
+# typing error, and far-out dates would overflow the first date arithmetic.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
 DATE_RANGE = (EARLIEST, LATEST)
 
 _WIDE_BOMS = (
@@ -254,3 +260,21 @@ def read_datetime(value: object, where: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidInput(f"{where}: '{value}' has no UTC offset", hint="e.g. 2026-03-10T08:00+01:00")
     return moment
+
+
+def quantity_from_json(value: object, where: str, *, allowed: tuple[Unit, ...] | None = None) -> Quantity:
+    """Accept {"value": "5", "unit": "mg"} or "5 mg"; refuse bare numbers (a dose always has a unit)."""
+    if isinstance(value, Mapping):
+        if set(value) - {"value", "unit"} or "value" not in value or "unit" not in value:
+            raise InvalidInput(f"{where}: a quantity is {{'value': ..., 'unit': ...}}")
+        raw = value["value"]
+        unit = read_text(value["unit"], f"{where} unit")
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise InvalidInput(f"{where}: the value '{raw}' is not a number")
+        if not isinstance(raw, str):
+            read_number(raw, f"{where} value")  # finite, not a boolean
+        amount = repr(raw) if isinstance(raw, float) else str(raw)
+        return parse_quantity(f"{amount} {unit}", allowed=allowed)
+    if isinstance(value, str):
+        return parse_quantity(value, allowed=allowed)
+    raise InvalidInput(f"{where}: '{value}' has no unit", hint='write e.g. "10 mg"')

@@ -13,7 +13,8 @@ from dosewise.domain.assessment import assess
 from dosewise.domain.errors import InvalidInput
 from dosewise.domain.patient import Patient, SerumCreatinine, kidney_function
 from dosewise.domain.rules import KnowledgeBase, Severity
-from dosewise.services.documents import patient_from_document, plan_from_document
+from dosewise.formats.patient_file import patient_from_document
+from dosewise.formats.plan_document import plan_from_document
 
 STEP = {"start": "2026-11-23", "days": 7, "dose": "5 mg", "times_per_day": 3}
 

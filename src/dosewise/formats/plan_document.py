@@ -1,23 +1,23 @@
-"""The plan document and the patient file: one format read and written everywhere.
+"""The plan document (``format: dosewise.plan/1``): its reader and its writer.
 
 A plan document is what ``dosewise plan ... --json`` prints, what ``check``, ``missed``, ``simulate`` and
-the exports read back, and what a person can write by hand (times and daily totals may be left out; the
-planner's defaults fill the times, and a written daily total must agree with dose x times).
+the exports read back, what the database stores for each plan version, and what a person can write by
+hand (times and daily totals may be left out; the planner's defaults fill the times, and a written daily
+total must agree with dose x times). The document is a format: everything above the adapters holds the
+domain :class:`~dosewise.domain.regimen.Plan`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, timedelta
-from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import Any, Literal, cast
 
 from dosewise.domain.dispensing import TakeInstruction, dispense_totals, take_for_dose
 from dosewise.domain.errors import DosewiseError, InvalidInput
 from dosewise.domain.findings import Finding
-from dosewise.domain.patient import Medication, Patient, SerumCreatinine, parse_creatinine_unit
 from dosewise.domain.planning import validate_overrides
-from dosewise.domain.quantity import Quantity, Unit, parse_amount, parse_quantity
+from dosewise.domain.quantity import Unit
 from dosewise.domain.regimen import (
     Override,
     Plan,
@@ -28,35 +28,27 @@ from dosewise.domain.regimen import (
     parse_clock_time,
 )
 from dosewise.domain.rules import DrugRules, KnowledgeBase, Severity
-from dosewise.services.document_input import (
+from dosewise.formats.reading import (
     DATE_RANGE,
-    read_bool,
+    quantity_from_json,
     read_date,
-    read_datetime,
     read_int,
     read_list,
-    read_number,
     read_text,
     read_zone,
 )
 
 __all__ = [
-    "MAX_HISTORY_DAYS",
     "MAX_STEP_DAYS",
     "PLAN_FORMAT",
-    "history_from_document",
-    "patient_from_document",
     "plan_from_document",
     "plan_to_document",
-    "quantity_from_json",
     "take_to_json",
 ]
 
 PLAN_FORMAT = "dosewise.plan/1"
-# Input guards (dosewise policy, not clinical numbers): no step of a real plan lasts ten years, and a
-# dose history for the simulator covers at most a year (longer is a typing error in a date).
+# Input guard (dosewise policy, not a clinical number): no step of a real plan lasts ten years.
 MAX_STEP_DAYS = 3660
-MAX_HISTORY_DAYS = 366
 _PLAN_KEYS = {
     "format",
     "drug",
@@ -75,37 +67,6 @@ _PLAN_KEYS = {
     "dispense",
 }
 _STEP_KEYS = {"start", "days", "dose", "times_per_day", "times", "daily", "take", "end", "label"}
-_PATIENT_KEYS = {
-    "age",
-    "sex",
-    "weight_kg",
-    "serum_creatinine",
-    "creatinine",
-    "crcl_ml_min",
-    "egfr",
-    "dialysis",
-    "timezone",
-    "medications",
-    "name",
-}
-
-
-def quantity_from_json(value: object, where: str, *, allowed: tuple[Unit, ...] | None = None) -> Quantity:
-    """Accept {"value": "5", "unit": "mg"} or "5 mg"; refuse bare numbers (a dose always has a unit)."""
-    if isinstance(value, Mapping):
-        if set(value) - {"value", "unit"} or "value" not in value or "unit" not in value:
-            raise InvalidInput(f"{where}: a quantity is {{'value': ..., 'unit': ...}}")
-        raw = value["value"]
-        unit = read_text(value["unit"], f"{where} unit")
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise InvalidInput(f"{where}: the value '{raw}' is not a number")
-        if not isinstance(raw, str):
-            read_number(raw, f"{where} value")  # finite, not a boolean
-        amount = repr(raw) if isinstance(raw, float) else str(raw)
-        return parse_quantity(f"{amount} {unit}", allowed=allowed)
-    if isinstance(value, str):
-        return parse_quantity(value, allowed=allowed)
-    raise InvalidInput(f"{where}: '{value}' has no unit", hint='write e.g. "10 mg"')
 
 
 def _date(value: object, where: str) -> date:
@@ -326,120 +287,3 @@ def plan_to_document(plan: Plan, rules: DrugRules) -> dict[str, Any]:
     if plan.prior is not None:
         document["prior"] = {"dose": plan.prior.dose.to_json(), "times_per_day": plan.prior.times_per_day}
     return document
-
-
-def patient_from_document(document: Mapping[str, Any]) -> Patient:
-    """Read a patient file (already parsed from TOML or JSON); every field is type-checked.
-
-    Numbers are numbers (not strings, not booleans: true is not 1), finite; dialysis is true or false
-    (the string "no" is refused, not read as true); the time zone must be one the system knows.
-    """
-    if not isinstance(document, Mapping):
-        raise InvalidInput("a patient file is an object")
-    unknown = set(document) - _PATIENT_KEYS
-    if unknown:
-        raise InvalidInput(f"patient: unknown fields {sorted(map(str, unknown))}")
-    if "serum_creatinine" in document and "creatinine" in document:
-        raise InvalidInput("patient: give serum_creatinine once (both 'serum_creatinine' and 'creatinine')")
-    creatinine = None
-    raw_scr = document.get("serum_creatinine", document.get("creatinine"))
-    if raw_scr is not None:
-        if not isinstance(raw_scr, Mapping) or "value" not in raw_scr or "unit" not in raw_scr:
-            raise InvalidInput(
-                'patient: serum_creatinine is {value = ..., unit = "mg/dL" or "umol/L"}',
-                hint="a creatinine without its unit is refused: 1.2 mg/dL and 106 umol/L are the same value",
-            )
-        creatinine = SerumCreatinine(
-            _lab_value(raw_scr["value"], "patient serum_creatinine value"),
-            parse_creatinine_unit(read_text(raw_scr["unit"], "patient serum_creatinine unit")),
-        )
-    sex = document.get("sex")
-    if sex is not None:
-        sex = read_text(sex, "patient sex").strip().lower()
-        sex = {"f": "female", "m": "male"}.get(sex, sex)
-        if sex not in ("female", "male"):
-            raise InvalidInput("patient: sex is 'female' or 'male' (used by Cockcroft-Gault)")
-    medications = [
-        _medication(item) for item in read_list(document.get("medications", []), "patient medications")
-    ]
-    age = document.get("age")
-    if age is not None:
-        age = read_int(age, "patient age (whole years)")
-
-    def number(key: str) -> Fraction | None:
-        return read_number(document[key], f"patient {key}") if document.get(key) is not None else None
-
-    return Patient(
-        age_years=age,
-        sex=cast(Literal["female", "male"] | None, sex),
-        weight_kg=number("weight_kg"),
-        creatinine=creatinine,
-        crcl_ml_min=number("crcl_ml_min"),
-        egfr=number("egfr"),
-        dialysis=read_bool(document.get("dialysis", False), "patient dialysis"),
-        timezone=read_zone(document.get("timezone", "UTC"), "patient timezone"),
-        medications=tuple(medications),
-    )
-
-
-def _lab_value(value: object, where: str) -> Fraction:
-    """A {value, unit} result: a number, or decimal text as in the plan format's quantities ("1.2")."""
-    if isinstance(value, str):
-        return parse_amount(value)
-    return read_number(value, where)
-
-
-def _medication(item: object) -> Medication:
-    if isinstance(item, str):
-        return Medication(item)
-    if isinstance(item, Mapping) and "name" in item:
-        name = read_text(item["name"], "medication name")
-        dose = (
-            quantity_from_json(item["dose"], f"medication {name}") if item.get("dose") is not None else None
-        )
-        per_day = item.get("times_per_day")
-        if per_day is not None:
-            per_day = read_int(per_day, f"medication {name} times_per_day", low=1, high=24)
-        return Medication(name, dose, per_day)
-    raise InvalidInput(f"patient: medication '{str(item)[:60]}' needs a name")
-
-
-if TYPE_CHECKING:
-    from dosewise.domain.pk import DoseEvent
-
-
-def history_from_document(document: Mapping[str, Any]) -> tuple[list[DoseEvent], str]:
-    """A dose history {timezone, doses: [{at, dose, note?}]}: times carry their UTC offset."""
-    # domain.pk brings numpy: imported here so that every other command that reads a document stays light.
-    from dosewise.domain.pk import DoseEvent as PkDose
-
-    if not isinstance(document, Mapping):
-        raise InvalidInput("a dose history is an object")
-    unknown = set(document) - {"timezone", "doses", "drug"}
-    if unknown:
-        raise InvalidInput(f"history: unknown fields {sorted(map(str, unknown))}")
-    zone = read_zone(document.get("timezone", "UTC"), "history timezone")
-    raw = read_list(document.get("doses"), "history 'doses'")
-    if not raw:
-        raise InvalidInput("history: 'doses' must be a non-empty list of {at, dose}")
-    events = []
-    for index, item in enumerate(raw, start=1):
-        if not isinstance(item, Mapping) or "at" not in item or "dose" not in item:
-            raise InvalidInput(f"history dose {index}: needs 'at' (ISO time with offset) and 'dose'")
-        if set(item) - {"at", "dose", "note"}:
-            raise InvalidInput(
-                f"history dose {index}: unknown fields {sorted(map(str, set(item) - {'at', 'dose', 'note'}))}"
-            )
-        at = read_datetime(item["at"], f"history dose {index} 'at'")
-        dose = quantity_from_json(item["dose"], f"history dose {index}", allowed=(Unit.MG, Unit.MCG))
-        if dose.amount <= 0:
-            raise InvalidInput(f"history dose {index}: a dose taken is more than zero (got {dose})")
-        events.append(PkDose(at, dose, read_text(item.get("note", ""), f"history dose {index} note")))
-    moments = [event.at for event in events]
-    if max(moments) - min(moments) > timedelta(days=MAX_HISTORY_DAYS):
-        raise InvalidInput(
-            f"history: the doses span more than {MAX_HISTORY_DAYS} days ({min(moments).date()} to "
-            f"{max(moments).date()})",
-            hint="check the years of the dates; simulate a year or less at a time",
-        )
-    return events, zone
