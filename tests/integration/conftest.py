@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from dosewise.adapters.db import SqlStore, make_engine, migrate
 from dosewise.adapters.db.testing import TEST_DATABASE_ENV, scratch_database
+from dosewise.domain.rules import KnowledgeBase
 
 
 @pytest.fixture
@@ -30,6 +31,6 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def store(engine: Engine) -> SqlStore:
-    """The SQL store over the scratch database."""
-    return SqlStore(engine)
+def store(engine: Engine, kb: KnowledgeBase) -> SqlStore:
+    """The SQL store over the scratch database, decoding plans against the default knowledge base."""
+    return SqlStore(engine, kb)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 
 from dosewise.adapters.db import SqlStore, migrate
 from dosewise.adapters.db.engine import MIGRATIONS, write_engine
+from dosewise.domain.rules import KnowledgeBase
 from dosewise.services.ports import Actor
 from dosewise.services.sharing import shared_with_me
 
@@ -25,7 +26,7 @@ def _upgrade_to(engine: Engine, revision: str) -> None:
 
 
 def test_old_grants_stay_for_registered_accounts_and_expire_for_unclaimed_addresses(
-    database_url: str,
+    database_url: str, kb: KnowledgeBase
 ) -> None:
     """A grant to an existing account keeps working; one to an unregistered address cannot be claimed."""
     from dosewise.adapters.db import make_engine
@@ -57,7 +58,7 @@ def test_old_grants_stay_for_registered_accounts_and_expire_for_unclaimed_addres
                     {"id": grant_id, "email": email, "at": AT},
                 )
         migrate(engine)
-        store = SqlStore(engine)
+        store = SqlStore(engine, kb)
         carer = Actor(2, "caregiver", "carer@x.org", "carer@x.org")
         assert [p.public_id for p in shared_with_me(store=store, actor=carer)] == ["p1"]
         with store.read() as uow:

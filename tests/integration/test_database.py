@@ -434,7 +434,7 @@ def test_the_app_works_as_the_least_privilege_role_which_cannot_rewrite_history(
     """As the documented role the app migrates (a no-op), registers, plans, logs and keeps a diary; the same
     role is refused UPDATE, DELETE, TRUNCATE, disabling a trigger and replica mode on every history table."""
     migrate(app_role)
-    store = SqlStore(app_role)
+    store = SqlStore(app_role, kb)
     actor, public_id = _on_titration(store, kb)
     today.log_dose(
         store=store,

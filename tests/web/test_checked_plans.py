@@ -58,7 +58,7 @@ def _titrate(store: FakeStore, kb: Any, clock: Clock, doctor: Any, pid: str, **f
 def _stored(store: FakeStore, kb: Any, pid_owner: int = 1) -> Plan:
     with store.read() as uow:
         version = max(uow.data.plans.rows.values(), key=lambda v: v.number)
-    return plans_service.plan_of(version, kb)
+    return version.plan
 
 
 def _no_day_without_doses(plan: Plan) -> None:

@@ -160,6 +160,7 @@ def build_web_context(
     from dosewise.adapters.db import SqlStore, database_url, make_engine, migrate
     from dosewise.bootstrap import knowledge_base
 
+    knowledge = kb or knowledge_base(settings)
     url = database_url(settings.database_url, Path(settings.data_dir))
     engine = make_engine(url, **(engine_options or {}))
     migrate(engine)
@@ -171,8 +172,8 @@ def build_web_context(
 
     return WebContext(
         settings=settings,
-        store=SqlStore(engine),
-        kb=kb or knowledge_base(settings),
+        store=SqlStore(engine, knowledge),
+        kb=knowledge,
         hasher=hasher or Argon2Hasher(),
         secret_key=secret_key(settings),
         clock=clock or system_clock,

@@ -43,6 +43,7 @@ __all__ = [
     "PLAN_FORMAT",
     "plan_from_document",
     "plan_to_document",
+    "step_labels",
     "take_to_json",
 ]
 
@@ -235,6 +236,22 @@ def take_to_json(take: TakeInstruction) -> list[dict[str, Any]]:
     return [part.to_json() for part in take.parts]
 
 
+def _take(step: Step, plan: Plan, rules: DrugRules) -> tuple[TakeInstruction | None, str]:
+    """What to take at each dose of a step, and its words (the document's ``label``)."""
+    if step.dose.is_zero:
+        return None, "no dose"
+    try:
+        take = take_for_dose(step.dose, rules, plan.products, confirmed_scored=plan.confirmed_scored)
+    except DosewiseError as exc:
+        return None, f"cannot be made from the chosen products: {exc.message}"
+    return take, take.describe(step.times_per_day)
+
+
+def step_labels(plan: Plan, rules: DrugRules) -> tuple[str, ...]:
+    """Each step's ``label`` ("1 tablet of 10 mg three times a day"), from these rules' products."""
+    return tuple(_take(step, plan, rules)[1] for step in plan.steps)
+
+
 def plan_to_document(plan: Plan, rules: DrugRules) -> dict[str, Any]:
     """The plan as its document, with what to take at each step from the plan's products."""
     steps = []
@@ -248,17 +265,8 @@ def plan_to_document(plan: Plan, rules: DrugRules) -> dict[str, Any]:
             "times": [t.strftime("%H:%M") for t in step.times],
             "daily": step.daily.to_json(),
         }
-        if not step.dose.is_zero:
-            try:
-                take = take_for_dose(step.dose, rules, plan.products, confirmed_scored=plan.confirmed_scored)
-                entry["take"] = take_to_json(take)
-                entry["label"] = take.describe(step.times_per_day)
-            except DosewiseError as exc:
-                entry["take"] = []
-                entry["label"] = f"cannot be made from the chosen products: {exc.message}"
-        else:
-            entry["take"] = []
-            entry["label"] = "no dose"
+        take, entry["label"] = _take(step, plan, rules)
+        entry["take"] = take_to_json(take) if take is not None else []
         steps.append(entry)
     try:
         lines = dispense_totals(

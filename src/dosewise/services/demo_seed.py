@@ -172,7 +172,7 @@ def _log_history(
     with store.read() as uow:
         version = uow.plans.latest(uow.patients.by_public_id(public_id).id)  # type: ignore[union-attr]
     assert version is not None
-    plan = plans_service.plan_of(version, kb)
+    plan = version.plan
     today_date = now.astimezone(tz).date()
     for index, dose in enumerate(administrations(plan, tz, start=start, end=today_date)):
         who = caregiver if index % 4 == 3 else patient

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from dosewise.domain.errors import InvalidInput
 from dosewise.domain.findings import Finding
 from dosewise.domain.regimen import Plan, Step
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.formats.plan_document import plan_from_document, plan_to_document
+from dosewise.formats.plan_document import plan_to_document, step_labels
 from dosewise.services import plan_gate, plans_adjust
 from dosewise.services.audit import record
 from dosewise.services.plan_gate import Blocked
@@ -37,35 +38,21 @@ __all__ = [
     "PlanOverview",
     "PlanPreview",
     "PreviewChanged",
+    "ShownPlan",
     "TaperRequest",
     "TitrationRequest",
     "adjust_plan",
+    "knowledge_note",
     "plan_in_force",
-    "plan_of",
     "plan_overview",
     "preview_taper",
     "preview_titration",
+    "shown_plan",
     "start_taper",
     "start_titration",
 ]
 
 Adjustment = Literal["pause", "resume", "slow_down", "step_back"]
-_CACHE_SIZE = 512
-_plans: OrderedDict[str, Plan] = OrderedDict()
-
-
-def plan_of(version: PlanVersion, kb: KnowledgeBase) -> Plan:
-    """The stored document as a plan. Versions never change, so the decoded plan is cached by content."""
-    key = kb.version + json.dumps(version.document, sort_keys=True, separators=(",", ":"))
-    plan = _plans.get(key)
-    if plan is None:
-        plan = plan_from_document(version.document, kb)
-        _plans[key] = plan
-        if len(_plans) > _CACHE_SIZE:
-            _plans.popitem(last=False)
-    else:
-        _plans.move_to_end(key)
-    return plan
 
 
 def plan_in_force(
@@ -73,7 +60,51 @@ def plan_in_force(
 ) -> tuple[PlanVersion | None, Plan | None]:
     """The patient's latest plan version and its plan (both None before the first plan)."""
     version = uow.plans.latest(patient_id)
-    return version, (plan_of(version, kb) if version else None)
+    return version, (version.plan if version else None)
+
+
+def knowledge_note(plan: Plan, kb: KnowledgeBase) -> str | None:
+    """Plain words when the plan was made with another knowledge-base version than the loaded one."""
+    if plan.kb_version == kb.version:
+        return None
+    return (
+        f"This plan was made and checked with knowledge base {plan.kb_version}; dosewise now uses "
+        f"{kb.version}. The doses are the ones your clinician set; what to take for each dose is worked "
+        f"out with {kb.version}, and the findings are those of the day the plan was saved. Ask your "
+        "clinician or pharmacist to review the plan."
+    )
+
+
+@dataclass(frozen=True)
+class ShownPlan:
+    """A stored plan as the loaded knowledge base renders it: the API's document and the page's step words."""
+
+    document: dict[str, Any]
+    labels: tuple[str, ...]
+
+
+# Keyed by the plan object's identity: the store hands out one decoded Plan per version (see
+# adapters/db/plans.py), and each entry keeps that plan alive with the knowledge base it was rendered with,
+# so an id is never reused while it is cached.
+_SHOWN: OrderedDict[int, tuple[Plan, KnowledgeBase, ShownPlan]] = OrderedDict()
+_SHOWN_LOCK = threading.Lock()
+_SHOWN_SIZE = 512
+
+
+def shown_plan(plan: Plan, kb: KnowledgeBase) -> ShownPlan:
+    """The plan rendered with the loaded knowledge base, once per plan (shared: never change it)."""
+    with _SHOWN_LOCK:
+        entry = _SHOWN.get(id(plan))
+        if entry is not None and entry[0] is plan and entry[1] is kb:
+            _SHOWN.move_to_end(id(plan))
+            return entry[2]
+    rules = kb.drug(plan.drug)
+    shown = ShownPlan(plan_to_document(plan, rules), step_labels(plan, rules))
+    with _SHOWN_LOCK:
+        _SHOWN[id(plan)] = (plan, kb, shown)
+        if len(_SHOWN) > _SHOWN_SIZE:
+            _SHOWN.popitem(last=False)
+    return shown
 
 
 @dataclass(frozen=True)
@@ -82,10 +113,13 @@ class PlanOverview:
     today: date
     version: PlanVersion | None
     plan: Plan | None
-    document: dict[str, Any] | None
+    document: dict[str, Any] | None  # the plan document rendered with the loaded knowledge base
     current: Step | None
     findings: tuple[Finding, ...]
     history: Sequence[PlanVersion]
+    kb_version: str = ""  # the loaded knowledge base's version
+    kb_note: str | None = None  # plain words when the plan's knowledge-base version is another one
+    labels: tuple[str, ...] = ()  # what to take at each step, in words, from the loaded knowledge base
 
     @property
     def paused(self) -> bool:
@@ -144,7 +178,7 @@ def _titration_timeline(
     uow: UnitOfWork, kb: KnowledgeBase, access: Access, actor: Actor, request: TitrationRequest, now: datetime
 ) -> PlanPreview:
     latest = uow.plans.latest(access.profile.id)
-    previous = plan_of(latest, kb) if latest else None
+    previous = latest.plan if latest else None
     plan = titration_plan(
         kb,
         access,
@@ -205,7 +239,7 @@ def _save(
     expected: str = "",
     previewed_only: bool = False,
     status: Literal["active", "paused"] = "active",
-    resume_document: dict[str, Any] | None = None,
+    resume_plan: Plan | None = None,
     paused_on: date | None = None,
 ) -> PlanVersion:
     """Store a reviewed version: refused while the checker blocks it, or if it is not what was previewed."""
@@ -229,7 +263,7 @@ def _save(
             id=0,
             patient_id=access.profile.id,
             number=(latest.number + 1) if latest else 1,
-            document=plan_to_document(timeline, kb.drug(timeline.drug)),
+            plan=timeline,
             status=status,
             action=action,
             reason=reason,
@@ -238,7 +272,7 @@ def _save(
             created_at=now,
             effective_from=effective_from,
             prescriber=prescriber if prescriber is not None else (latest.prescriber if latest else None),
-            resume_document=resume_document,
+            resume_plan=resume_plan,
             paused_on=paused_on,
         )
     )
@@ -301,7 +335,7 @@ def _taper_timeline(
     latest = uow.plans.latest(access.profile.id)
     if latest is None:
         raise InvalidInput("there is no plan to taper")
-    current = plan_of(latest, kb)
+    current = latest.plan
     taper = taper_plan(
         kb,
         access,
@@ -400,7 +434,7 @@ def adjust_plan(
         if latest is None:
             raise InvalidInput("there is no plan to change")
         now = clock()
-        current = plan_of(latest, kb)
+        current = latest.plan
         day = record_today(access.profile, current, now)
         paused = latest.status == "paused"
         extra: dict[str, Any] = {}
@@ -408,11 +442,11 @@ def adjust_plan(
             if paused:
                 raise InvalidInput("the plan is already paused")
             timeline = plans_adjust.pause(current, day, why)
-            extra = {"status": "paused", "resume_document": latest.document, "paused_on": day}
+            extra = {"status": "paused", "resume_plan": current, "paused_on": day}
         elif adjustment == "resume":
-            if not paused or latest.resume_document is None or latest.paused_on is None:
+            if not paused or latest.resume_plan is None or latest.paused_on is None:
                 raise InvalidInput("the plan is not paused")
-            original = plan_from_document(latest.resume_document, kb)
+            original = latest.resume_plan
             timeline = plans_adjust.resume(current, original, latest.paused_on, day, why)
         else:
             if paused:
@@ -446,11 +480,21 @@ def plan_overview(
         history = uow.plans.history(access.profile.id)
     latest = history[0] if history else None
     if latest is None:
-        return PlanOverview(
-            access, record_today(access.profile, None, clock()), None, None, None, None, (), history
-        )
-    plan = plan_of(latest, kb)
+        today = record_today(access.profile, None, clock())
+        return PlanOverview(access, today, None, None, None, None, (), history, kb.version)
+    plan = latest.plan
     today = record_today(access.profile, plan, clock())
+    shown = shown_plan(plan, kb)
     return PlanOverview(
-        access, today, latest, plan, latest.document, plan.step_on(today), plan.findings, history
+        access,
+        today,
+        latest,
+        plan,
+        shown.document,
+        plan.step_on(today),
+        plan.findings,
+        history,
+        kb.version,
+        knowledge_note(plan, kb),
+        shown.labels,
     )

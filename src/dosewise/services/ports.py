@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol, Self
 
 from dosewise.domain.errors import DosewiseError
 from dosewise.domain.quantity import Quantity
+from dosewise.domain.regimen import Plan
 
 __all__ = [
     "AccessDenied",
@@ -206,14 +207,16 @@ class Medication:
 class PlanVersion:
     """One immutable version of a patient's schedule; the newest version is the one in force.
 
-    ``document`` holds the whole timeline (the earlier steps as they were, then the change from
-    ``effective_from``), so that days before the change keep the doses that were planned for them.
+    ``plan`` holds the whole timeline (the earlier steps as they were, then the change from
+    ``effective_from``), so that days before the change keep the doses that were planned for them. It is
+    the domain value: the adapter stores it as a plan document (``formats.plan_document``) and decodes it
+    against the loaded knowledge base. ``resume_plan`` is the timeline a paused version resumes.
     """
 
     id: int
     patient_id: int
     number: int
-    document: dict[str, Any]
+    plan: Plan
     status: Literal["active", "paused"]
     action: str
     reason: str
@@ -222,8 +225,13 @@ class PlanVersion:
     created_at: datetime
     effective_from: date
     prescriber: str | None = None
-    resume_document: dict[str, Any] | None = None
+    resume_plan: Plan | None = None
     paused_on: date | None = None
+
+    @property
+    def kb_version(self) -> str:
+        """The knowledge-base version the plan was made and checked with (not necessarily the loaded one)."""
+        return self.plan.kb_version
 
 
 DoseStatus = Literal["taken", "skipped", "entered_in_error"]

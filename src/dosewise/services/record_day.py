@@ -18,12 +18,9 @@ __all__ = ["record_now", "record_today", "record_zone"]
 
 
 def record_zone(profile: Profile, plan: Plan | PlanVersion | None) -> str:
-    """The zone the record's day is read in: the plan in force's, else the profile's.
-
-    A stored version may be given instead of its decoded plan (where no knowledge base is at hand).
-    """
+    """The zone the record's day is read in: the plan in force's, else the profile's."""
     if isinstance(plan, PlanVersion):
-        return str(plan.document.get("timezone") or profile.timezone)
+        plan = plan.plan
     return plan.timezone if plan is not None else profile.timezone
 
 

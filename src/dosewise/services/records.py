@@ -403,8 +403,7 @@ def _plan_drugs(uow: UnitOfWork, patient_id: int) -> list[str]:
     version = uow.plans.latest(patient_id)
     if version is None:
         return []
-    drug = version.document.get("drug")
-    return [str(drug)] if drug else []
+    return [version.plan.drug]
 
 
 def medication_panel(*, store: Store, kb: KnowledgeBase, actor: Actor, public_id: str) -> MedicationPanel:

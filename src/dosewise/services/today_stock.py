@@ -280,7 +280,7 @@ def record_stock(
             latest = uow.plans.latest(access.profile.id)
             if latest is None:
                 raise InvalidInput("there is no plan, so say which medicine was counted")
-            drug = str(latest.document["drug"])
+            drug = latest.plan.drug
         rules = kb.drug(drug)
         try:
             product = rules.product(product_id)

@@ -17,8 +17,9 @@ from dosewise.adapters.db.audit import SqlAudit
 from dosewise.adapters.db.diary import SqlDiary
 from dosewise.adapters.db.doses import SqlDoses, SqlStock
 from dosewise.adapters.db.engine import write_engine
-from dosewise.adapters.db.plans import SqlPlans
+from dosewise.adapters.db.plans import PlanCodec, SqlPlans
 from dosewise.adapters.db.records import SqlGrants, SqlMedications, SqlPatients
+from dosewise.domain.rules import KnowledgeBase
 from dosewise.services import ports
 
 __all__ = ["SqlStore", "SqlUnitOfWork"]
@@ -83,8 +84,12 @@ class SqlUnitOfWork:
     diary: ports.DiaryRepository
     audit: ports.AuditRepository
 
-    def __init__(self, factory: sessionmaker[Session], lock: _Lock | None = None) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], codec: PlanCodec, *, writes: bool, lock: _Lock | None = None
+    ) -> None:
         self._factory = factory
+        self._codec = codec
+        self._writes = writes
         self._lock = lock
         self._session: Session | None = None
 
@@ -105,7 +110,7 @@ class SqlUnitOfWork:
         self.patients = SqlPatients(session)
         self.grants = SqlGrants(session)
         self.medications = SqlMedications(session)
-        self.plans = SqlPlans(session)
+        self.plans = SqlPlans(session, self._codec, remember=not self._writes)
         self.doses = SqlDoses(session)
         self.stock = SqlStock(session)
         self.diary = SqlDiary(session)
@@ -137,17 +142,19 @@ class SqlStore:
     other programs) sleeps and polls, which turned queueing into 800 ms tails under load.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, kb: KnowledgeBase) -> None:
         self.engine = engine
+        # Stored plans are decoded against the loaded knowledge base, once per version (see plans.py).
+        self.plans = PlanCodec(kb)
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
         self._write = sessionmaker(bind=write_engine(engine), expire_on_commit=False)
         self._write_lock = _writer_queue(engine)
 
     def read(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._read)
+        return SqlUnitOfWork(self._read, self.plans, writes=False)
 
     def write(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._write, self._write_lock)
+        return SqlUnitOfWork(self._write, self.plans, writes=True, lock=self._write_lock)
 
 
 def _writer_queue(engine: Engine) -> WriterQueue | None:
