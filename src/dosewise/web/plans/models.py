@@ -90,6 +90,7 @@ class AdjustmentIn(BaseModel):
 def version_json(version: PlanVersion) -> dict[str, Any]:
     return {
         "number": version.number,
+        "kb_version": version.kb_version,
         "status": version.status,
         "action": version.action,
         "reason": version.reason,
@@ -113,11 +114,18 @@ def preview_json(preview: PlanPreview, kb: KnowledgeBase) -> dict[str, Any]:
 
 
 def overview_json(overview: PlanOverview) -> dict[str, Any]:
+    """The plan in force rendered from the domain plan with the loaded knowledge base, and its versions."""
     if overview.version is None:
         return {"plan": None, "history": []}
     current = overview.current
     return {
         "plan": overview.document,
+        "knowledge_base": {
+            "plan": overview.version.kb_version,
+            "loaded": overview.kb_version,
+            "differs": overview.kb_note is not None,
+            "note": overview.kb_note,
+        },
         "version": version_json(overview.version),
         "today": overview.today.isoformat(),
         "current_step": None

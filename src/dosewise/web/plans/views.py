@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import Response
 
 from dosewise.domain.rules import DrugRules, KnowledgeBase
-from dosewise.formats.plan_document import plan_to_document
+from dosewise.formats.plan_document import step_labels
 from dosewise.services import plans_service
 from dosewise.services.ports import Actor
 from dosewise.web.pages import done, patient_page
@@ -122,9 +122,9 @@ def _show_preview(
     data: dict[str, Any],
 ) -> Response:
     ctx = context(request)
-    document = plan_to_document(preview.plan, ctx.kb.drug(preview.plan.drug))
     shown: dict[str, Any] = {
-        "document": document,
+        "plan": preview.plan,
+        "labels": step_labels(preview.plan, ctx.kb.drug(preview.plan.drug)),
         "kind": kind,
         "blocked": preview.blocked,
         "fingerprint": preview.fingerprint,
