@@ -293,6 +293,8 @@ def open_session(*, store: Store, clock: Clock, actor: Actor) -> NewSession:
     now = clock()
     with store.write() as uow:
         uow.sessions.delete_expired(now)
+        # Attempts older than every throttle window count for nothing; drop a bounded batch each time.
+        uow.throttle.forget_before(now - max(THROTTLE_WINDOW, REGISTRATION_WINDOW))
         uow.sessions.add(SessionRecord(_token_hash(token), actor.user_id, csrf, now, now + SESSION_LIFETIME))
         uow.commit()
     return NewSession(token, csrf, actor)
