@@ -162,7 +162,7 @@ def test_a_weak_password_is_refused_and_the_link_still_works(client: TestClient,
     assert client.post(f"/api/v1/signups/{token}", json={"password": PASSWORD}).status_code == 201
 
 
-@pytest.mark.parametrize("damage", ["flip-payload", "flip-mac", "drop-mac", "other-secret"])
+@pytest.mark.parametrize("damage", ["flip-payload", "flip-mac", "drop-mac", "other-secret", "non-ascii"])
 def test_a_link_we_did_not_sign_is_refused(
     client: TestClient, inbox: Any, mailing_context: WebContext, damage: str
 ) -> None:
@@ -176,6 +176,7 @@ def test_a_link_we_did_not_sign_is_refused(
         "flip-mac": payload + "." + ("A" if mac[0] != "A" else "B") + mac[1:],
         "drop-mac": payload,
         "other-secret": "",
+        "non-ascii": payload + "." + "é" + mac[1:],
     }[damage]
     if damage == "other-secret":
         request = signup.SignupRequest("forge@example.org", "Sam Someone", "clinician", "UTC")
