@@ -41,8 +41,9 @@ class GuideParagraph:
     text: str  # the template with the knowledge base's values filled in
     template: str
     provenance: Provenance
-    # Figures quoted from a study (doses tried in alcohol use disorder), not rule values the planner uses.
-    study_figures: bool = False
+    # Figures quoted from a source (doses tried in studies, a label schedule) that are not rule values the
+    # planner uses: the only paragraphs allowed to write a dose as a number.
+    quoted_figures: bool = False
 
 
 @dataclass(frozen=True)

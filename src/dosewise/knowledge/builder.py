@@ -416,7 +416,9 @@ def _guides(
                 raise KnowledgeError(f"guide {guide.id}: two files give a guide with this id")
             out[guide.id] = guide
         rows.append(
-            guides.build_comparison(drug, name, guide.id if guide else None, section, values, builder.provenance)
+            guides.build_comparison(
+                drug, name, guide.id if guide else None, section, values, builder.provenance
+            )
         )
     return out, tuple(rows)
 

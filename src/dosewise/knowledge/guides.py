@@ -4,7 +4,7 @@ A template names rule values in braces ("up to {max_daily} a day"). The values c
 (``DrugRules``, ``PumpRules``) and from the same validated file, never from a second copy, so a changed
 limit changes every sentence that states it. Loading fails on a name no rule provides, and on a dose
 written as a literal number (a sentence could then disagree with the planner); only paragraphs marked
-``study_figures`` (doses tried in studies, not rules) may quote doses.
+``quoted_figures`` (doses tried in studies, not rules) may quote doses.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def agent_values(agent: schema.AlternativeAgent) -> dict[str, str]:
     return values
 
 
-def fill(template: str, values: Mapping[str, str], where: str, *, study_figures: bool = False) -> str:
+def fill(template: str, values: Mapping[str, str], where: str, *, quoted_figures: bool = False) -> str:
     """The template with its names replaced; ``KnowledgeError`` for an unknown name or a literal dose."""
     literal: list[str] = []
     names: list[str] = []
@@ -184,7 +184,7 @@ def fill(template: str, values: Mapping[str, str], where: str, *, study_figures:
             hint=f"known here: {', '.join(sorted(values))}",
         )
     dose = _LITERAL_DOSE.search("".join(literal))
-    if dose and not study_figures:
+    if dose and not quoted_figures:
         raise KnowledgeError(
             f"{where}: the dose '{dose.group(0)}' is written as a number; name the rule value instead "
             "(for example {max_daily}) so the sentence cannot disagree with the planner"
@@ -204,10 +204,10 @@ def build_guide(
         seen.add(section.id)
         paragraphs = tuple(
             GuideParagraph(
-                text=fill(p.text, values, f"{where} paragraph {n}", study_figures=p.study_figures),
+                text=fill(p.text, values, f"{where} paragraph {n}", quoted_figures=p.quoted_figures),
                 template=p.text,
                 provenance=provenance(p, f"{where} paragraph {n}"),
-                study_figures=p.study_figures,
+                quoted_figures=p.quoted_figures,
             )
             for n, p in enumerate(section.paragraphs, start=1)
         )
@@ -236,11 +236,11 @@ def build_comparison(
             cells.append(ComparisonCell(NOT_RECORDED, NOT_RECORDED, None))
             continue
         where = f"comparison {row_id} {key}"
-        quoted = entry.study_figures
+        quoted = entry.quoted_figures
         cells.append(
             ComparisonCell(
-                patient=fill(entry.patient, values, f"{where} patient", study_figures=quoted),
-                clinician=fill(entry.clinician, values, f"{where} clinician", study_figures=quoted),
+                patient=fill(entry.patient, values, f"{where} patient", quoted_figures=quoted),
+                clinician=fill(entry.clinician, values, f"{where} clinician", quoted_figures=quoted),
                 provenance=provenance(entry, where),
             )
         )

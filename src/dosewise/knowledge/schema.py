@@ -268,8 +268,8 @@ class GuideParagraphEntry(Sourced):
     """One paragraph of patient text: a template whose {names} the knowledge base fills from its rules."""
 
     text: str = Field(min_length=1)
-    # True only for figures quoted from studies (doses tried off-label), never for a rule's value.
-    study_figures: bool = False
+    # True only for figures quoted from a source that are not rule values (doses tried off-label).
+    quoted_figures: bool = False
 
 
 class GuideSectionEntry(Strict):
@@ -291,7 +291,7 @@ class ComparisonEntry(Sourced):
 
     patient: str = Field(min_length=1)
     clinician: str = Field(min_length=1)
-    study_figures: bool = False  # as for a guide paragraph: doses quoted from studies, not rules
+    quoted_figures: bool = False  # as for a guide paragraph: figures quoted from a source, not rule values
 
 
 class ComparisonSection(Strict):
