@@ -189,6 +189,13 @@ class _Builder:
             usual_daily_high=parse_quantity(lim.usual_daily_high) if lim.usual_daily_high else None,
             conflicts=self.conflicts(lim.conflicts, f"{where} limits"),
         )
+        if limits.usual_daily_high is not None and limits.usual_daily_high > limits.max_daily:
+            # The guide states both ("most people do best on ... to ..."; "the most ... is ..."): one
+            # edited without the other would make it contradict itself.
+            raise KnowledgeError(
+                f"{where} limits: the usual daily range ends above the maximum "
+                f"({limits.usual_daily_high} > {limits.max_daily})"
+            )
         elderly = None
         if model.elderly:
             e = model.elderly

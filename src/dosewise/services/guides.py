@@ -32,7 +32,24 @@ __all__ = [
     "find_section",
     "guide_for_drug",
     "personal_guide",
+    "section_for_finding",
 ]
+
+# Which guide section explains a finding, by the finding code's prefix (first match wins).
+_SECTION_FOR_CODE: tuple[tuple[str, str], ...] = (
+    ("renal.", "kidneys-age"),
+    ("age.below_label_age", "who"),
+    ("age.", "kidneys-age"),
+    ("interaction.", "mixing"),
+    ("duplicate", "mixing"),
+    ("co_medication.", "mixing"),
+    ("label_contraindication", "mixing"),
+    ("taper.", "withdrawal"),
+    ("stop.", "withdrawal"),
+    ("limit.", "taking"),
+    ("escalation", "taking"),
+)
+_KIDNEY_AND_AGE = ("renal.", "age.older_adult", "age.beers_avoid")
 
 # Words that put a pump on the record when no intrathecal plan does (as the triage context reads them).
 _PUMP_WORDS = ("intrathecal", "pump")
@@ -61,6 +78,11 @@ def guide_for_drug(kb: KnowledgeBase, drug: str, route: str = "oral") -> Guide |
     """The guide that explains a plan's drug (the pump guide for an intrathecal plan), if there is one."""
     key = f"{drug}-intrathecal" if route == "intrathecal" and not drug.endswith("-intrathecal") else drug
     return next((g for g in kb.guides.values() if g.drug == key), None)
+
+
+def section_for_finding(code: str) -> str | None:
+    """The guide section that explains a finding ("renal.reduce.mild" -> "kidneys-age"), if one does."""
+    return next((section for prefix, section in _SECTION_FOR_CODE if code.startswith(prefix)), None)
 
 
 def comparison(*, kb: KnowledgeBase) -> tuple[ComparisonRow, ...]:
@@ -131,9 +153,7 @@ def _kidney_notes(
         )
     else:
         notes.append(_band_words(assessment.band, rules.name))
-    notes += [
-        f.patient_message for f in assessment.findings if f.code.startswith(("renal.", "elderly", "beers"))
-    ]
+    notes += [f.patient_message for f in assessment.findings if f.code.startswith(_KIDNEY_AND_AGE)]
     return [PersonalNote("kidneys-age", text) for text in dict.fromkeys(notes) if text]
 
 

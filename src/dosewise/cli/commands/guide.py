@@ -69,7 +69,7 @@ def _comparison_text(rows: Any, sources: bool) -> str:
     lines = []
     for row in rows:
         lines += [row.name, "-" * len(row.name)]
-        for (key, heading), cell in zip(COMPARISON_COLUMNS, row.cells, strict=True):
+        for (_key, heading), cell in zip(COMPARISON_COLUMNS, row.cells, strict=True):
             text = cell.clinician if sources else cell.patient
             grade = f" [{cell.provenance.cite()}]" if sources and cell.provenance else ""
             lines.append(f"  {heading}: {text}{grade}")
