@@ -69,3 +69,19 @@ def test_a_plan_made_with_an_earlier_release_says_so_in_the_api_and_on_the_page(
     assert "Knowledge base changed" in page.text
     assert f"knowledge base {kb.version}" in page.text
     assert LATER in page.text
+
+
+def test_today_says_when_the_plan_was_made_with_another_release(
+    patient: Any, later_app: Any, kb: KnowledgeBase
+) -> None:
+    """Today (page and API) carries the same plain words, and none while the releases agree."""
+    assert start_titration(patient).status_code == 201
+    same = patient.api("GET", f"/api/v1/patients/{patient.patient_id}/today").json()
+    assert (same["plan_kb_version"], same["kb_note"]) == (kb.version, None)
+    client = _as(later_app, patient)
+    later = client.get(f"/api/v1/patients/{patient.patient_id}/today").json()
+    assert later["plan_kb_version"] == kb.version
+    assert LATER in later["kb_note"]
+    assert later["doses"], "the doses are still listed"
+    page = client.get(f"/p/{patient.patient_id}/today").text
+    assert "Knowledge base changed" in page

@@ -23,7 +23,7 @@ from dosewise.domain.rules import KnowledgeBase
 from dosewise.services.advice import advise_missed, parse_moment
 from dosewise.services.audit import record
 from dosewise.services.diary_alert import Alert, alert_from, standing
-from dosewise.services.plans_service import plan_in_force
+from dosewise.services.plans_service import knowledge_note, plan_in_force
 from dosewise.services.ports import Actor, Clock, Conflict, DoseEvent, PlanVersion, Store
 from dosewise.services.record_day import record_today, record_zone
 from dosewise.services.records import to_patient
@@ -90,6 +90,7 @@ class TodayView:
     stock: tuple[StockForecast, ...]
     daily_text: str
     alert: Alert | None = None
+    kb_note: str | None = None  # plain words when the plan was made with another knowledge-base release
 
     @property
     def paused(self) -> bool:
@@ -310,6 +311,7 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
         stock,
         daily_text,
         alert,
+        knowledge_note(plan, kb),
     )
 
 

@@ -116,6 +116,8 @@ def today_json(view: TodayView) -> dict[str, Any]:
         "today": view.today.isoformat(),
         "timezone": view.timezone,
         "plan_version": view.version.number if view.version else None,
+        "plan_kb_version": view.version.kb_version if view.version else None,
+        "kb_note": view.kb_note,
         "paused": view.paused,
         "drug": view.drug_name,
         "daily": view.daily_text,
