@@ -318,7 +318,9 @@ def test_the_admin_command_prints_the_feedback_counts(
     capsys.readouterr()
     assert main(["admin", "cds-feedback", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["feedback"]
-    mine = [r for r in rows if r["finding"] == card["source"]["topic"]["code"] and r["outcome"] == "overridden"]
+    mine = [
+        r for r in rows if r["finding"] == card["source"]["topic"]["code"] and r["outcome"] == "overridden"
+    ]
     assert mine
     assert mine[0]["service"] == "dosewise-order-sign"
     assert mine[0]["count"] >= 1
