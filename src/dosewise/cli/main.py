@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "triage",
     "pump",
     "simulate",
+    "report",
     "serve",
     "demo",
     "admin",
