@@ -54,7 +54,7 @@ def test_every_planned_dose_has_one_box_with_its_time_dose_and_tablets(
         day = first + timedelta(days=offset)
         assert row[0].startswith(f"{day.strftime('%a')} {day.day} {day.strftime('%b')}")
         expected = [
-            f"{BOX} {a.at.strftime('%H:%M')} ({a.dose}) "
+            f"{BOX} {a.at.strftime('%H:%M')} · {a.dose} "
             + take_for_dose(a.dose, rules, plan.products, confirmed_scored=plan.confirmed_scored).describe()
             for a in planned
             if a.slot_date == day
@@ -75,7 +75,7 @@ def test_a_daylight_saving_day_keeps_its_doses_and_a_stop_says_no_more_doses(kb:
     pdf = _sheet(kb, plan, date(2027, 3, 27), 6)
     rows = {row[0].split(" day")[0]: row for row in _strip(pdf)}
     spring = rows["Sun 28 Mar"]
-    assert [cell.split(" (")[0] for cell in spring[1:]] == [f"{BOX} 02:00", f"{BOX} 08:00", f"{BOX} 20:00"]
+    assert [cell.split(" ·")[0] for cell in spring[1:]] == [f"{BOX} 02:00", f"{BOX} 08:00", f"{BOX} 20:00"]
     assert rows["Tue 30 Mar"][1] == "No more doses planned"
 
 

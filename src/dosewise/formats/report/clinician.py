@@ -6,7 +6,7 @@ What was not given is said to be not assessed, never shown as "none".
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from dosewise.domain.errors import DosewiseError
@@ -47,7 +47,7 @@ def _header(report: ClinicianReport, rules: DrugRules, tz: ZoneInfo) -> tuple[st
     return tuple(lines)
 
 
-def _patient_rows(patient: Patient) -> list[tuple[tuple[str, ...], ...]]:
+def _patient_rows(patient: Patient, measured: date | None) -> list[tuple[tuple[str, ...], ...]]:
     rows: list[tuple[tuple[str, ...], ...]] = []
 
     def add(label: str, value: str) -> None:
@@ -61,6 +61,8 @@ def _patient_rows(patient: Patient) -> list[tuple[tuple[str, ...], ...]]:
         shown = f"{format_amount(creatinine.value)} {creatinine.unit}"
         if creatinine.unit != "mg/dL":
             shown += f" (= {format_limit(creatinine.mg_dl)} mg/dL)"
+        if measured is not None:
+            shown += f", measured {measured.isoformat()}"
         add("Serum creatinine", shown)
     else:
         add("Serum creatinine", "not given")
@@ -84,7 +86,9 @@ def _patient_section(report: ClinicianReport) -> Section:
                 ),
             ),
         )
-    blocks: list[Block] = [Table(("Item", "Value"), tuple(_patient_rows(patient)), widths=(1, 3))]
+    blocks: list[Block] = [
+        Table(("Item", "Value"), tuple(_patient_rows(patient, report.creatinine_date)), widths=(1, 3))
+    ]
     try:
         kidney = kidney_function(patient)
     except DosewiseError as error:

@@ -88,6 +88,7 @@ class ClinicianReport:
     prediction: Prediction | None
     prediction_note: str = ""
     plan_label: str = ""
+    creatinine_date: date | None = None
 
 
 @dataclass(frozen=True)

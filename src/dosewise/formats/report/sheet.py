@@ -50,12 +50,12 @@ def _strip(sheet: ScheduleSheet, tz: ZoneInfo) -> Table:
         if plan.start <= day:
             label.append(f"day {(day - plan.start).days + 1} of the plan")
         if index is not None and previous_step is not None and index != previous_step:
-            label.append("NEW DOSE FROM TODAY")
+            label.append("CHANGES TODAY")
         previous_step = index if index is not None else previous_step
         cells: list[Cell] = []
         for dose in doses:
             take = takes[dose.step_index]
-            cells.append((f"{BOX}  {dose.at.strftime('%H:%M')}  ({dose.dose})", take_words(take)))
+            cells.append((f"{BOX} {dose.at.strftime('%H:%M')} · {dose.dose}", take_words(take)))
         if not doses:
             ended = plan.then == "stop" and day >= plan.end
             cells.append(("No more doses planned",) if ended else ("No dose planned today",))
@@ -63,7 +63,7 @@ def _strip(sheet: ScheduleSheet, tz: ZoneInfo) -> Table:
         rows.append((tuple(label), *cells))
         day += timedelta(days=1)
     headers = ("Day", *(f"Dose {n}" for n in range(1, columns + 1)))
-    return Table(headers, tuple(rows), widths=(4, *([5] * columns)), bold_first_line=True)
+    return Table(headers, tuple(rows), widths=(7, *([9] * columns)), bold_first_line=True)
 
 
 def _tablets(sheet: ScheduleSheet) -> Table:
