@@ -44,6 +44,7 @@ __all__ = [
     "ReportFile",
     "adherence_from_history",
     "clinician_report",
+    "missed_fraction",
     "prediction",
     "schedule_sheet",
     "window_start",
@@ -64,7 +65,7 @@ class ReportFile:
     media_type: str = "application/pdf"
 
 
-def _fraction(kb: KnowledgeBase, plan: Plan) -> Fraction:
+def missed_fraction(kb: KnowledgeBase, plan: Plan) -> Fraction:
     rule = kb.drug(plan.drug).missed_dose
     # Without a rule a dose counts for its nearest slot: half the interval, the matcher's neutral point.
     return rule.take_if_elapsed_fraction_below if rule is not None else Fraction(1, 2)
@@ -89,7 +90,7 @@ def adherence_from_history(
         plan,
         plan_zone(plan),
         records,
-        fraction=_fraction(kb, plan),
+        fraction=missed_fraction(kb, plan),
         first=window_start(plan, now, days),
         now=now,
         amounts=amounts,
@@ -139,6 +140,7 @@ def clinician_report(
     record: Adherence | None = None,
     symptoms: Sequence[SymptomLine] | None = None,
     plan_label: str = "",
+    creatinine_date: date | None = None,
 ) -> ReportFile:
     """The clinician PDF; ``medications`` None means no list was given (interactions not assessed)."""
     checked = check(kb=kb, plan=plan, patient=patient)
@@ -178,6 +180,7 @@ def clinician_report(
         prediction=predicted,
         prediction_note=why,
         plan_label=plan_label,
+        creatinine_date=creatinine_date,
     )
     day = now.astimezone(plan_zone(plan)).date().isoformat()
     return ReportFile(clinician_pdf(report), f"dosewise-report-{plan.drug}-{day}.pdf")

@@ -93,6 +93,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.plans import views as plans_views
     from dosewise.web.record import api as record_api
     from dosewise.web.record import views as record_views
+    from dosewise.web.reports import api as reports_api
+    from dosewise.web.reports import views as reports_views
     from dosewise.web.sharing import api as sharing_api
     from dosewise.web.sharing import views as sharing_views
     from dosewise.web.today import api as today_api
@@ -123,6 +125,7 @@ def create_app(context: WebContext) -> FastAPI:
         diary_views,
         sharing_views,
         audit_views,
+        reports_views,
         accounts_api,
         record_api,
         today_api,
@@ -130,6 +133,7 @@ def create_app(context: WebContext) -> FastAPI:
         diary_api,
         sharing_api,
         audit_api,
+        reports_api,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
