@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-import pytest
 from pdf_reading import catalog, plumber_tables, plumber_text, pypdf_text, roles, structure
 
 from dosewise.domain.adherence import adherence
@@ -21,8 +20,8 @@ from dosewise.domain.patient import Medication, Patient, SerumCreatinine
 from dosewise.domain.quantity import mg
 from dosewise.domain.regimen import Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.formats.report import ReportUnavailable, SymptomLine
-from dosewise.formats.report.typeset import missing_glyphs
+from dosewise.formats.report import SymptomLine
+from dosewise.formats.report.typeset import REPLACED_NOTICE, REPLACEMENT, missing_glyphs
 from dosewise.services import planning, reports
 
 NOW = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
@@ -240,15 +239,30 @@ def test_the_same_input_gives_the_same_bytes_and_the_report_time_is_the_creation
 def test_only_the_dejavu_fonts_are_embedded_and_they_cover_the_special_characters(
     kb: KnowledgeBase,
 ) -> None:
-    """½, µ, the en dash, ≥ and ² are drawable; a character outside the fonts is refused, not a box."""
+    """½, µ, the en dash, ≥ and ² are drawable; only DejaVu Sans (regular and bold) is embedded."""
     assert missing_glyphs(["½ µ – ≥ ² ☐ · mcg"]) == []
     assert missing_glyphs(["baclofen 中 ☃ 🙂"]) == ["中", "🙂"]
     plan = planning.titrate(kb=kb, drug="baclofen", start=date(2026, 11, 20), patient=PATIENT)
     fonts = catalog(_report(kb, plan, PATIENT))["fonts"]
     assert fonts
     assert all(name.split("+")[-1] in ("DejaVuSans", "DejaVuSans-Bold") for name in fonts)
-    with pytest.raises(ReportUnavailable, match="U\\+4E2D"):
-        reports.clinician_report(kb=kb, plan=plan, now=NOW, patient_name="王中")
+
+
+def test_typed_characters_the_fonts_lack_print_as_a_marked_replacement_never_an_empty_box(
+    kb: KnowledgeBase,
+) -> None:
+    """A name in Chinese, a private-use character or a control character: each is shown as U+FFFD and
+    the page says so; text the fonts can draw is untouched, and nothing is refused."""
+    plan = planning.titrate(kb=kb, drug="baclofen", start=date(2026, 11, 20))
+    pdf = reports.clinician_report(kb=kb, plan=plan, now=NOW, patient_name="王中 Li \U000cc00f\x94").content
+    text = " ".join(plumber_text(pdf).split())
+    assert f"Patient: {REPLACEMENT}{REPLACEMENT} Li {REPLACEMENT}{REPLACEMENT}" in text
+    assert " ".join(REPLACED_NOTICE.split()) in text
+    plain = " ".join(
+        plumber_text(reports.clinician_report(kb=kb, plan=plan, now=NOW, patient_name="Li").content).split()
+    )
+    assert REPLACEMENT not in plain
+    assert "cannot be printed" not in plain
 
 
 def test_markup_in_a_name_or_symptom_is_printed_as_written(kb: KnowledgeBase) -> None:

@@ -17,7 +17,7 @@ from dosewise.domain.rules import KnowledgeBase
 from dosewise.formats.report import SymptomLine
 from dosewise.services.diary_alert import standing
 from dosewise.services.plans_service import plan_in_force
-from dosewise.services.ports import Actor, Clock, Conflict, PlanVersion, Store, SymptomEntry
+from dosewise.services.ports import Actor, Clock, Conflict, PlanVersion, Store, SymptomEntry, UnitOfWork
 from dosewise.services.record_day import record_today
 from dosewise.services.records import to_patient
 from dosewise.services.reports import (
@@ -29,7 +29,7 @@ from dosewise.services.reports import (
     schedule_sheet,
     window_start,
 )
-from dosewise.services.sharing import authorise
+from dosewise.services.sharing import Access, authorise
 from dosewise.services.today import current_events, dose_records
 
 __all__ = ["NoPlanYet", "record_report", "record_sheet"]
@@ -56,11 +56,15 @@ def _symptom(entry: SymptomEntry) -> SymptomLine:
     )
 
 
-def _in_force(uow_plan: tuple[PlanVersion | None, Plan | None]) -> tuple[PlanVersion, Plan]:
-    version, plan = uow_plan
+def _opened(
+    uow: UnitOfWork, kb: KnowledgeBase, actor: Actor, public_id: str
+) -> tuple[Access, PlanVersion, Plan]:
+    """The record (authorised for ``view``) and the plan in force in it; no plan is nothing to print."""
+    access = authorise(uow, actor=actor, public_id=public_id, permission="view")
+    version, plan = plan_in_force(uow, kb, access.profile.id)
     if version is None or plan is None:
         raise NoPlanYet("this record has no plan yet: there is nothing to print", hint="make a plan first")
-    return version, plan
+    return access, version, plan
 
 
 def record_report(
@@ -75,8 +79,7 @@ def record_report(
     """The clinician report over the last ``days`` days of the record."""
     now = clock()
     with store.read() as uow:
-        access = authorise(uow, actor=actor, public_id=public_id, permission="view")
-        version, plan = _in_force(plan_in_force(uow, kb, access.profile.id))
+        access, version, plan = _opened(uow, kb, actor, public_id)
         tz = ZoneInfo(plan.timezone)
         today = record_today(access.profile, plan, now)
         first = window_start(plan, now, days)
@@ -127,7 +130,6 @@ def record_sheet(
     """The patient's schedule sheet from today for ``days`` days, from the plan in force now."""
     now = clock()
     with store.read() as uow:
-        access = authorise(uow, actor=actor, public_id=public_id, permission="view")
-        version, plan = _in_force(plan_in_force(uow, kb, access.profile.id))
+        access, version, plan = _opened(uow, kb, actor, public_id)
         name = access.profile.display_name
     return schedule_sheet(kb=kb, plan=plan, now=now, days=days, patient_name=name, plan_label=_label(version))

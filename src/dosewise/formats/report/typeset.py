@@ -3,8 +3,9 @@
 Typst (the PyPI ``typst`` compiler) writes the structure tree: headings, tables whose header cells carry
 their scope, and figures with their alternative text (it refuses a figure without one). The fonts are
 Debian's DejaVu Sans (``fonts-dejavu-core``), and only they are used: system fonts are ignored, so the same
-input gives the same bytes on every machine, and a character the fonts lack is refused before typesetting
-instead of printing as an empty box. The creation date is the report's own time, never the clock.
+input gives the same bytes on every machine. A character the fonts lack never prints as an empty box: in
+what people typed (a name, a symptom, a medicine) it is shown as "\ufffd" and the page says so under its
+title; in the template it is refused. The creation date is the report's own time, never the clock.
 
 typst and fontTools are imported inside the functions: importing this module costs nothing.
 """
@@ -12,20 +13,35 @@ typst and fontTools are imported inside the functions: importing this module cos
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from dosewise.domain.errors import DosewiseError
 from dosewise.formats.report.layout import Document
 
-__all__ = ["FONT_DIR", "FONT_FILES", "ReportUnavailable", "missing_glyphs", "typeset"]
+__all__ = [
+    "FONT_DIR",
+    "FONT_FILES",
+    "REPLACED_NOTICE",
+    "REPLACEMENT",
+    "ReportUnavailable",
+    "missing_glyphs",
+    "typeset",
+]
 
 TEMPLATE = Path(__file__).parent / "templates" / "document.typ"
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 # Characters that are layout, not glyphs: line breaks in a cell are split before this point.
 _NOT_DRAWN = frozenset("\n\t\r")
+REPLACEMENT = "\ufffd"
+REPLACED_NOTICE = (
+    f"Some characters typed into the record cannot be printed in this font and are shown as {REPLACEMENT}: "
+    "check the original record for those words."
+)
 
 
 class ReportUnavailable(DosewiseError):
@@ -68,19 +84,35 @@ def missing_glyphs(texts: list[str], font_dir: Path = FONT_DIR) -> list[str]:
     return list(seen)
 
 
+def _drawable(char: str, covered: frozenset[int]) -> bool:
+    return char in _NOT_DRAWN or (ord(char) in covered and unicodedata.category(char) != "Cc")
+
+
+def _printable(value: Any, covered: frozenset[int], replaced: list[int]) -> Any:
+    """``value`` (the document as JSON) with every character the fonts cannot draw replaced."""
+    if isinstance(value, str):
+        out = "".join(c if _drawable(c, covered) else REPLACEMENT for c in value)
+        replaced[0] += sum(1 for a, b in zip(value, out, strict=True) if a != b)
+        return out
+    if isinstance(value, dict):
+        return {key: _printable(item, covered, replaced) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(item, covered, replaced) for item in value]
+    return value
+
+
 def typeset(document: Document, *, created: datetime, font_dir: Path = FONT_DIR) -> bytes:
     """The PDF bytes: identical for the same document and ``created`` time."""
     import typst
 
     fonts = _fonts(font_dir)
-    texts = [*document.texts(), TEMPLATE.read_text(encoding="utf-8")]
-    missing = missing_glyphs(texts, font_dir)
+    missing = missing_glyphs([TEMPLATE.read_text(encoding="utf-8")], font_dir)
     if missing:
-        shown = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in missing[:5])
-        raise ReportUnavailable(
-            f"the report fonts cannot draw {shown}",
-            hint="the report text uses a character outside DejaVu Sans",
-        )
+        raise ReportUnavailable(f"the report template uses characters the fonts cannot draw: {missing[:5]}")
+    replaced = [0]
+    payload = _printable(document.to_json(), _coverage(fonts), replaced)
+    if replaced[0]:
+        payload["lines"] = [*payload["lines"], REPLACED_NOTICE]
     if created.tzinfo is None:
         raise ValueError("the creation time needs its time zone")
     try:
@@ -89,7 +121,7 @@ def typeset(document: Document, *, created: datetime, font_dir: Path = FONT_DIR)
             root=str(TEMPLATE.parent),
             font_paths=[str(path.parent) for path in fonts[:1]],
             ignore_system_fonts=True,
-            sys_inputs={"document": json.dumps(document.to_json(), ensure_ascii=False)},
+            sys_inputs={"document": json.dumps(payload, ensure_ascii=False)},
             pdf_standards=["ua-1"],
             timestamp=int(created.astimezone(UTC).timestamp()),
         )
