@@ -91,9 +91,11 @@ def _drawable(char: str, covered: frozenset[int]) -> bool:
 def _printable(value: Any, covered: frozenset[int], replaced: list[int]) -> Any:
     """``value`` (the document as JSON) with every character the fonts cannot draw replaced."""
     if isinstance(value, str):
-        out = "".join(c if _drawable(c, covered) else REPLACEMENT for c in value)
-        replaced[0] += sum(1 for a, b in zip(value, out, strict=True) if a != b)
-        return out
+        bad = {c for c in set(value) if not _drawable(c, covered)}  # each distinct character once
+        if not bad:
+            return value
+        replaced[0] += sum(value.count(c) for c in bad)
+        return "".join(REPLACEMENT if c in bad else c for c in value)
     if isinstance(value, dict):
         return {key: _printable(item, covered, replaced) for key, item in value.items()}
     if isinstance(value, list | tuple):
