@@ -8,7 +8,7 @@ from typing import Any
 
 import pdfplumber
 import pytest
-from web_support import Person, give_access, set_profile, start_titration
+from web_support import Person, give_access, saved_after_preview, set_profile, start_titration
 
 from dosewise.formats.report.sheet import BOX
 
@@ -127,8 +127,8 @@ def test_the_sheet_follows_a_plan_change(record: Person) -> None:
     before = _text(record.client.get(f"/p/{pid}/reports/schedule.pdf?days=7").content)
     assert before.count(BOX) == 1 + 7 * 3
     assert "1 tablet of 10 mg" in before.split("Day by day")[1]  # the titration rises on 13 November
-    paused = record.api(
-        "POST", f"/api/v1/patients/{pid}/plan/adjustments", json={"adjustment": "pause", "reason": "dizzy"}
+    paused = saved_after_preview(
+        record, f"/api/v1/patients/{pid}/plan/adjustments", {"adjustment": "pause", "reason": "dizzy"}
     )
     assert paused.status_code in (200, 201), paused.text
     after = _text(record.client.get(f"/p/{pid}/reports/schedule.pdf?days=7").content)
