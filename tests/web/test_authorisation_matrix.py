@@ -32,6 +32,7 @@ _PERMISSION: tuple[tuple[str, str, str], ...] = (
     ("PUT", r"/medications/\{medication_id\}$", "edit_record"),
     ("DELETE", r"/medications/\{medication_id\}$", "edit_record"),
     ("POST", r"/plan(/.*)?$", "manage_plans"),
+    ("POST", r"/trial$", "manage_plans"),
     ("POST", r"/(doses|stock|symptoms|checkins|diary/symptoms|diary/checkins)(/.*)?$", "log"),
 )
 

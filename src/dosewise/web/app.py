@@ -89,6 +89,7 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.audit import views as audit_views
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
+    from dosewise.web.guides import trial as trial_views
     from dosewise.web.guides import views as guides_views
     from dosewise.web.plans import api as plans_api
     from dosewise.web.plans import views as plans_views
@@ -125,6 +126,7 @@ def create_app(context: WebContext) -> FastAPI:
         sharing_views,
         audit_views,
         guides_views,
+        trial_views,
         accounts_api,
         record_api,
         today_api,
