@@ -38,7 +38,7 @@ def test_a_clinician_records_a_trial_and_the_record_shows_it(doctor: Any, patien
     page = patient.client.get(f"/p/{patient.patient_id}/trial").text
     assert "a fall of 2 points in the stiffness score (0-10)" in page
     assert "Sun 10 Jan 2027" in page
-    assert "reduced slowly to stop (US label)" in page
+    assert "lowered slowly until it stops (US label)" in page
     audit = patient.client.get(f"/p/{patient.patient_id}/audit").text
     assert "trial goal" in audit
 
