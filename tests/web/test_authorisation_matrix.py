@@ -66,6 +66,7 @@ _BODIES: dict[str, dict[str, Any]] = {
     "POST /grants/{grant_id}/link": {},
     "POST /grants/{grant_id}/confirm": {},
     "PUT /medications/{medication_id}": {"name": "Diazepam"},
+    "POST /trial": {"kind": "spasticity", "points": "2", "review_on": "2027-01-10"},
 }
 _FORM = {
     "name": "x",

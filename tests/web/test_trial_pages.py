@@ -115,3 +115,18 @@ def test_the_questions_list_is_filled_with_what_is_agreed(doctor: Any, patient: 
     assert "Agreed: review on Sun 10 Jan 2027." in page
     assert "Today: 5 mg three times a day." in page
     assert "Answer: ____" in page
+
+
+def test_the_api_records_and_reads_the_same_trial(doctor: Any, patient: Any, clock: Any) -> None:
+    """POST /trial (201) then GET /trial: the goal, the review state and the progress from the check-ins."""
+    checkin(patient, 6)
+    body = {"kind": "spasticity", "points": "1", "review_on": "2026-12-20"}
+    made = doctor.api("POST", f"/api/v1/patients/{patient.patient_id}/trial", json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["goal"] == "a fall of 1 point in the stiffness score (0-10)"
+    clock.advance(patient, doctor, days=7)
+    checkin(patient, 5)
+    trial = patient.api("GET", f"/api/v1/patients/{patient.patient_id}/trial").json()["trial"]
+    assert trial["progress"]["improvement"] == 1
+    assert trial["progress"]["met"] is True
+    assert trial["progress"]["review_state"] == "upcoming"

@@ -122,13 +122,15 @@ def _points(request: TrialRequest) -> int | None:
 def record_trial(
     *, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, public_id: str, request: TrialRequest
 ) -> TrialRecord:
-    """Record the trial for the plan in force; ``InvalidInput`` for a missing plan or an unreadable field."""
-    if request.kind not in _KINDS:
-        raise InvalidInput(f"unknown goal '{request.kind[:40]}'", field="kind", hint=", ".join(_KINDS))
-    points = _points(request)
+    """Record the trial for the plan in force; ``InvalidInput`` for a missing plan or an unreadable field.
+
+    Authorisation comes first, so someone without access learns nothing from how their input is judged."""
     now = clock()
     with store.write() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="manage_plans")
+        if request.kind not in _KINDS:
+            raise InvalidInput(f"unknown goal '{request.kind[:40]}'", field="kind", hint=", ".join(_KINDS))
+        points = _points(request)
         version, plan = plan_in_force(uow, kb, access.profile.id)
         if version is None or plan is None:
             raise InvalidInput("start a plan first: a trial belongs to a plan")
@@ -145,7 +147,7 @@ def record_trial(
             raise InvalidInput("say what happens if there is no benefit", field="if_no_benefit")
         measure = GOAL_MEASURES.get(request.kind)
         goal = request.goal_text.strip()[:500] or (
-            f"{'a fall' if measure and measure[1] else 'a rise'} of {points} points in the {measure[0]}"
+            f"{'a fall' if measure[1] else 'a rise'} of {points} point{'' if points == 1 else 's'} in the {measure[0]}"
             if measure
             else ""
         )

@@ -89,6 +89,7 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.audit import views as audit_views
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
+    from dosewise.web.guides import api as trial_api
     from dosewise.web.guides import trial as trial_views
     from dosewise.web.guides import views as guides_views
     from dosewise.web.plans import api as plans_api
@@ -134,6 +135,7 @@ def create_app(context: WebContext) -> FastAPI:
         diary_api,
         sharing_api,
         audit_api,
+        trial_api,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
