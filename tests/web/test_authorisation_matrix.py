@@ -53,11 +53,18 @@ _BODIES: dict[str, dict[str, Any]] = {
     },
     "POST /doses/{event_id}/corrections": {"reason": "typo", "idempotency_key": "matrix-fix"},
     "POST /stock": {"product_id": "baclofen-tab-5mg", "amount": "30"},
-    "POST /plan": {"drug": "baclofen", "start": "2026-11-10", "reason": "spasticity", "prescriber": "Dr Who"},
+    "POST /plan": {
+        "drug": "baclofen",
+        "start": "2026-11-10",
+        "reason": "spasticity",
+        "prescriber": "Dr Who",
+        "fingerprint": "not-the-preview",
+    },
     "POST /plan/preview": {"drug": "baclofen", "start": "2026-11-10"},
-    "POST /plan/adjustments": {"adjustment": "pause", "reason": "dizzy"},
+    "POST /plan/adjustments/preview": {"adjustment": "pause"},
+    "POST /plan/adjustments": {"adjustment": "pause", "reason": "dizzy", "fingerprint": "not-the-preview"},
     "POST /plan/taper/preview": {},
-    "POST /plan/taper": {"reason": "stopping"},
+    "POST /plan/taper": {"reason": "stopping", "fingerprint": "not-the-preview"},
     "POST /symptoms": {"text": "dizzy"},
     "POST /checkins": {"spasticity": 3, "spasm_frequency": 1, "sleep_quality": 5, "drowsiness": 2},
     "POST /symptoms/{entry_id}/corrections": {"reason": "typo"},
@@ -240,7 +247,8 @@ def _send(client: TestClient, csrf: str | None, method: str, path: str, url: str
 
 
 def _refused_as_anonymous(response: Any, url: str) -> bool:
-    if url.startswith("/api/"):
+    # The CDS Hooks services answer EHRs in JSON: a caller without the client's JWT gets a 401.
+    if url.startswith(("/api/", "/cds-services")):
         return response.status_code in (401, 403)
     if response.status_code == 303:
         return response.headers["location"].startswith("/login")

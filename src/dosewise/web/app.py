@@ -87,6 +87,7 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.accounts import views as accounts_views
     from dosewise.web.audit import api as audit_api
     from dosewise.web.audit import views as audit_views
+    from dosewise.web.cds import api as cds_api
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
     from dosewise.web.guides import api as trial_api
@@ -136,6 +137,7 @@ def create_app(context: WebContext) -> FastAPI:
         sharing_api,
         audit_api,
         trial_api,
+        cds_api,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from dosewise.domain.errors import DosewiseError, InvalidInput, KnowledgeError, PlanRefused, UnmakeableDose
+from dosewise.formats.cds_hooks.request import PrefetchMissing
 from dosewise.services.ports import (
     AccessDenied,
     AuthenticationFailed,
@@ -57,6 +58,22 @@ FIELD_NAMES = {
     "day": "Day",
     "text": "Symptoms in your own words",
     "severity": "How bad it is",
+    "drug": "Medicine",
+    "start": "Start",
+    "start_dose": "First dose",
+    "increment": "Increase per dose",
+    "interval_days": "Days between increases",
+    "target_daily": "Target per day",
+    "times": "Clock times",
+    "step_daily": "Reduction per step",
+    "step_days": "Days per step",
+    "weeks": "Over weeks",
+    "percent": "Percentage per step",
+    "override_code": "Limit to cross",
+    "override_reason": "Clinical reason",
+    "prescriber": "Prescribed by",
+    "adjustment": "What to do from today",
+    "clinician_phone": "Clinician's phone number",
 }
 _CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
 
@@ -105,6 +122,8 @@ def status_for(error: DosewiseError) -> int:
         return 503
     if isinstance(error, InvalidInput | UnmakeableDose | PlanRefused):
         return 422
+    if isinstance(error, PrefetchMissing):
+        return 412
     if isinstance(error, KnowledgeError):
         return 500
     return 400

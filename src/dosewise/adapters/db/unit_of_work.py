@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dosewise.adapters.db.accounts import SqlResets, SqlSessions, SqlThrottle, SqlUsers
 from dosewise.adapters.db.audit import SqlAudit
+from dosewise.adapters.db.cds import SqlCds
 from dosewise.adapters.db.diary import SqlDiary
 from dosewise.adapters.db.doses import SqlDoses, SqlStock
 from dosewise.adapters.db.engine import write_engine
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
     diary: ports.DiaryRepository
     audit: ports.AuditRepository
     trials: ports.TrialRepository
+    cds: ports.CdsRepository
 
     def __init__(self, factory: sessionmaker[Session], lock: _Lock | None = None) -> None:
         self._factory = factory
@@ -113,6 +115,7 @@ class SqlUnitOfWork:
         self.diary = SqlDiary(session)
         self.audit = SqlAudit(session)
         self.trials = SqlTrials(session)
+        self.cds = SqlCds(session)
         return self
 
     def __exit__(

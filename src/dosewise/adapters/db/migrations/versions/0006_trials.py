@@ -1,7 +1,7 @@
 """Treatment trials (issue 13): the goal, review date and no-benefit plan agreed for a record.
 
-Revision ID: 0005_trials
-Revises: 0004_hardening
+Revision ID: 0006_trials
+Revises: 0005_cds_hooks
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_trials"
-down_revision = "0004_hardening"
+revision = "0006_trials"
+down_revision = "0005_cds_hooks"
 branch_labels = None
 depends_on = None
 
