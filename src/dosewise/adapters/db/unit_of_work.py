@@ -20,6 +20,7 @@ from dosewise.adapters.db.doses import SqlDoses, SqlStock
 from dosewise.adapters.db.engine import write_engine
 from dosewise.adapters.db.plans import PlanCodec, SqlPlans
 from dosewise.adapters.db.records import SqlGrants, SqlMedications, SqlPatients
+from dosewise.adapters.db.trials import SqlTrials
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.services import ports
 
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
     stock: ports.StockRepository
     diary: ports.DiaryRepository
     audit: ports.AuditRepository
+    trials: ports.TrialRepository
     cds: ports.CdsRepository
 
     def __init__(
@@ -117,6 +119,7 @@ class SqlUnitOfWork:
         self.stock = SqlStock(session)
         self.diary = SqlDiary(session)
         self.audit = SqlAudit(session)
+        self.trials = SqlTrials(session)
         self.cds = SqlCds(session)
         return self
 
