@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "triage",
     "pump",
     "simulate",
+    "report",
     "serve",
     "demo",
     "admin",
