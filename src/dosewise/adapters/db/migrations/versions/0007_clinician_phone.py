@@ -3,8 +3,8 @@
 Nullable, with no default: records made before this revision simply have no number (the banner then
 offers the emergency number only).
 
-Revision ID: 0006_clinician_phone
-Revises: 0005_cds_hooks
+Revision ID: 0007_clinician_phone
+Revises: 0006_trials
 Create Date: 2026-12-02
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_clinician_phone"
-down_revision = "0005_cds_hooks"
+revision = "0007_clinician_phone"
+down_revision = "0006_trials"
 branch_labels = None
 depends_on = None
 
