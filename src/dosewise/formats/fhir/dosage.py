@@ -212,8 +212,6 @@ def _read_frequency(repeat: dict[str, Any], where: str, *, zero: bool) -> tuple[
                 times = default_times(frequency)
             except InvalidInput as exc:  # pragma: no cover - frequency is already 1-6
                 raise FhirUnsupported(f"{where}.frequency", exc.message) from exc
-    if zero:
-        return ()
     return times
 
 
