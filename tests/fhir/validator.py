@@ -14,8 +14,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -294,3 +298,17 @@ def validate_bundle_references(bundle: dict[str, Any]) -> list[str]:
 
 def available() -> bool:
     return (ROOT / "fhir.schema.json").exists() and (CORE / "StructureDefinition-Bundle.json").exists()
+
+
+def ensure() -> None:
+    """Fetch the packages when a clean clone lacks them (once, even with several xdist workers)."""
+    if available():
+        return
+    lock_path = ROOT.parent / ".validators.lock"
+    lock_path.touch()
+    with lock_path.open() as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not available():
+            script = ROOT.parents[2] / "scripts" / "fetch_fhir_validators.sh"
+            subprocess.run(["bash", str(script)], check=True, env={**os.environ, "PYTHON": sys.executable})
+    assert available()

@@ -27,6 +27,8 @@ COMMANDS: tuple[str, ...] = (
     "triage",
     "pump",
     "simulate",
+    "export",
+    "import_",
     "serve",
     "demo",
     "admin",

@@ -89,6 +89,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.audit import views as audit_views
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
+    from dosewise.web.exports import api as exports_api
+    from dosewise.web.exports import views as exports_views
     from dosewise.web.plans import api as plans_api
     from dosewise.web.plans import views as plans_views
     from dosewise.web.record import api as record_api
@@ -123,6 +125,7 @@ def create_app(context: WebContext) -> FastAPI:
         diary_views,
         sharing_views,
         audit_views,
+        exports_views,
         accounts_api,
         record_api,
         today_api,
@@ -130,6 +133,7 @@ def create_app(context: WebContext) -> FastAPI:
         diary_api,
         sharing_api,
         audit_api,
+        exports_api,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

@@ -24,6 +24,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("history", "History", "view"),
     ("sharing", "Sharing", "manage_access"),
     ("audit", "Audit trail", "view"),
+    ("exports", "Downloads", "view"),
 )
 _NO_ALERT = object()
 
