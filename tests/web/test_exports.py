@@ -11,7 +11,7 @@ import pytest
 from web_support import give_access, set_profile, start_titration
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fhir"))
-import validator  # noqa: E402
+import validator
 
 
 @pytest.fixture
