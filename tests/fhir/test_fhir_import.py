@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from datetime import date, time
 from decimal import Decimal
 from fractions import Fraction
@@ -25,7 +26,7 @@ from dosewise.formats.fhir import (
     read_fhir,
     record_bundle,
 )
-from dosewise.formats.fhir.codes import RXNORM, UCUM
+from dosewise.formats.fhir.codes import RXNORM, UCUM, fhir_string
 from dosewise.services.fhir_exchange import import_fhir
 from dosewise.services.plan_gate import PlanNotSafe
 
@@ -44,7 +45,7 @@ def test_random_plans_survive_the_round_trip_exactly_in_both_shapes(plan: Plan) 
         for decimals in (False, True):
             bundle = record_bundle(full_record(KB, plan), per_step=per_step)
             read = read_fhir(_wire(bundle, decimals=decimals), KB)
-            assert read.plan == plan.with_findings(())
+            assert read.plan == _as_fhir_strings(plan).with_findings(())
             assert [m.name for m in read.medications] == [
                 "lorazepam",
                 "Percocet",
@@ -52,6 +53,28 @@ def test_random_plans_survive_the_round_trip_exactly_in_both_shapes(plan: Plan) 
                 "tizanidine",
             ]
             assert read.medications[0] == Medication("lorazepam", mg(1), 2)
+
+
+def _as_fhir_strings(plan: Plan) -> Plan:
+    """The plan with its free text as FHIR strings (control characters and odd whitespace made spaces)."""
+    return replace(
+        plan,
+        notes=tuple(fhir_string(n) for n in plan.notes),
+        overrides=tuple(
+            replace(o, reason=fhir_string(o.reason), by=fhir_string(o.by)) for o in plan.overrides
+        ),
+    )
+
+
+def test_free_text_with_control_characters_is_written_as_a_valid_fhir_string(fhir_validators: Any) -> None:
+    """A reason typed with a no-break space, U+0085 or a C1 control (found by the random export test) is
+    written with spaces: R4 strings match [ \\r\\n\\t\\S]+, and the schema refuses anything else."""
+    plan = replace(_taper(), notes=("5\u00a0mg\u0085less\x9c", "line one\nline two"))
+    bundle = record_bundle(RecordExport("p", KB, NOW, plan=plan))
+    assert fhir_validators.validate_resource(_wire(bundle, decimals=True)).errors == []
+    read = read_fhir(_wire(bundle, decimals=True), KB)
+    assert read.plan is not None
+    assert read.plan.notes == ("5 mg less ", "line one\nline two")
 
 
 def _nhs_request(**changes: Any) -> dict[str, Any]:

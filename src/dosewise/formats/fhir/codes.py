@@ -9,6 +9,7 @@ external terminology.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -30,9 +31,11 @@ __all__ = [
     "TRIAGE_SYSTEM",
     "UCUM",
     "FhirUnsupported",
+    "clean_strings",
     "codeable",
     "decimal_value",
     "dose_quantity",
+    "fhir_string",
     "ingredient_coding",
     "quantity_from_fhir",
     "resource_id",
@@ -80,6 +83,30 @@ class FhirUnsupported(InvalidInput):
     def __init__(self, where: str, message: str, *, hint: str | None = None) -> None:
         super().__init__(f"{where}: {message}", hint=hint, field=where)
         self.where = where
+
+
+def fhir_string(text: str) -> str:
+    """Text as a valid FHIR string: control characters and whitespace other than space, tab, CR and LF (a
+    no-break space, U+0085, U+2028) become a space, because R4 strings match ``[ \\r\\n\\t\\S]+``."""
+    return "".join(
+        " "
+        if (ch.isspace() and ch not in " \t\r\n")
+        or (unicodedata.category(ch) == "Cc" and ch not in "\t\r\n")
+        or ch == "\ufeff"
+        else ch
+        for ch in text
+    )
+
+
+def clean_strings(node: Any) -> Any:
+    """Every string of a resource through ``fhir_string`` (one place, so no free text escapes it)."""
+    if isinstance(node, str):
+        return fhir_string(node)
+    if isinstance(node, dict):
+        return {key: clean_strings(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [clean_strings(value) for value in node]
+    return node
 
 
 def resource_id(*parts: object) -> str:

@@ -34,6 +34,7 @@ from .codes import (
     IDENTIFIER_SYSTEMS,
     RXNORM,
     FhirUnsupported,
+    clean_strings,
     dose_quantity,
     ingredient_coding,
     quantity_from_fhir,
@@ -226,10 +227,13 @@ _ORDER = (
 
 
 def _ordered(resource: dict[str, Any]) -> dict[str, Any]:
-    """Elements in the order of the R4 definition, so that exports read (and diff) the same every time."""
-    return {key: resource[key] for key in _ORDER if key in resource} | {
+    """Elements in the order of the R4 definition, so that exports read (and diff) the same every time;
+    free text made a valid FHIR string."""
+    ordered = {key: resource[key] for key in _ORDER if key in resource} | {
         k: v for k, v in resource.items() if k not in _ORDER
     }
+    cleaned: dict[str, Any] = clean_strings(ordered)
+    return cleaned
 
 
 # ------------------------------------------------------------------------------------------------ reading

@@ -28,6 +28,7 @@ from .codes import (
     KB_TAG_SYSTEM,
     OBSERVATION_CATEGORY,
     TRIAGE_SYSTEM,
+    clean_strings,
     codeable,
     dose_quantity,
     resource_id,
@@ -437,11 +438,14 @@ def record_bundle(export: RecordExport, *, per_step: bool = False) -> dict[str, 
     resources += _symptoms(export, patient) + _checkins(export, patient)
     resources += _issues(export, patient, findings)
     kb_version = export.plan.kb_version if export.plan is not None else export.kb.version
-    return {
-        "resourceType": "Bundle",
-        "id": resource_id("bundle", export.patient_key, _instant(export.timestamp)),
-        "meta": {"tag": [{"system": KB_TAG_SYSTEM, "code": kb_version}]},
-        "type": "collection",
-        "timestamp": _instant(export.timestamp),
-        "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
-    }
+    bundle: dict[str, Any] = clean_strings(
+        {
+            "resourceType": "Bundle",
+            "id": resource_id("bundle", export.patient_key, _instant(export.timestamp)),
+            "meta": {"tag": [{"system": KB_TAG_SYSTEM, "code": kb_version}]},
+            "type": "collection",
+            "timestamp": _instant(export.timestamp),
+            "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
+        }
+    )
+    return bundle
