@@ -24,7 +24,10 @@ TEXT = st.text(
     st.characters(min_codepoint=32, max_codepoint=0x24F, blacklist_categories=("Cs",)),
     min_size=1,
     max_size=40,
-).filter(lambda s: s.strip() == s and s.strip())
+).filter(
+    # Free text a person could type: a letter or digit in it; odd whitespace and control characters inside.
+    lambda s: s.strip() == s and any(ch.isalnum() for ch in s)
+)
 
 
 @st.composite

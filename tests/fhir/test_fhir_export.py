@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -191,3 +192,15 @@ def test_the_same_record_exports_the_same_bundle() -> None:
     """Ids come from what a resource stands for, never from time or randomness."""
     first = record_bundle(full_record(KB, _taper()))
     assert record_bundle(full_record(KB, _taper())) == first
+
+
+def test_a_finding_the_plan_and_the_list_both_report_is_written_once() -> None:
+    """The checker screens the list with the plan, so the same interaction can come twice: one DetectedIssue,
+    implicating the plan."""
+    record = full_record(KB, _taper())
+    shared = record.findings[0]
+    record = replace(record, plan=record.plan.with_findings((shared,)) if record.plan else None)
+    issues = resources_of(record_bundle(record), "DetectedIssue")
+    same = [i for i in issues if i["code"]["text"] == shared.code]
+    assert len(same) == 1
+    assert "implicated" in same[0]

@@ -35,6 +35,13 @@ __all__ = ["FhirImport", "medication_from_resource", "plan_from_medication_reque
 
 _PLAN_STATUSES = {"active", "on-hold", "draft", "unknown"}
 _NOT_IMPORTED = {"Patient", "MedicationAdministration", "Observation", "DetectedIssue", "Medication"}
+_WHY_NOT = {
+    "Patient": "an import does not change the profile",
+    "MedicationAdministration": "logged doses are not imported",
+    "Observation": "diary entries are not imported",
+    "DetectedIssue": "findings are worked out again by the checker",
+    "Medication": "read only for the requests that reference it",
+}
 _BUNDLE_TYPES = {"collection", "searchset", "transaction", "batch", "document", "history"}
 _LIST_STATUSES = {"active", "intended", "on-hold", "unknown"}
 
@@ -239,12 +246,13 @@ def read_fhir(
     by_url = {url: r for _, url, r in resources if url}
     by_url |= {f"{r.get('resourceType')}/{r.get('id')}": r for _, _, r in resources if r.get("id")}
     ignored: list[str] = []
+    skipped: dict[str, int] = {}
     plans: list[tuple[str, str | None, dict[str, Any]]] = []
     listed: list[tuple[str, dict[str, Any]]] = []
     for where, url, resource in resources:
         kind = resource.get("resourceType")
         if kind in _NOT_IMPORTED:
-            ignored.append(f"{where}: not imported (dosewise keeps its own {kind} data)")
+            skipped[str(kind)] = skipped.get(str(kind), 0) + 1
             continue
         status = resource.get("status")
         if (
@@ -260,6 +268,7 @@ def read_fhir(
             listed.append((where, resource))
         else:
             ignored.append(f"{where}: status {status!r} is not a current medicine; not imported")
+    ignored = [f"{count} {kind} ({_WHY_NOT[kind]})" for kind, count in skipped.items()] + ignored
     plan = None
     if plans:
         try:

@@ -432,7 +432,9 @@ def record_bundle(export: RecordExport, *, per_step: bool = False) -> dict[str, 
         medication = requests.resources[0]["medicationCodeableConcept"]
         # A plan finding is about the plan; which list entries an interaction involves is in its text.
         findings += [(item, [_ref(r) for r in requests.resources]) for item in export.plan.findings]
-    findings += [(item, []) for item in export.findings]
+    # The checker screens the list with the plan too: a list finding it already reported is written once.
+    said = {(item.code, item.message) for item, _ in findings}
+    findings += [(item, []) for item in export.findings if (item.code, item.message) not in said]
     resources += _medicines(export, patient)
     resources += _administrations(export, patient, plan_ref, medication)
     resources += _symptoms(export, patient) + _checkins(export, patient)
