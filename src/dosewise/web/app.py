@@ -87,10 +87,12 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.accounts import views as accounts_views
     from dosewise.web.audit import api as audit_api
     from dosewise.web.audit import views as audit_views
+    from dosewise.web.cds import api as cds_api
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
     from dosewise.web.exports import api as exports_api
     from dosewise.web.exports import views as exports_views
+    from dosewise.web.guides import views as guides_views
     from dosewise.web.plans import api as plans_api
     from dosewise.web.plans import views as plans_views
     from dosewise.web.record import api as record_api
@@ -126,6 +128,7 @@ def create_app(context: WebContext) -> FastAPI:
         sharing_views,
         audit_views,
         exports_views,
+        guides_views,
         accounts_api,
         record_api,
         today_api,
@@ -134,6 +137,7 @@ def create_app(context: WebContext) -> FastAPI:
         sharing_api,
         audit_api,
         exports_api,
+        cds_api,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dosewise.adapters.db.accounts import SqlResets, SqlSessions, SqlThrottle, SqlUsers
 from dosewise.adapters.db.audit import SqlAudit
+from dosewise.adapters.db.cds import SqlCds
 from dosewise.adapters.db.diary import SqlDiary
 from dosewise.adapters.db.doses import SqlDoses, SqlStock
 from dosewise.adapters.db.engine import write_engine
@@ -82,6 +83,7 @@ class SqlUnitOfWork:
     stock: ports.StockRepository
     diary: ports.DiaryRepository
     audit: ports.AuditRepository
+    cds: ports.CdsRepository
 
     def __init__(self, factory: sessionmaker[Session], lock: _Lock | None = None) -> None:
         self._factory = factory
@@ -110,6 +112,7 @@ class SqlUnitOfWork:
         self.stock = SqlStock(session)
         self.diary = SqlDiary(session)
         self.audit = SqlAudit(session)
+        self.cds = SqlCds(session)
         return self
 
     def __exit__(
