@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DOSEWISE_APT_PACKAGES="chromium wrk poppler-utils postgresql nodejs" scripts/bootstrap.sh dev
+DOSEWISE_APT_PACKAGES="chromium wrk poppler-utils postgresql nodejs fonts-dejavu-core" scripts/bootstrap.sh dev
 # axe-core (the accessibility checker the browser journeys inject), pinned in tests/browser/package-lock.json
 if ! command -v npm >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive

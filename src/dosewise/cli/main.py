@@ -30,6 +30,7 @@ COMMANDS: tuple[str, ...] = (
     "simulate",
     "export",
     "import_",
+    "report",
     "serve",
     "demo",
     "admin",

@@ -97,6 +97,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.plans import views as plans_views
     from dosewise.web.record import api as record_api
     from dosewise.web.record import views as record_views
+    from dosewise.web.reports import api as reports_api
+    from dosewise.web.reports import views as reports_views
     from dosewise.web.sharing import api as sharing_api
     from dosewise.web.sharing import views as sharing_views
     from dosewise.web.today import api as today_api
@@ -128,6 +130,7 @@ def create_app(context: WebContext) -> FastAPI:
         sharing_views,
         audit_views,
         exports_views,
+        reports_views,
         guides_views,
         accounts_api,
         record_api,
@@ -137,6 +140,7 @@ def create_app(context: WebContext) -> FastAPI:
         sharing_api,
         audit_api,
         exports_api,
+        reports_api,
         cds_api,
     ):
         app.include_router(module.router)
