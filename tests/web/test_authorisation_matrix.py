@@ -32,6 +32,7 @@ _PERMISSION: tuple[tuple[str, str, str], ...] = (
     ("PUT", r"/medications/\{medication_id\}$", "edit_record"),
     ("DELETE", r"/medications/\{medication_id\}$", "edit_record"),
     ("POST", r"/plan(/.*)?$", "manage_plans"),
+    ("POST", r"/trial$", "manage_plans"),
     ("POST", r"/(doses|stock|symptoms|checkins|diary/symptoms|diary/checkins)(/.*)?$", "log"),
 )
 
@@ -72,6 +73,7 @@ _BODIES: dict[str, dict[str, Any]] = {
     "POST /grants/{grant_id}/link": {},
     "POST /grants/{grant_id}/confirm": {},
     "PUT /medications/{medication_id}": {"name": "Diazepam"},
+    "POST /trial": {"kind": "spasticity", "points": "2", "review_on": "2027-01-10"},
 }
 _FORM = {
     "name": "x",

@@ -92,6 +92,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.diary import views as diary_views
     from dosewise.web.exports import api as exports_api
     from dosewise.web.exports import views as exports_views
+    from dosewise.web.guides import api as trial_api
+    from dosewise.web.guides import trial as trial_views
     from dosewise.web.guides import views as guides_views
     from dosewise.web.plans import api as plans_api
     from dosewise.web.plans import views as plans_views
@@ -132,6 +134,7 @@ def create_app(context: WebContext) -> FastAPI:
         exports_views,
         reports_views,
         guides_views,
+        trial_views,
         accounts_api,
         record_api,
         today_api,
@@ -140,6 +143,7 @@ def create_app(context: WebContext) -> FastAPI:
         sharing_api,
         audit_api,
         exports_api,
+        trial_api,
         reports_api,
         cds_api,
     ):
