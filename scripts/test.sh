@@ -11,6 +11,8 @@ if ! command -v npm >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq npm >/dev/null
 fi
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
+# The independent FHIR R4 checkers (R4 JSON schema, the official core package) into tests/fhir/.validators
+scripts/fetch_fhir_validators.sh
 py=.venv/bin/python
 export PYTHONDONTWRITEBYTECODE=1
 

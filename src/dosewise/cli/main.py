@@ -28,6 +28,8 @@ COMMANDS: tuple[str, ...] = (
     "triage",
     "pump",
     "simulate",
+    "export",
+    "import_",
     "report",
     "serve",
     "demo",

@@ -90,6 +90,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.cds import api as cds_api
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
+    from dosewise.web.exports import api as exports_api
+    from dosewise.web.exports import views as exports_views
     from dosewise.web.guides import api as trial_api
     from dosewise.web.guides import trial as trial_views
     from dosewise.web.guides import views as guides_views
@@ -129,6 +131,7 @@ def create_app(context: WebContext) -> FastAPI:
         diary_views,
         sharing_views,
         audit_views,
+        exports_views,
         reports_views,
         guides_views,
         trial_views,
@@ -139,6 +142,7 @@ def create_app(context: WebContext) -> FastAPI:
         diary_api,
         sharing_api,
         audit_api,
+        exports_api,
         trial_api,
         reports_api,
         cds_api,

@@ -25,6 +25,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("reports", "Reports", "view"),
     ("sharing", "Sharing", "manage_access"),
     ("audit", "Audit trail", "view"),
+    ("exports", "Downloads", "view"),
 )
 _NO_ALERT = object()
 
