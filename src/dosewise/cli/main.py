@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "triage",
     "pump",
     "simulate",
+    "export",
     "serve",
     "demo",
     "admin",

@@ -106,7 +106,7 @@ def judge(
     kb: KnowledgeBase,
     timeline: Plan,
     *,
-    patient: Patient,
+    patient: Patient | None,
     effective_from: date,
     before: Plan | None = None,
 ) -> tuple[Plan, list[Blocked]]:
@@ -140,7 +140,7 @@ def checked_for_storing(
     kb: KnowledgeBase,
     timeline: Plan,
     *,
-    patient: Patient,
+    patient: Patient | None,
     effective_from: date,
     before: Plan | None = None,
 ) -> Plan:
