@@ -3,7 +3,7 @@
 Run with Debian's /usr/bin/python3 (it has python3-gi), not the project's venv. Input on stdin:
 {"files": [path, ...], "probes": [{"file", "tzid", "walls": [...]}]}. An event's local time and instant are
 read through the VTIMEZONE found in the same file; ``problems`` are libical's own restriction findings
-(X-LIC-ERROR), e.g. a VEVENT without DTSTAMP.
+(X-LIC-ERROR) under the iTIP rules of a published calendar, e.g. a VEVENT without DTSTAMP.
 """
 
 from __future__ import annotations
@@ -33,7 +33,12 @@ def _components(root: ICal.Component, kind: ICal.ComponentKind) -> list[ICal.Com
     return found
 
 
-def _problems(root: ICal.Component) -> list[str]:
+def _problems(text: str) -> list[str]:
+    """libical's iTIP restrictions for a published calendar (METHOD:PUBLISH added when there is no
+    METHOD): without a METHOD, libical checks nothing, not even DTSTAMP."""
+    if "\r\nMETHOD:" not in text:
+        text = text.replace("\r\nVERSION:", "\r\nMETHOD:PUBLISH\r\nVERSION:", 1)
+    root = ICal.Component.new_from_string(text)
     ICal.restriction_check(root)
     out = []
     for component in [root, *_components(root, ICal.ComponentKind.ANY_COMPONENT)]:
@@ -45,8 +50,9 @@ def _problems(root: ICal.Component) -> list[str]:
 
 
 def read_calendar(path: str) -> dict[str, object]:
-    with open(path, encoding="utf-8") as handle:
-        root = ICal.Component.new_from_string(handle.read())
+    with open(path, encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    root = ICal.Component.new_from_string(text)
     if root is None or root.isa() != ICal.ComponentKind.VCALENDAR_COMPONENT:
         raise SystemExit(f"libical could not read {path} as a VCALENDAR")
     events = []
@@ -55,8 +61,7 @@ def read_calendar(path: str) -> dict[str, object]:
         # libical takes TZID=UTC (and a Z time) as its own UTC; any other TZID must be in the file.
         tzid = "UTC" if start.is_utc() else start.get_tzid()
         zone = root.get_timezone(tzid) if tzid and tzid != "UTC" else None
-        if tzid and tzid != "UTC" and zone is None:
-            raise SystemExit(f"libical found no VTIMEZONE {tzid} in {path}")
+        # A TZID with no VTIMEZONE is not an error to libical: the time is read as floating.
         status = event.get_status()
         events.append(
             {
@@ -69,10 +74,11 @@ def read_calendar(path: str) -> dict[str, object]:
                 "local": _wall(start),
                 "unix": start.as_timet_with_zone(zone) if zone else start.as_timet(),
                 "has_dtstamp": event.get_first_property(ICal.PropertyKind.DTSTAMP_PROPERTY) is not None,
+                "zone_found": zone is not None or tzid in (None, "UTC"),
             }
         )
     zones = [z.get_first_property(ICal.PropertyKind.TZID_PROPERTY).get_tzid() for z in _components(root, ICal.ComponentKind.VTIMEZONE_COMPONENT)]
-    return {"events": events, "zones": zones, "problems": _problems(root)}
+    return {"events": events, "zones": zones, "problems": _problems(text)}
 
 
 def probe(item: dict[str, object]) -> list[int]:

@@ -143,7 +143,7 @@ def _shown(revision: Revision, window: Window, cache: dict[tuple[object, ...], T
             at=given.at,
             zone=plan.timezone,
             summary=wording.dose_summary(rules, given.dose),
-            description=wording.dose_text(rules, given.dose, take),
+            description=wording.dose_text(rules, given.dose, take, plan.overrides),
             rules=rules,
         )
     return out

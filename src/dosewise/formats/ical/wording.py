@@ -10,6 +10,7 @@ from datetime import date
 
 from dosewise.domain.dispensing import TakeInstruction
 from dosewise.domain.quantity import Quantity
+from dosewise.domain.regimen import Override
 from dosewise.domain.rules import DrugRules
 
 __all__ = ["calendar_name", "cancelled_text", "day_words", "dose_summary", "dose_text"]
@@ -34,8 +35,11 @@ def dose_summary(rules: DrugRules, dose: Quantity) -> str:
     return f"{_title(rules.name)} {dose}"
 
 
-def dose_text(rules: DrugRules, dose: Quantity, take: TakeInstruction | None) -> str:
-    """What to take for one dose, then what to do when it is missed, in everyday words."""
+def dose_text(
+    rules: DrugRules, dose: Quantity, take: TakeInstruction | None, overrides: tuple[Override, ...] = ()
+) -> str:
+    """What to take for one dose, then what to do when it is missed, in everyday words. A plan a
+    clinician set outside the usual limits says so in every event (limits are never crossed silently)."""
     if take is not None:
         lines = [f"Take {take.describe()} ({dose} of {rules.name})."]
     else:
@@ -43,6 +47,9 @@ def dose_text(rules: DrugRules, dose: Quantity, take: TakeInstruction | None) ->
             f"Take {dose} of {rules.name}. dosewise cannot work out which tablets make this dose from "
             "the products in your plan: ask your pharmacist."
         ]
+    reasons = "; ".join(dict.fromkeys(o.reason for o in overrides))
+    if reasons:
+        lines.append(f"Your clinician set this plan outside the usual limits: {reasons}.")
     if rules.missed_dose is not None:
         lines.append(
             "Missed it? Open dosewise to see whether to take it now or skip it. Never take a double dose."
