@@ -55,7 +55,9 @@ def structural_problems(data: bytes, *, alarms_allowed: bool = False) -> list[st
                 problems.append(f"END:{value} does not close what was opened")
             if value == "VEVENT":
                 problems.extend(
-                    f"a VEVENT has {n} {prop} (exactly one is required)" for prop, n in counts.items() if n != 1
+                    f"a VEVENT has {n} {prop} (exactly one is required)"
+                    for prop, n in counts.items()
+                    if n != 1
                 )
             continue
         if stack and stack[-1] == "VEVENT" and name in counts:
@@ -66,9 +68,9 @@ def structural_problems(data: bytes, *, alarms_allowed: bool = False) -> list[st
             zones.add(value)
         for param in re.findall(r"TZID=([^;:]+)", params):
             used.add(param.strip('"'))
-        if name in _DURATION_PROPS and not (name == "TRIGGER" and "VALUE=DATE-TIME" in params):
-            if not DURATION.match(value):
-                problems.append(f"{name}:{value} is not an RFC 5545 duration")
+        is_duration = name in _DURATION_PROPS and not (name == "TRIGGER" and "VALUE=DATE-TIME" in params)
+        if is_duration and not DURATION.match(value):
+            problems.append(f"{name}:{value} is not an RFC 5545 duration")
     if stack:
         problems.append(f"left open: {stack}")
     problems.extend(f"TZID={zone} has no VTIMEZONE in the file" for zone in sorted(used - zones))

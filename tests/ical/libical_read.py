@@ -77,7 +77,10 @@ def read_calendar(path: str) -> dict[str, object]:
                 "zone_found": zone is not None or tzid in (None, "UTC"),
             }
         )
-    zones = [z.get_first_property(ICal.PropertyKind.TZID_PROPERTY).get_tzid() for z in _components(root, ICal.ComponentKind.VTIMEZONE_COMPONENT)]
+    zones = [
+        z.get_first_property(ICal.PropertyKind.TZID_PROPERTY).get_tzid()
+        for z in _components(root, ICal.ComponentKind.VTIMEZONE_COMPONENT)
+    ]
     return {"events": events, "zones": zones, "problems": _problems(text)}
 
 

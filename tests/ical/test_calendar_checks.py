@@ -23,11 +23,17 @@ _ORGANIZER = "ORGANIZER property"
 
 def _calendar(rules: DrugRules) -> str:
     plan = Plan(
-        "baclofen", "oral", (Step(date(2027, 3, 26), 4, mg(5), default_times(3)),), "t", timezone="Europe/London"
+        "baclofen",
+        "oral",
+        (Step(date(2027, 3, 26), 4, mg(5), default_times(3)),),
+        "t",
+        timezone="Europe/London",
     )
     made = datetime(2027, 3, 1, tzinfo=UTC)
     window = Window(date(2027, 3, 26), date(2027, 3, 30))
-    body = plan_calendar([Revision(1, plan, rules, made)], window, series="s", today=window.first, refresh=timedelta(hours=1))
+    body = plan_calendar(
+        [Revision(1, plan, rules, made)], window, series="s", today=window.first, refresh=timedelta(hours=1)
+    )
     return body.body.decode()
 
 
@@ -39,12 +45,12 @@ def _defects(text: str) -> dict[str, str]:
         "tzid without vtimezone": text[:start] + text[end:],
         "no dtstamp": re.sub(r"DTSTAMP:[^\r]*\r\n", "", text),
         "empty trigger": text.replace(
-            "END:VEVENT", "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nTRIGGER:-P\r\nEND:VALARM\r\nEND:VEVENT", 1
+            "END:VEVENT",
+            "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:x\r\nTRIGGER:-P\r\nEND:VALARM\r\nEND:VEVENT",
+            1,
         ),
         "bare timedelta ttl": text.replace("X-PUBLISHED-TTL:PT1H", "X-PUBLISHED-TTL:1:00:00"),
-        "repeated uid": text.replace(
-            re.findall(r"UID:[^\r]*", text)[1], re.findall(r"UID:[^\r]*", text)[0]
-        ),
+        "repeated uid": text.replace(re.findall(r"UID:[^\r]*", text)[1], re.findall(r"UID:[^\r]*", text)[0]),
     }
 
 
@@ -94,7 +100,9 @@ def test_the_parsers_accept_the_defects_our_checks_exist_for(tmp_path: Path, bac
     mozilla = read_icaljs(paths)["calendars"]
     gnome = read_libical(paths)["calendars"]
     for index, name in enumerate(names):
-        assert python[index]["events"] and mozilla[index]["events"] and gnome[index]["events"], name
+        assert python[index]["events"], name
+        assert mozilla[index]["events"], name
+        assert gnome[index]["events"], name
         flagged = [p for p in gnome[index]["problems"] if _ORGANIZER not in p]
         assert bool(flagged) == (name == "no dtstamp"), (name, flagged)
     assert {e["tzid"] for e in mozilla[1]["events"]} == {"floating"}

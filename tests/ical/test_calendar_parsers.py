@@ -42,7 +42,11 @@ def _expected(plan: Plan, window: Window) -> dict[str, Administration]:
 
 def _write(tmp_path: Path, name: str, plan: Plan, rules: DrugRules, window: Window) -> Path:
     body = plan_calendar(
-        [Revision(1, plan, rules, MADE)], window, series=SERIES, today=window.first, refresh=timedelta(hours=1)
+        [Revision(1, plan, rules, MADE)],
+        window,
+        series=SERIES,
+        today=window.first,
+        refresh=timedelta(hours=1),
     ).body
     path = tmp_path / f"{name}.ics"
     path.write_bytes(body)
@@ -166,7 +170,9 @@ def _random_plan(rng: random.Random, zone: str) -> Plan:
         days = rng.randint(1, 30)
         steps.append(Step(start, days, mg(rng.choice((5, 10, 15, 20))), times))
         start += timedelta(days=days)
-    return Plan("baclofen", "oral", tuple(steps), "test", timezone=zone, then=rng.choice(("continue", "stop")))
+    return Plan(
+        "baclofen", "oral", tuple(steps), "test", timezone=zone, then=rng.choice(("continue", "stop"))
+    )
 
 
 def test_a_seeded_corpus_of_random_plans_reads_back_identically_in_three_parsers(
@@ -193,7 +199,9 @@ def test_a_seeded_corpus_of_random_plans_reads_back_identically_in_three_parsers
 
 
 @pytest.mark.parametrize("parser", PARSERS)
-def test_no_parser_finds_an_alarm_in_a_dose_calendar(tmp_path: Path, baclofen: DrugRules, parser: str) -> None:
+def test_no_parser_finds_an_alarm_in_a_dose_calendar(
+    tmp_path: Path, baclofen: DrugRules, parser: str
+) -> None:
     """Subscribed calendars drop alarms, so the calendar promises none: no VALARM in any event."""
     plan = _plan("Europe/London", date(2027, 3, 25), 4)
     window = Window(date(2027, 3, 25), date(2027, 3, 29))

@@ -4,6 +4,7 @@ applied to a model of a subscribing calendar the way RFC 5546 says an update win
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -85,7 +86,7 @@ def test_each_new_version_updates_the_same_events_and_raises_sequence_only_where
     parsed = read_all(paths)
     for parser in PARSERS:
         feeds = [{e["uid"]: e for e in parsed[parser][k]["events"]} for k in range(4)]
-        for before, after in zip(feeds, feeds[1:], strict=False):
+        for before, after in itertools.pairwise(feeds):
             assert set(before) <= set(after), parser  # nothing a calendar had disappears silently
             for uid, old in before.items():
                 new = after[uid]
@@ -95,7 +96,9 @@ def test_each_new_version_updates_the_same_events_and_raises_sequence_only_where
                     new["description"],
                     new["status"],
                 )
-                assert (new["sequence"] == old["sequence"]) if same else (new["sequence"] > old["sequence"]), (
+                assert (
+                    (new["sequence"] == old["sequence"]) if same else (new["sequence"] > old["sequence"])
+                ), (
                     parser,
                     uid,
                 )
@@ -132,7 +135,9 @@ def test_an_unchanged_plan_gives_the_same_calendar_byte_for_byte(baclofen: DrugR
     (DTSTAMP is the time of the version that last changed the dose)."""
     v1 = _titration()
     made = datetime(2027, 3, 1, 9, tzinfo=UTC)
-    one = plan_calendar([Revision(1, v1, baclofen, made)], WINDOW, series=SERIES, today=START, refresh=timedelta(hours=1))
+    one = plan_calendar(
+        [Revision(1, v1, baclofen, made)], WINDOW, series=SERIES, today=START, refresh=timedelta(hours=1)
+    )
     two = plan_calendar(
         [Revision(1, v1, baclofen, made), Revision(2, v1, baclofen, made + timedelta(days=3))],
         WINDOW,

@@ -77,12 +77,13 @@ def export_calendar(
         raise InvalidInput("no plan to export")
     if not 1 <= days <= MAX_WINDOW_DAYS:
         raise InvalidInput(f"a calendar covers 1 to {MAX_WINDOW_DAYS} days (got {days})")
-    latest = plan_gate.checked_for_storing(kb, plans[-1], patient=patient, effective_from=plans[-1].start)
+    latest = plan_gate.checked_for_export(kb, plans[-1], patient=patient)
     today = now.astimezone(ZoneInfo(latest.timezone)).date()
     start = first or max(today, latest.start)
     window = Window(start, start + timedelta(days=days))
     revisions = [
-        Revision(number, plan, kb.drug(plan.drug), now) for number, plan in enumerate((*plans[:-1], latest), 1)
+        Revision(number, plan, kb.drug(plan.drug), now)
+        for number, plan in enumerate((*plans[:-1], latest), 1)
     ]
     name = series or f"{latest.drug}-{latest.route}"
     calendar = plan_calendar(revisions, window, series=name, today=today, refresh=FEED_REFRESH)

@@ -31,6 +31,7 @@ __all__ = [
     "Blocked",
     "PlanNotSafe",
     "blocking_findings",
+    "checked_for_export",
     "checked_for_storing",
     "judge",
     "steps_until",
@@ -70,10 +71,10 @@ class PlanNotSafe(PlanRefused):
 
     code = "plan_refused"
 
-    def __init__(self, blocked: Sequence[Blocked]) -> None:
+    def __init__(self, blocked: Sequence[Blocked], *, done: str = "saved") -> None:
         first = blocked[0].finding
         more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
-        super().__init__(f"this plan was not saved: {first.message}{more}")
+        super().__init__(f"this plan was not {done}: {first.message}{more}")
         self.blocked = tuple(blocked)
         self.overrides = tuple(sorted({b.override for b in blocked if b.override}))
         self.details = {
@@ -148,6 +149,15 @@ def checked_for_storing(
     checked, blocked = judge(kb, timeline, patient=patient, effective_from=effective_from, before=before)
     if blocked:
         raise PlanNotSafe(blocked)
+    return checked
+
+
+def checked_for_export(kb: KnowledgeBase, plan: Plan, *, patient: Patient | None) -> Plan:
+    """The whole plan with fresh findings, or ``PlanNotSafe`` ("not exported") when the checker blocks
+    any of it: an export (calendar, FHIR, report) is held to the same rules as a stored version."""
+    checked, blocked = judge(kb, plan, patient=patient, effective_from=plan.start)
+    if blocked:
+        raise PlanNotSafe(blocked, done="exported")
     return checked
 
 

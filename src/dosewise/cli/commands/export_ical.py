@@ -29,7 +29,10 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     add_patient_option(parser)
     parser.add_argument("-o", "--output", metavar="FILE", help="write the calendar here (default: stdout)")
     parser.add_argument(
-        "--from", dest="first", metavar="DATE", help="first day (default: today, or the plan's start if later)"
+        "--from",
+        dest="first",
+        metavar="DATE",
+        help="first day (default: today, or the plan's start if later)",
     )
     parser.add_argument("--days", type=int, default=None, help="days covered (default 90, at most 400)")
     parser.add_argument(

@@ -133,7 +133,9 @@ def _take(
     return cache[key]
 
 
-def _shown(revision: Revision, window: Window, cache: dict[tuple[object, ...], TakeInstruction | None]) -> dict[Slot, Shown]:
+def _shown(
+    revision: Revision, window: Window, cache: dict[tuple[object, ...], TakeInstruction | None]
+) -> dict[Slot, Shown]:
     plan, rules = revision.plan, revision.rules
     zone = ZoneInfo(plan.timezone)
     out: dict[Slot, Shown] = {}

@@ -78,4 +78,5 @@ def calendar_bytes(
         calendar.add_component(vtimezone(zone, window.first, window.end))
     for entry in entries:
         calendar.add_component(_event(entry))
-    return calendar.to_ical()
+    body: bytes = calendar.to_ical()
+    return body
