@@ -31,7 +31,8 @@ def test_pairs_without_the_planned_drug_are_reported_with_source_and_version(
 ) -> None:
     """Norco + beer + Xanax (no baclofen): opioid-alcohol, opioid-benzodiazepine, benzodiazepine-alcohol."""
     code, data = run_json(capsys, "interactions", "Norco", "beer", "Xanax")
-    assert code == EXIT_OK
+    assert code == EXIT_ATTENTION
+    assert data["needs_attention"] is True
     rules = {i["rule"]: i for i in data["interactions"]}
     assert {"opioid-alcohol", "opioid-benzodiazepine", "benzodiazepine-alcohol"} <= set(rules)
     for item in rules.values():
@@ -72,7 +73,8 @@ def test_an_unknown_name_never_reads_as_no_interactions_found(
     capsys: pytest.CaptureFixture[str], names: list[str]
 ) -> None:
     """With anything not screened, the text never says 'No interactions found' and names what was not checked."""
-    _, out = run(capsys, "interactions", *names)
+    code, out = run(capsys, "interactions", *names)
+    assert code == EXIT_ATTENTION, "a list with something not screened must not exit 0 (read as safe)"
     assert "No interactions found" not in out
     assert "NOT SCREENED" in out
     assert "not safety" in out
@@ -80,8 +82,28 @@ def test_an_unknown_name_never_reads_as_no_interactions_found(
 
 def test_a_clean_fully_screened_list_says_no_interactions_found(capsys: pytest.CaptureFixture[str]) -> None:
     """Two screened medicines with no rule between them: the plain 'No interactions found' line."""
-    _, out = run(capsys, "interactions", "metformin", "amlodipine")
+    code, out = run(capsys, "interactions", "metformin", "amlodipine")
+    assert code == EXIT_OK
     assert "No interactions found among the screened items." in out
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        (["Zanaflex", "vodka"], EXIT_ATTENTION),  # major
+        (["Percocet 5/325", "Tylenol"], EXIT_ATTENTION),  # major duplicate ingredient
+        (["baclofen", "oxycodone"], EXIT_ATTENTION),
+        (["metformin", "amlodipine"], EXIT_OK),
+        (["metformin"], EXIT_OK),
+    ],
+)
+def test_the_exit_code_says_whether_the_list_needs_attention(
+    capsys: pytest.CaptureFixture[str], names: list[str], expected: int
+) -> None:
+    """Exit 1, as `check` does, for a major or contraindicated finding, so a script never reads it as safe."""
+    code, data = run_json(capsys, "interactions", *names)
+    assert code == expected
+    assert data["needs_attention"] is (expected == EXIT_ATTENTION)
 
 
 def test_check_reports_lioresal_beside_a_baclofen_plan_with_the_total(

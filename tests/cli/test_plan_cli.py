@@ -374,7 +374,7 @@ def test_check_refuses_a_missing_file_with_exit_2(tmp_path: Path, capsys: pytest
 def test_interactions_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     """`interactions baclofen oxycodone Xanax alchohol`: four items resolved, six major pairs (every pair), each sourced."""
     code, data = run_json(capsys, "interactions", "baclofen", "oxycodone", "Xanax", "alchohol")
-    assert code == EXIT_OK
+    assert code == EXIT_ATTENTION
     assert data["kb_version"] == DEFAULT_VERSION
     items = {item["query"]: item for item in data["items"]}
     assert items["Xanax"]["ingredient"] == "alprazolam"
@@ -399,7 +399,7 @@ def test_interactions_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
 def test_interactions_reports_unknown_names_as_not_screened(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown name is listed as not screened, with suggestions, and the text warns that silence is not safety."""
     code, data = run_json(capsys, "interactions", "baclofen", "oxycodine")
-    assert code == EXIT_OK
+    assert code == EXIT_ATTENTION
     assert data["not_screened"] == ["oxycodine"]
     unknown = next(item for item in data["items"] if item["query"] == "oxycodine")
     assert unknown["screened"] is False
@@ -412,7 +412,7 @@ def test_interactions_reports_unknown_names_as_not_screened(capsys: pytest.Captu
 def test_interactions_reports_a_contraindicated_pair(capsys: pytest.CaptureFixture[str]) -> None:
     """Tizanidine with ciprofloxacin (by RxCUI 2551) is contraindicated."""
     code, data = run_json(capsys, "interactions", "tizanidine", "2551")
-    assert code == EXIT_OK
+    assert code == EXIT_ATTENTION
     assert [i["severity"] for i in data["interactions"]] == ["contraindicated"]
 
 

@@ -467,3 +467,22 @@ def test_the_app_works_as_the_least_privilege_role_which_cannot_rewrite_history(
     with store.read() as uow:
         profile = uow.patients.by_user(actor.user_id)
         assert uow.doses.by_key(profile.id, "least-privilege") is not None
+
+
+def test_old_sign_in_attempts_are_forgotten_in_bounded_batches(store: SqlStore) -> None:
+    """Throttle rows older than every window are dropped as sessions open (at most a batch each time);
+    attempts inside the window stay and still count."""
+    with store.write() as uow:
+        for minute in range(250):
+            uow.throttle.record_failure("old@example.org|1.2.3.4", NOW - timedelta(hours=3, minutes=minute))
+        for minute in range(5):
+            uow.throttle.record_failure("new@example.org|1.2.3.4", NOW - timedelta(minutes=minute))
+        uow.commit()
+    actor, _ = _patient(store)
+    for expected_old in (150, 50, 0, 0):
+        accounts.open_session(store=store, clock=lambda: NOW, actor=actor)
+        with store.read() as uow:
+            old = uow.throttle.failures_since("old@example.org|1.2.3.4", NOW - timedelta(days=1))
+            recent = uow.throttle.failures_since("new@example.org|1.2.3.4", NOW - accounts.THROTTLE_WINDOW)
+        assert len(old) == expected_old
+        assert len(recent) == 5

@@ -140,6 +140,12 @@ class FakeThrottle:
     def clear(self, key: str) -> None:
         self.data.failures = [(k, at) for k, at in self.data.failures if k != key]
 
+    def forget_before(self, cutoff: datetime, *, batch: int = 100) -> int:
+        oldest = self.data.failures[:batch]
+        kept = [(k, at) for k, at in oldest if at >= cutoff]
+        self.data.failures = kept + self.data.failures[batch:]
+        return len(oldest) - len(kept)
+
 
 class FakePatients:
     def __init__(self, data: FakeData) -> None:

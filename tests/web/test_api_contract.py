@@ -62,6 +62,7 @@ PAGE_TO_API = {
     ("POST", "/account/sign-out-everywhere"): ("DELETE", "/api/v1/sessions"),
     ("POST", "/forgot"): ("POST", "/api/v1/password-resets"),
     ("POST", "/reset/{token}"): ("POST", "/api/v1/password-resets/{token}"),
+    ("POST", "/register/finish/{token}"): ("POST", "/api/v1/signups/{token}"),
 }
 
 

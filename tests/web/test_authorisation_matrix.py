@@ -109,6 +109,11 @@ _OPEN = {
     "POST /api/v1/password-resets/{token}",
     "GET /invitations/{token}",
     "GET /api/v1/invitations/{token}",
+    # Sign-up by e-mail: the signed link is the credential; the account does not exist yet.
+    "POST /api/v1/signups",
+    "POST /api/v1/signups/{token}",
+    "GET /register/finish/{token}",
+    "POST /register/finish/{token}",
 }
 _LAST = re.compile(r"(remove|revoke|/logout$|/sessions?$|sign-out-everywhere$)")
 _ROLES = ("patient", "caregiver", "clinician", "stranger", "revoked", "signed_out", "anonymous")

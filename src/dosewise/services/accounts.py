@@ -52,12 +52,15 @@ __all__ = [
     "SESSION_LIFETIME",
     "THROTTLE_WINDOW",
     "NewSession",
+    "account_fields",
     "actor_for_session",
     "admit",
+    "admit_registration",
     "admit_reset_request",
     "authenticate",
     "close_all_sessions",
     "close_session",
+    "create_account",
     "open_session",
     "register",
     "sign_in_delay",
@@ -153,9 +156,8 @@ def admit_reset_request(*, store: Store, clock: Clock, client: str, allowance: i
         uow.commit()
 
 
-def _new_account_checks(
-    email: str, display_name: str, role: str, password: str, timezone: str
-) -> tuple[str, str]:
+def account_fields(email: str, display_name: str, role: str, timezone: str) -> tuple[str, str]:
+    """The new-account form checked (all but the password): the normalised address and the name."""
     address = normalise_email(email)
     name = display_name.strip()
     if not _EMAIL.match(address) or len(address) > 254:
@@ -164,8 +166,15 @@ def _new_account_checks(
         raise InvalidInput("a name is needed (up to 120 characters)")
     if role not in ROLES:
         raise InvalidInput(f"role is one of {', '.join(ROLES)}")
-    check_password(password, email=address, name=name)
     validate_timezone(timezone)
+    return address, name
+
+
+def _new_account_checks(
+    email: str, display_name: str, role: str, password: str, timezone: str
+) -> tuple[str, str]:
+    address, name = account_fields(email, display_name, role, timezone)
+    check_password(password, email=address, name=name)
     return address, name
 
 
@@ -208,29 +217,48 @@ def register(
     with store.write() as uow:
         if uow.users.by_email(address) is not None:
             raise Conflict(_TAKEN, hint=_TAKEN_HINT)
-        user = uow.users.add(email=address, display_name=name, role=role, password_hash=password_hash, at=now)  # type: ignore[arg-type]
-        actor = _actor(user)
-        patient_id = None
-        if role == "patient":
-            profile = uow.patients.add(
-                public_id=secrets.token_hex(8),
-                user_id=user.id,
-                display_name=name,
-                timezone=timezone,
-                at=now,
-            )
-            patient_id = profile.id
-        record(
+        actor = create_account(
             uow,
-            at=now,
-            actor=actor,
-            patient_id=patient_id,
-            action="account.register",
-            summary=f"registered as {role}",
-            detail={"email": address, "role": role},
+            address=address,
+            name=name,
+            role=role,
+            timezone=timezone,
+            password_hash=password_hash,
+            now=now,
         )
         uow.commit()
         return actor
+
+
+def admit_registration(*, store: Store, clock: Clock, client: str, allowance: int) -> None:
+    """Count one new-account request against the client's allowance (429 beyond it)."""
+    with store.write() as uow:
+        _admit_registration(uow, client=client, now=clock(), allowance=allowance)
+        uow.commit()
+
+
+def create_account(
+    uow: UnitOfWork, *, address: str, name: str, role: str, timezone: str, password_hash: str, now: datetime
+) -> Actor:
+    """Add the user (and a patient's own, empty record) and audit it; the caller checked the address is free."""
+    user = uow.users.add(email=address, display_name=name, role=role, password_hash=password_hash, at=now)  # type: ignore[arg-type]
+    actor = _actor(user)
+    patient_id = None
+    if role == "patient":
+        profile = uow.patients.add(
+            public_id=secrets.token_hex(8), user_id=user.id, display_name=name, timezone=timezone, at=now
+        )
+        patient_id = profile.id
+    record(
+        uow,
+        at=now,
+        actor=actor,
+        patient_id=patient_id,
+        action="account.register",
+        summary=f"registered as {role}",
+        detail={"email": address, "role": role},
+    )
+    return actor
 
 
 def authenticate(
@@ -265,6 +293,8 @@ def open_session(*, store: Store, clock: Clock, actor: Actor) -> NewSession:
     now = clock()
     with store.write() as uow:
         uow.sessions.delete_expired(now)
+        # Attempts older than every throttle window count for nothing; drop a bounded batch each time.
+        uow.throttle.forget_before(now - max(THROTTLE_WINDOW, REGISTRATION_WINDOW))
         uow.sessions.add(SessionRecord(_token_hash(token), actor.user_id, csrf, now, now + SESSION_LIFETIME))
         uow.commit()
     return NewSession(token, csrf, actor)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dosewise.domain.findings import Finding
-from dosewise.domain.rules import Ingredient, KnowledgeBase
+from dosewise.domain.rules import Ingredient, KnowledgeBase, Severity
 from dosewise.domain.screening import (
     Interaction,
     Resolution,
@@ -43,6 +43,17 @@ class ScreeningReport:
     @property
     def unscreened(self) -> tuple[Resolution, ...]:
         return tuple(r for r in self.resolutions if not r.screened)
+
+    @property
+    def needs_attention(self) -> bool:
+        """A major or contraindicated finding, or anything that could not be screened: unknown is never
+        reassuring, so a script reading the answer must not take "not checked" for "safe"."""
+        severities = [i.rule.severity for i in self.interactions]
+        severities += [f.severity for f in (*self.duplicates, *self.class_counts)]
+        partly_unknown = any(r.unknown_parts for r in self.resolutions)
+        return (
+            bool(self.unscreened) or partly_unknown or any(s.rank >= Severity.MAJOR.rank for s in severities)
+        )
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -84,6 +95,7 @@ class ScreeningReport:
             "duplicates": [f.to_json() for f in self.duplicates],
             "class_counts": [f.to_json() for f in self.class_counts],
             "not_screened": [r.query for r in self.unscreened],
+            "needs_attention": self.needs_attention,
         }
 
 

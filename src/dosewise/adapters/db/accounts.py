@@ -217,3 +217,12 @@ class SqlThrottle:
 
     def clear(self, key: str) -> None:
         self.session.execute(delete(LoginFailureRow).where(LoginFailureRow.key == key))
+
+    def forget_before(self, cutoff: datetime, *, batch: int = 100) -> int:
+        """Delete up to ``batch`` of the oldest rows when they are older than ``cutoff``: ids grow with
+        time, so the primary key finds them without a scan, and each call's work stays bounded."""
+        oldest = select(LoginFailureRow.id).order_by(LoginFailureRow.id).limit(batch).scalar_subquery()
+        result = self.session.execute(
+            delete(LoginFailureRow).where(LoginFailureRow.id.in_(oldest), LoginFailureRow.at < cutoff)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)

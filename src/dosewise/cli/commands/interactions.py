@@ -10,6 +10,8 @@ from dosewise.cli.output import emit
 
 __all__ = ["register"]
 
+EXIT_NEEDS_ATTENTION = 1  # as `check`: a major finding, or something not screened
+
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("interactions", parents=parents, help="screen medicines for interactions")
@@ -52,4 +54,4 @@ def _run(args: argparse.Namespace) -> int:
     elif nothing:
         lines.append("No interactions found among the screened items.")
     emit(args.json, report.to_json(), "\n".join(lines))
-    return 0
+    return EXIT_NEEDS_ATTENTION if report.needs_attention else 0

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from starlette.responses import JSONResponse, Response
 
-from dosewise.services import accounts, passwords, sharing
-from dosewise.services.ports import Actor
+from dosewise.services import accounts, passwords, sharing, signup
+from dosewise.services.ports import Actor, Conflict
 from dosewise.web.accounts.models import (
     InvitationOut,
     LoginIn,
@@ -19,6 +19,8 @@ from dosewise.web.accounts.models import (
     RegisterIn,
     ResetRequestIn,
     SessionOut,
+    SignupFinishIn,
+    SignupIn,
     UserOut,
 )
 from dosewise.web.errors import ERROR_RESPONSES
@@ -63,9 +65,12 @@ async def register(request: Request, body: RegisterIn) -> Response:
     """Create an account; a patient account gets its own record. Sets the session cookie.
 
     Refused (422, with the reason) for a weak password; throttled per client (429 with Retry-After);
-    503 with Retry-After when too many passwords are being hashed at once.
+    503 with Retry-After when too many passwords are being hashed at once. Where dosewise sends e-mail,
+    accounts are made through `POST /signups` instead (409 here, for every address alike).
     """
     ctx = context(request)
+    if ctx.mailer is not None:
+        raise Conflict(SIGNUP_BY_EMAIL, hint="POST /api/v1/signups, then open the e-mailed link")
 
     def work() -> Response:
         actor = accounts.register(
@@ -79,6 +84,66 @@ async def register(request: Request, body: RegisterIn) -> Response:
             timezone=body.timezone,
             client=client_address(request),
             allowance=ctx.settings.registrations_per_hour,
+        )
+        return _session_response(request, actor, 201)
+
+    return await ctx.auth.run(work)
+
+
+SIGNUP_BY_EMAIL = "this dosewise creates accounts by e-mail"
+SIGNUP_REQUESTED = (
+    "A message is on its way to this address: a link to finish the account, or, if the address already "
+    "has one, a note saying so."
+)
+
+
+@router.post("/signups", status_code=202, summary="Start an account by e-mail")
+def start_signup(request: Request, body: SignupIn, background: BackgroundTasks) -> dict[str, str]:
+    """The same answer for every address (a new one gets a link, a taken one a note); throttled per
+    client like registration. 409 where dosewise does not send e-mail: use `POST /accounts` there."""
+    ctx = context(request)
+    if ctx.mailer is None:
+        raise Conflict(
+            "this dosewise does not send e-mail", hint="create the account with POST /api/v1/accounts"
+        )
+    pending = signup.start_signup(
+        store=ctx.store,
+        clock=ctx.clock,
+        email=body.email,
+        display_name=body.display_name,
+        role=body.role,
+        timezone=body.timezone,
+        client=client_address(request),
+        allowance=ctx.settings.registrations_per_hour,
+    )
+    background.add_task(
+        signup.send_signup_mail,
+        store=ctx.store,
+        clock=ctx.clock,
+        mailer=ctx.mailer,
+        secret=ctx.secret_key,
+        request=pending,
+        base_url=ctx.settings.public_url or str(request.base_url),
+    )
+    return {"message": SIGNUP_REQUESTED}
+
+
+@router.post(
+    "/signups/{token}", status_code=201, response_model=SessionOut, summary="Finish an account by e-mail"
+)
+async def finish_signup(token: str, request: Request, body: SignupFinishIn) -> Response:
+    """Choose the password with the e-mailed link (policy as for registration); signs in. 404 for a link
+    that expired, was used, or is not ours (404, as for any link we do not know)."""
+    ctx = context(request)
+
+    def work() -> Response:
+        actor = signup.finish_signup(
+            store=ctx.store,
+            hasher=ctx.hasher,
+            clock=ctx.clock,
+            secret=ctx.secret_key,
+            token=token,
+            password=body.password,
         )
         return _session_response(request, actor, 201)
 

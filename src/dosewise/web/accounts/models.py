@@ -29,6 +29,21 @@ class RegisterIn(BaseModel):
     timezone: str = Field(default="UTC", max_length=64, description="IANA zone, e.g. Europe/London")
 
 
+class SignupIn(BaseModel):
+    """Sign-up where dosewise sends e-mail: the password is chosen when the e-mailed link is opened."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=254)
+    display_name: str = Field(max_length=120)
+    role: Literal["patient", "caregiver", "clinician"]
+    timezone: str = Field(default="UTC", max_length=64, description="IANA zone, e.g. Europe/London")
+
+
+class SignupFinishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(max_length=256)
+
+
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(max_length=254)

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from dosewise.services import accounts, passwords, sharing
-from dosewise.services.ports import Actor
+from dosewise.services import accounts, passwords, sharing, signup
+from dosewise.services.ports import AccessDenied, Actor
 from dosewise.web.accounts.api import RESET_REQUESTED, run_password_change
 from dosewise.web.pages import done
 from dosewise.web.security import (
@@ -43,21 +43,47 @@ def landing(request: Request) -> Response:
 
 @router.get("/register")
 def register_form(request: Request, next: str | None = None) -> Response:
-    return render(request, "register.html", next=_safe_next(next) or "")
+    by_email = context(request).mailer is not None
+    return render(request, "register.html", next=_safe_next(next) or "", by_email=by_email)
 
 
 @router.post("/register")
 async def register(
     request: Request,
+    background: BackgroundTasks,
     display_name: Annotated[str, Form()],
     email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
     role: Annotated[str, Form()],
+    password: Annotated[str, Form()] = "",
     timezone: Annotated[str, Form()] = "UTC",
     next: Annotated[str, Form()] = "",
 ) -> Response:
-    """Runs on the accounts executor (it hashes a password), never on the page threads."""
+    """With e-mail: the same "check your inbox" page for every address (signup.py). Without: the account
+    is made at once; that runs on the accounts executor (it hashes a password), never on the page threads."""
     ctx = context(request)
+    if ctx.mailer is not None:
+        pending = signup.start_signup(
+            store=ctx.store,
+            clock=ctx.clock,
+            email=email,
+            display_name=display_name,
+            role=role,
+            timezone=timezone or "UTC",
+            client=client_address(request),
+            allowance=ctx.settings.registrations_per_hour,
+        )
+        background.add_task(
+            signup.send_signup_mail,
+            store=ctx.store,
+            clock=ctx.clock,
+            mailer=ctx.mailer,
+            secret=ctx.secret_key,
+            request=pending,
+            base_url=ctx.settings.public_url or str(request.base_url),
+        )
+        response = render(request, "register_sent.html", email=pending.email)
+        response.background = background
+        return response
 
     def work() -> Response:
         actor = accounts.register(
@@ -77,6 +103,39 @@ async def register(
         if actor.role == "patient" and not _safe_next(next):
             own = sharing.shared_with_me(store=ctx.store, actor=actor)
             target = f"/p/{own[0].public_id}/profile?welcome=1" if own else "/home"
+        response = RedirectResponse(target, status_code=303)
+        set_session_cookie(request, response, session.token)
+        return response
+
+    return await ctx.auth.run(work)
+
+
+@router.get("/register/finish/{token}")
+def register_finish_form(token: str, request: Request) -> Response:
+    ctx = context(request)
+    pending = signup.open_signup_link(store=ctx.store, clock=ctx.clock, secret=ctx.secret_key, token=token)
+    if pending is None:
+        raise AccessDenied("this sign-up link is not valid", hint="it may have been used or expired")
+    return render(request, "register_finish.html", token=token, pending=pending)
+
+
+@router.post("/register/finish/{token}")
+async def register_finish(token: str, request: Request, password: Annotated[str, Form()]) -> Response:
+    """Runs on the accounts executor (it hashes the password)."""
+    ctx = context(request)
+
+    def work() -> Response:
+        actor = signup.finish_signup(
+            store=ctx.store,
+            hasher=ctx.hasher,
+            clock=ctx.clock,
+            secret=ctx.secret_key,
+            token=token,
+            password=password,
+        )
+        session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
+        own = sharing.shared_with_me(store=ctx.store, actor=actor) if actor.role == "patient" else []
+        target = f"/p/{own[0].public_id}/profile?welcome=1" if own else "/home"
         response = RedirectResponse(target, status_code=303)
         set_session_cookie(request, response, session.token)
         return response
@@ -186,8 +245,6 @@ def forgot(request: Request, background: BackgroundTasks, email: Annotated[str, 
 def reset_form(token: str, request: Request) -> Response:
     ctx = context(request)
     if not passwords.reset_is_valid(store=ctx.store, clock=ctx.clock, token=token):
-        from dosewise.services.ports import AccessDenied
-
         raise AccessDenied("this password-reset link is not valid", hint="it may have been used or expired")
     return render(request, "reset.html", token=token)
 
