@@ -23,6 +23,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("profile", "Profile", "view"),
     ("history", "History", "view"),
     ("sharing", "Sharing", "manage_access"),
+    ("calendar", "Calendar", "manage_access"),
     ("audit", "Audit trail", "view"),
 )
 _NO_ALERT = object()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dosewise.adapters.db.accounts import SqlResets, SqlSessions, SqlThrottle, SqlUsers
 from dosewise.adapters.db.audit import SqlAudit
+from dosewise.adapters.db.calendar_feeds import SqlCalendarFeeds
 from dosewise.adapters.db.diary import SqlDiary
 from dosewise.adapters.db.doses import SqlDoses, SqlStock
 from dosewise.adapters.db.engine import write_engine
@@ -78,6 +79,7 @@ class SqlUnitOfWork:
     grants: ports.GrantRepository
     medications: ports.MedicationRepository
     plans: ports.PlanRepository
+    calendar_feeds: ports.CalendarFeedRepository
     doses: ports.DoseRepository
     stock: ports.StockRepository
     diary: ports.DiaryRepository
@@ -106,6 +108,7 @@ class SqlUnitOfWork:
         self.grants = SqlGrants(session)
         self.medications = SqlMedications(session)
         self.plans = SqlPlans(session)
+        self.calendar_feeds = SqlCalendarFeeds(session)
         self.doses = SqlDoses(session)
         self.stock = SqlStock(session)
         self.diary = SqlDiary(session)

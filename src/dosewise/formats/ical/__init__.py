@@ -25,17 +25,23 @@ from dosewise.formats.ical.writer import calendar_bytes
 __all__ = [
     "MAX_WINDOW_DAYS",
     "MEDIA_TYPE",
+    "REVISION",
     "CancelPolicy",
     "DoseCalendar",
     "DoseEntry",
     "Revision",
     "Window",
     "dose_entries",
+    "empty_calendar",
     "plan_calendar",
     "slot_uid",
 ]
 
 MEDIA_TYPE = "text/calendar; charset=utf-8"
+# Bumped whenever the bytes written for the same plan change (wording, properties): feeds key their ETag
+# on it, so calendars fetch the new text.
+REVISION = "1"
+EMPTY_NAME = "dosewise doses"
 
 
 @dataclass(frozen=True)
@@ -76,3 +82,8 @@ def plan_calendar(
         refresh=refresh,
     )
     return DoseCalendar(body, entries)
+
+
+def empty_calendar(*, zone: str, window: Window, refresh: timedelta) -> bytes:
+    """A valid calendar with no doses yet (a feed made before the first plan): its zone, no events."""
+    return calendar_bytes([], name=EMPTY_NAME, zones=(zone,), window=window, refresh=refresh)
