@@ -108,6 +108,26 @@ def test_the_label_ladder_written_by_hand_is_not_too_fast(kb: KnowledgeBase) -> 
     assert not [code for code in findings(kb, ladder) if code.startswith("titration.")]
 
 
+@pytest.mark.parametrize(
+    ("doses", "expected"),
+    [
+        (("20 mg", "25 mg"), Severity.MAJOR),  # 60 mg a day, rising: four times the label start
+        (("10 mg", "15 mg"), Severity.MODERATE),
+        (("5 mg", "10 mg"), None),  # the label start
+        (("20 mg",), None),  # one steady step: a maintenance dose, not a start
+        (("20 mg", "15 mg"), None),  # falling: a taper shape
+    ],
+)
+def test_a_hand_written_plan_that_rises_has_its_start_judged_like_a_titration(
+    kb: KnowledgeBase, doses: tuple[str, ...], expected: Severity | None
+) -> None:
+    """A custom plan that goes up from a high first step, with no current regimen recorded, gets the
+    titration's high-start finding; steady and falling custom plans do not."""
+    found = findings(kb, plan(kb, *(step(d) for d in doses), kind="custom"))
+    severity = found["titration.high_start"].severity if "titration.high_start" in found else None
+    assert severity is expected
+
+
 def test_a_titration_starting_above_the_label_start_is_flagged(kb: KnowledgeBase) -> None:
     """Starting at 10 mg three times a day (30 mg) is above the label's 15 mg a day start."""
     found = findings(kb, plan(kb, step("10 mg"), step("15 mg"), kind="titration"))

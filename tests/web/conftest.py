@@ -4,6 +4,7 @@ the tests move, and people signed in through the JSON API."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import FAST_ARGON2, PASSWORD, MovableClock, Person
+from web_support import FAST_ARGON2, PASSWORD, Inbox, MovableClock, Person
 
 from dosewise.adapters.db.testing import TEST_DATABASE_ENV, scratch_database
 from dosewise.bootstrap.settings import load_settings
@@ -76,3 +77,18 @@ def register(app: Any) -> Any:
 def patient(register: Any) -> Person:
     """A signed-in patient with an empty record."""
     return register("Pat Patient")
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free local port, and what it received."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()

@@ -4,20 +4,16 @@ link works once, for a day, and only as we signed it. A real local SMTP server (
 
 from __future__ import annotations
 
-import email
 import os
 import re
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
-from web_support import FAST_ARGON2, PASSWORD, MovableClock, csrf_from
+from web_support import FAST_ARGON2, PASSWORD, Inbox, MovableClock, csrf_from
 
 from dosewise.adapters.db.testing import TEST_DATABASE_ENV, scratch_database
 from dosewise.bootstrap.settings import load_settings
@@ -29,39 +25,10 @@ TAKEN = "taken@example.org"
 LINK = re.compile(r"http://testserver/register/finish/([A-Za-z0-9_\-.]+)")
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def last_to(self, address: str) -> tuple[str, str]:
-        found = [m for m in self.messages if m["To"] == address]
-        assert found, f"no message to {address}"
-        message = found[-1]
-        body = message.get_payload(decode=True)
-        assert isinstance(body, bytes)
-        return str(message["Subject"]), body.decode()
-
-
 @pytest.fixture
-def inbox() -> Iterator[tuple[_Inbox, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    box = _Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
-
-
-@pytest.fixture
-def mailing_context(tmp_path: Path, clock: MovableClock, kb: Any, inbox: Any) -> Iterator[WebContext]:
+def mailing_context(tmp_path: Path, clock: MovableClock, kb: Any, smtp: Any) -> Iterator[WebContext]:
     """The app as `dosewise serve` builds it with an SMTP server configured, and one taken address."""
-    _, port = inbox
+    _, port = smtp
     with scratch_database(os.environ.get(TEST_DATABASE_ENV), tmp_path) as url:
         settings = load_settings(
             {
@@ -99,16 +66,16 @@ def _start(client: TestClient, address: str, role: str = "clinician") -> Any:
     )
 
 
-def _token_for(inbox: _Inbox, address: str) -> str:
+def _token_for(inbox: Inbox, address: str) -> str:
     _, body = inbox.last_to(address)
     match = LINK.search(body)
     assert match, body
     return match.group(1)
 
 
-def test_the_answer_is_the_same_for_a_taken_and_a_free_address(client: TestClient, inbox: Any) -> None:
+def test_the_answer_is_the_same_for_a_taken_and_a_free_address(client: TestClient, smtp: Any) -> None:
     """Same status, same body; the free address gets a link, the taken one a note with no link."""
-    box, _ = inbox
+    box, _ = smtp
     free, taken = _start(client, "new.person@example.org"), _start(client, TAKEN.upper())
     assert free.status_code == taken.status_code == 202
     assert free.json() == taken.json()
@@ -134,9 +101,9 @@ def test_the_old_one_step_registration_is_refused_alike_for_every_address(client
     assert bodies[0] == bodies[1]
 
 
-def test_the_link_makes_the_account_once_and_signs_in(client: TestClient, inbox: Any) -> None:
+def test_the_link_makes_the_account_once_and_signs_in(client: TestClient, smtp: Any) -> None:
     """A patient's link: the chosen password works, the record exists, the link then stops working."""
-    box, _ = inbox
+    box, _ = smtp
     _start(client, "pat.new@example.org", role="patient")
     token = _token_for(box, "pat.new@example.org")
     done = client.post(f"/api/v1/signups/{token}", json={"password": PASSWORD})
@@ -154,8 +121,8 @@ def test_the_link_makes_the_account_once_and_signs_in(client: TestClient, inbox:
     )
 
 
-def test_a_weak_password_is_refused_and_the_link_still_works(client: TestClient, inbox: Any) -> None:
-    box, _ = inbox
+def test_a_weak_password_is_refused_and_the_link_still_works(client: TestClient, smtp: Any) -> None:
+    box, _ = smtp
     _start(client, "weak@example.org")
     token = _token_for(box, "weak@example.org")
     assert client.post(f"/api/v1/signups/{token}", json={"password": "password12"}).status_code == 422
@@ -164,10 +131,10 @@ def test_a_weak_password_is_refused_and_the_link_still_works(client: TestClient,
 
 @pytest.mark.parametrize("damage", ["flip-payload", "flip-mac", "drop-mac", "other-secret", "non-ascii"])
 def test_a_link_we_did_not_sign_is_refused(
-    client: TestClient, inbox: Any, mailing_context: WebContext, damage: str
+    client: TestClient, smtp: Any, mailing_context: WebContext, damage: str
 ) -> None:
     """A changed address, role or signature, or a token signed with another key, opens nothing."""
-    box, _ = inbox
+    box, _ = smtp
     _start(client, "forge@example.org")
     token = _token_for(box, "forge@example.org")
     payload, mac = token.split(".")
@@ -186,8 +153,8 @@ def test_a_link_we_did_not_sign_is_refused(
     assert client.post(f"/api/v1/signups/{token}", json={"password": PASSWORD}).status_code == 201
 
 
-def test_the_link_expires_after_a_day(client: TestClient, inbox: Any, clock: MovableClock) -> None:
-    box, _ = inbox
+def test_the_link_expires_after_a_day(client: TestClient, smtp: Any, clock: MovableClock) -> None:
+    box, _ = smtp
     _start(client, "slow@example.org")
     token = _token_for(box, "slow@example.org")
     clock.advance(seconds=(signup.SIGNUP_LIFETIME - timedelta(minutes=1)).total_seconds())
@@ -208,9 +175,9 @@ def test_sign_ups_count_against_the_registration_allowance(
     assert codes[-1] == 429
 
 
-def test_the_pages_ask_for_the_password_only_from_the_link(client: TestClient, inbox: Any) -> None:
+def test_the_pages_ask_for_the_password_only_from_the_link(client: TestClient, smtp: Any) -> None:
     """The form has no password field; both addresses see the same page; the link's page finishes."""
-    box, _ = inbox
+    box, _ = smtp
     form = client.get("/register")
     assert 'name="password"' not in form.text
     pages = []

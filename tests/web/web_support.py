@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -125,3 +126,23 @@ def app_routes(app: Any) -> list[tuple[str, str]]:
 
     walk(app.routes, "")
     return found
+
+
+class Inbox:
+    """What a real local SMTP server (aiosmtpd, see the ``smtp`` fixture) received: recipients and raw text."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], str]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+    def last_to(self, address: str) -> tuple[str, str]:
+        """The subject and decoded body of the last message to ``address``, as a mail program shows them."""
+        found = [text for to, text in self.messages if address in to]
+        assert found, f"no message to {address}"
+        message = email.message_from_string(found[-1])
+        body = message.get_payload(decode=True)
+        assert isinstance(body, bytes)
+        return str(message["Subject"]), body.decode()

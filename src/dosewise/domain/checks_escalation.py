@@ -4,6 +4,7 @@ there is one."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from dosewise.domain.findings import Finding, finding
@@ -24,7 +25,11 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
     steps = ctx.plan.steps
     prior = ctx.plan.prior
     assessment = ctx.assessment
-    if ctx.plan.kind == "titration" and steps and not steps[0].dose.is_zero and prior is None:
+    # A hand-written ("custom") plan that rises is a titration in all but name: its start is judged the
+    # same way, unless a regimen the patient already takes is recorded (then it continues from that).
+    rises = any(later.daily > earlier.daily for earlier, later in pairwise(steps))
+    titration_shaped = ctx.plan.kind == "titration" or (ctx.plan.kind == "custom" and rises)
+    if titration_shaped and steps and not steps[0].dose.is_zero and prior is None:
         severity = assessment.start_severity(titration, steps[0].daily)
         if severity is not None:
             first_label = titration.steps[0][0] * titration.times_per_day
@@ -33,7 +38,8 @@ def check_escalation(ctx: CheckContext) -> list[Finding]:
                 finding(
                     severity,
                     "titration.high_start",
-                    f"The titration starts at {steps[0].daily} a day; the label starts at {first_label} a day"
+                    f"The {'titration' if ctx.plan.kind == 'titration' else 'plan rises and'} starts at "
+                    f"{steps[0].daily} a day; the label starts at {first_label} a day"
                     + (f" ({cap} a day for this patient)" if cap != first_label else "")
                     + (
                         ", and no regimen the patient already takes is recorded."

@@ -97,22 +97,20 @@ SIGNUP_REQUESTED = (
 )
 
 
-@router.post("/signups", status_code=202, summary="Start an account by e-mail")
-def start_signup(request: Request, body: SignupIn, background: BackgroundTasks) -> dict[str, str]:
-    """The same answer for every address (a new one gets a link, a taken one a note); throttled per
-    client like registration. 409 where dosewise does not send e-mail: use `POST /accounts` there."""
+def begin_signup(
+    request: Request, background: BackgroundTasks, email: str, display_name: str, role: str, timezone: str
+) -> signup.SignupRequest:
+    """Check the form and count it (errors answer now); the e-mail goes out after the answer, so
+    neither its content nor its timing shows whether the address was taken. For the API and the page."""
     ctx = context(request)
-    if ctx.mailer is None:
-        raise Conflict(
-            "this dosewise does not send e-mail", hint="create the account with POST /api/v1/accounts"
-        )
+    assert ctx.mailer is not None
     pending = signup.start_signup(
         store=ctx.store,
         clock=ctx.clock,
-        email=body.email,
-        display_name=body.display_name,
-        role=body.role,
-        timezone=body.timezone,
+        email=email,
+        display_name=display_name,
+        role=role,
+        timezone=timezone,
         client=client_address(request),
         allowance=ctx.settings.registrations_per_hour,
     )
@@ -125,6 +123,19 @@ def start_signup(request: Request, body: SignupIn, background: BackgroundTasks) 
         request=pending,
         base_url=ctx.settings.public_url or str(request.base_url),
     )
+    return pending
+
+
+@router.post("/signups", status_code=202, summary="Start an account by e-mail")
+def start_signup(request: Request, body: SignupIn, background: BackgroundTasks) -> dict[str, str]:
+    """The same answer for every address (a new one gets a link, a taken one a note); throttled per
+    client like registration. 409 where dosewise does not send e-mail: use `POST /accounts` there."""
+    ctx = context(request)
+    if ctx.mailer is None:
+        raise Conflict(
+            "this dosewise does not send e-mail", hint="create the account with POST /api/v1/accounts"
+        )
+    begin_signup(request, background, body.email, body.display_name, body.role, body.timezone)
     return {"message": SIGNUP_REQUESTED}
 
 

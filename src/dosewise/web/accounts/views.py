@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from dosewise.services import accounts, passwords, sharing, signup
 from dosewise.services.ports import AccessDenied, Actor
-from dosewise.web.accounts.api import RESET_REQUESTED, run_password_change
+from dosewise.web.accounts.api import RESET_REQUESTED, begin_signup, run_password_change
 from dosewise.web.pages import done
 from dosewise.web.security import (
     SESSION_COOKIE,
@@ -62,25 +62,7 @@ async def register(
     is made at once; that runs on the accounts executor (it hashes a password), never on the page threads."""
     ctx = context(request)
     if ctx.mailer is not None:
-        pending = signup.start_signup(
-            store=ctx.store,
-            clock=ctx.clock,
-            email=email,
-            display_name=display_name,
-            role=role,
-            timezone=timezone or "UTC",
-            client=client_address(request),
-            allowance=ctx.settings.registrations_per_hour,
-        )
-        background.add_task(
-            signup.send_signup_mail,
-            store=ctx.store,
-            clock=ctx.clock,
-            mailer=ctx.mailer,
-            secret=ctx.secret_key,
-            request=pending,
-            base_url=ctx.settings.public_url or str(request.base_url),
-        )
+        pending = begin_signup(request, background, email, display_name, role, timezone or "UTC")
         response = render(request, "register_sent.html", email=pending.email)
         response.background = background
         return response
