@@ -134,7 +134,8 @@ def feed_calendar(
     zone = ZoneInfo(record_zone(profile, latest))
     now = clock()
     today = now.astimezone(zone).date()
-    etag = _etag((REVISION, __version__, kb.version, profile.public_id, latest.id if latest else 0, today))
+    key = (REVISION, __version__, kb.version, profile.public_id, latest.id if latest else 0, str(zone), today)
+    etag = _etag(key)
     midnight = datetime.combine(today, time(0), tzinfo=zone).astimezone(UTC)
     last_modified = max(midnight, latest.created_at.astimezone(UTC)) if latest else midnight
     if etag in known or "*" in known:
