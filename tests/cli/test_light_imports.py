@@ -27,6 +27,7 @@ print(",".join(name for name in {heavy!r} if name in sys.modules))
         ["interactions", "baclofen", "oxycodone", "beer"],
         ["triage", "very sleepy and slow breathing"],
         ["drugs", "lioresal"],
+        ["guide", "baclofen", "--section", "withdrawal"],
     ],
     ids=lambda argv: " ".join(argv[:2]),
 )

@@ -198,7 +198,10 @@ def test_an_extra_field_is_refused_at_load(tmp_path: Path) -> None:
 
 def test_an_unknown_confidence_grade_is_refused_at_load(tmp_path: Path) -> None:
     """Confidence grades come from the clinical reference's scale; "very high" is refused."""
-    root = copy_with(tmp_path, "tizanidine.toml", 'confidence = "H"\n', 'confidence = "very high"\n')
+    monitoring = (
+        'single 8 mg dose."\nsources = ["livertox_tizanidine", "tizanidine_label"]\nconfidence = "H"\n'
+    )
+    root = copy_with(tmp_path, "tizanidine.toml", monitoring, monitoring.replace('"H"', '"very high"'))
     with pytest.raises(KnowledgeError):
         load_knowledge_base(DEFAULT_VERSION, root=root)
 

@@ -114,6 +114,10 @@ _OPEN = {
     "POST /api/v1/password-resets/{token}",
     "GET /invitations/{token}",
     "GET /api/v1/invitations/{token}",
+    # The guides are public (issue 13); their personal version is under the record, in the matrix.
+    "GET /guides",
+    "GET /guides/compare",
+    "GET /guides/{gid}",
     # Sign-up by e-mail: the signed link is the credential; the account does not exist yet.
     "POST /api/v1/signups",
     "POST /api/v1/signups/{token}",
@@ -218,6 +222,7 @@ def _url(path: str, pid: str, ids: dict[str, int]) -> str:
     url = url.replace("{medication_id}", str(ids[f"medication_id_{where}"]))
     url = url.replace("{grant_id}", str(ids[f"grant_id_{where}"]))
     url = url.replace("{event_id}", str(ids["event_id"]))
+    url = url.replace("{gid}", "baclofen")  # a guide id (the personal guide pages)
     url = url.replace("symptoms/{entry_id}", f"symptoms/{ids['symptom_id']}")
     url = url.replace("checkins/{entry_id}", f"checkins/{ids['checkin_id']}")
     assert "{" not in url, f"a new path parameter needs a value here: {url}"

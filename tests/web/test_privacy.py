@@ -25,6 +25,7 @@ def _fill(path: str, pid: str) -> str:
     for name in _ID_PARAMS:
         path = path.replace("{" + name + "}", "1")
     path = path.replace("{token}", "not-a-real-token")
+    path = path.replace("{gid}", "baclofen")
     assert "{" not in path, f"a new path parameter needs a value here: {path}"
     return path
 

@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "check",
     "interactions",
     "drugs",
+    "guide",
     "missed",
     "triage",
     "pump",

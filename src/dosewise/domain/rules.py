@@ -6,9 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from dosewise.domain.errors import UnknownDrug
 from dosewise.domain.quantity import Concentration, Quantity
+
+if TYPE_CHECKING:  # domain.guides builds on Provenance, defined here
+    from dosewise.domain.guides import ComparisonRow, Guide
 
 __all__ = [
     "ClassCountRule",
@@ -465,6 +469,9 @@ class KnowledgeBase:
     combinations: tuple[Combination, ...] = ()
     class_counts: tuple[ClassCountRule, ...] = ()
     duplicate_rule: DuplicateRule | None = None
+    # Plain-language guides by guide id, and the side-by-side comparison of the treatments (domain.guides).
+    guides: dict[str, Guide] = field(default_factory=dict)
+    comparison: tuple[ComparisonRow, ...] = ()
 
     def drug(self, drug_id: str) -> DrugRules:
         key = drug_id.strip().lower()

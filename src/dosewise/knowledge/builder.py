@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from dosewise.domain.errors import KnowledgeError
+from dosewise.domain.guides import ComparisonRow, Guide
 from dosewise.domain.quantity import parse_amount, parse_concentration, parse_quantity
 from dosewise.domain.rules import (
     ClassCountRule,
@@ -48,7 +49,7 @@ from dosewise.domain.rules import (
     TriageRule,
 )
 from dosewise.domain.triage_text import compile_lexicon
-from dosewise.knowledge import schema
+from dosewise.knowledge import guides, schema
 
 __all__ = ["build_knowledge_base"]
 
@@ -188,6 +189,13 @@ class _Builder:
             usual_daily_high=parse_quantity(lim.usual_daily_high) if lim.usual_daily_high else None,
             conflicts=self.conflicts(lim.conflicts, f"{where} limits"),
         )
+        if limits.usual_daily_high is not None and limits.usual_daily_high > limits.max_daily:
+            # The guide states both ("most people do best on ... to ..."; "the most ... is ..."): one
+            # edited without the other would make it contradict itself.
+            raise KnowledgeError(
+                f"{where} limits: the usual daily range ends above the maximum "
+                f"({limits.usual_daily_high} > {limits.max_daily})"
+            )
         elderly = None
         if model.elderly:
             e = model.elderly
@@ -388,6 +396,40 @@ def _temperature(builder: _Builder, triage: schema.TriageFile) -> TemperatureRul
     )
 
 
+def _guides(
+    builder: _Builder,
+    drugs: dict[str, DrugRules],
+    models: dict[str, schema.DrugFile],
+    intrathecal: schema.IntrathecalFile,
+    alternatives: schema.AlternativesFile,
+    pump: PumpRules,
+) -> tuple[dict[str, Guide], tuple[ComparisonRow, ...]]:
+    """Each file's guide and comparison row, filled from the rules just built (the planner's own values)."""
+    found: list[tuple[str, str, schema.GuideEntry | None, schema.ComparisonSection | None, dict[str, str]]]
+    found = [
+        (d, drugs[d].name, models[d].guide, models[d].comparison, guides.drug_values(drugs[d], models[d]))
+        for d in models
+    ]
+    it_values = guides.pump_values(pump, intrathecal)
+    it = intrathecal.drug
+    found.insert(1, (it.id, it.name, intrathecal.guide, intrathecal.comparison, it_values))
+    found += [(a.id, a.name, a.guide, a.comparison, guides.agent_values(a)) for a in alternatives.agents]
+    out: dict[str, Guide] = {}
+    rows = []
+    for drug, name, entry, section, values in found:
+        guide = guides.build_guide(entry, drug, values, builder.provenance) if entry else None
+        if guide is not None:
+            if guide.id in out:
+                raise KnowledgeError(f"guide {guide.id}: two files give a guide with this id")
+            out[guide.id] = guide
+        rows.append(
+            guides.build_comparison(
+                drug, name, guide.id if guide else None, section, values, builder.provenance
+            )
+        )
+    return out, tuple(rows)
+
+
 def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
     """Validate every file of one version folder and build the rules; raises ``KnowledgeError``."""
     release = _read(folder, "release.toml", schema.ReleaseFile)
@@ -413,6 +455,7 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
     alternatives = _read(folder, "alternatives.toml", schema.AlternativesFile)
     for agent in alternatives.agents:
         builder.provenance(agent, f"alternative {agent.id}")
+    pump = builder.pump(intrathecal)
 
     dictionary = _read(folder, "dictionary.toml", schema.DictionaryFile)
     ingredients = tuple(
@@ -485,6 +528,7 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
         if dup is not None
         else None
     )
+    guide_map, comparison = _guides(builder, drugs, models, intrathecal, alternatives, pump)
     triage = _read(folder, "triage.toml", schema.TriageFile)
     _check_references(ingredients, interactions, triage)
     _check_combinations(ingredients, combinations, class_counts)
@@ -527,7 +571,9 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
             for rule in triage.rules
         ),
         sources=sources,
-        pump=builder.pump(intrathecal),
+        pump=pump,
+        guides=guide_map,
+        comparison=comparison,
         alternatives=tuple(
             {"id": a.id, "name": a.name, "kind": a.kind, "titration": a.titration, "warnings": a.warnings}
             for a in alternatives.agents

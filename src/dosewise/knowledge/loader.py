@@ -43,7 +43,14 @@ def _digest(folder: Path) -> str:
     domain = here.parent / "domain"
     # The triage lexicon is compiled into the cached build, so the code that compiles it is part of the key.
     triage_code = (domain / "triage_text.py", domain / "triage_words.py", domain / "triage_numbers.py")
-    for code in (here / "builder.py", here / "schema.py", domain / "rules.py", *triage_code):
+    built = (
+        here / "builder.py",
+        here / "schema.py",
+        here / "guides.py",
+        domain / "rules.py",
+        domain / "guides.py",
+    )
+    for code in (*built, *triage_code):
         digest.update(code.read_bytes())
     return digest.hexdigest()[:32]
 

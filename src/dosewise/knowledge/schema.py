@@ -264,6 +264,48 @@ class MonitoringSection(Sourced):
     clinician_text: str
 
 
+class GuideParagraphEntry(Sourced):
+    """One paragraph of patient text: a template whose {names} the knowledge base fills from its rules."""
+
+    text: str = Field(min_length=1)
+    # True only for figures quoted from a source that are not rule values (doses tried off-label).
+    quoted_figures: bool = False
+
+
+class GuideSectionEntry(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9\-]*$")
+    title: str
+    off_label: bool = False
+    paragraphs: list[GuideParagraphEntry] = Field(min_length=1)
+
+
+class GuideEntry(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9\-]*$")
+    title: str
+    summary: str
+    sections: list[GuideSectionEntry] = Field(min_length=1)
+
+
+class ComparisonEntry(Sourced):
+    """One cell of the side-by-side table: plain words for patients, the precise text for clinicians."""
+
+    patient: str = Field(min_length=1)
+    clinician: str = Field(min_length=1)
+    quoted_figures: bool = False  # as for a guide paragraph: figures quoted from a source, not rule values
+
+
+class ComparisonSection(Strict):
+    """A missing cell is shown as "not recorded", never guessed."""
+
+    works: ComparisonEntry | None = None
+    taken: ComparisonEntry | None = None
+    speed: ComparisonEntry | None = None
+    common_effects: ComparisonEntry | None = None
+    cautions: ComparisonEntry | None = None
+    interactions: ComparisonEntry | None = None
+    stopping: ComparisonEntry | None = None
+
+
 class DrugFile(Strict):
     drug: DrugHeader
     products: list[ProductEntry] = Field(min_length=1)
@@ -279,6 +321,8 @@ class DrugFile(Strict):
     missed_dose: MissedDoseSection | None = None
     concentrations: ConcentrationBand | None = None
     monitoring: MonitoringSection | None = None
+    guide: GuideEntry | None = None
+    comparison: ComparisonSection | None = None
 
 
 class ItConcentration(Sourced):
@@ -335,6 +379,8 @@ class IntrathecalFile(Strict):
     limits: ItLimits
     pump: PumpSection
     withdrawal: WithdrawalSection
+    guide: GuideEntry | None = None
+    comparison: ComparisonSection | None = None
 
 
 class AlternativeAgent(Sourced):
@@ -345,6 +391,8 @@ class AlternativeAgent(Sourced):
     max_daily: Mass | None = None
     max_dose_per_session: Units | None = None
     warnings: str
+    guide: GuideEntry | None = None
+    comparison: ComparisonSection | None = None
 
 
 class AlternativesFile(Strict):

@@ -95,6 +95,7 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.calendar import views as calendar_views
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
+    from dosewise.web.guides import views as guides_views
     from dosewise.web.plans import api as plans_api
     from dosewise.web.plans import views as plans_views
     from dosewise.web.record import api as record_api
@@ -130,6 +131,7 @@ def create_app(context: WebContext) -> FastAPI:
         sharing_views,
         calendar_views,
         audit_views,
+        guides_views,
         accounts_api,
         record_api,
         today_api,

@@ -112,6 +112,7 @@ templates.env.filters.update(
 templates.env.globals.update(
     new_key=lambda: uuid.uuid4().hex,
     web_hint=lambda error: _web_hint(error),
+    guide_url=lambda request, drug, section="", pid=None: _guide_url(request, drug, section, pid),
     # Form fields whose element id is not their name (the error summary links to the element).
     field_ids={"amount": "stock-amount", "text": "sym-text"},
     watch_lead=WATCH_LEAD,
@@ -124,6 +125,12 @@ templates.env.globals.update(
         "emergency": "emergency",
     },
 )
+
+
+def _guide_url(request: Any, drug: str | None, section: str, pid: str | None) -> str:
+    from dosewise.web.guides.links import guide_url
+
+    return guide_url(request, drug, section, pid)
 
 
 def _web_hint(error: Any) -> str | None:
