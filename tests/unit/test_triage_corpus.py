@@ -23,6 +23,10 @@ First-run figures of each held-out batch (measured before any change made for it
   done"), under-triage 6.3%, over-triage 12.5% (alcohol with drowsiness answered emergency; "dry mouth"
   not recognised, so soon), agreement 81.3%. After adding farewell letters and giving things away to the
   self-harm patterns: sensitivity 100%.
+- lead batch 2 (50 cases: 30 emergency, 10 urgent, 5 soon, 5 expected as first labelled), run once on
+  main at 800b60b: emergency sensitivity 90.0% (27 of 30; missed a chest "hardly moving", eyes that
+  "won't open", and 150 mg swallowed, which the sourced 200 mg flag makes urgent), under-triage 18%,
+  over-triage 6%, agreement 76%. After the fixes (and relabelling the 150 mg case): sensitivity 100%.
 """
 
 from __future__ import annotations

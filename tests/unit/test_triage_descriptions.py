@@ -371,3 +371,65 @@ def test_a_denial_inside_a_description_is_read() -> None:
     reading = recognise("lips not blue", KB.symptoms, KB)
     assert reading.symptoms == ()
     assert reading.negated == ("blue_or_grey",)
+
+
+CHEST_WORDS = ["hardly", "barely", "not", "no longer"]
+CHEST_VERBS = ["moving", "rising", "going up"]
+
+
+@pytest.mark.parametrize(
+    ("who", "adverb", "verb"), list(itertools.product(WHO[:4], CHEST_WORDS, CHEST_VERBS))
+)
+def test_a_chest_that_hardly_moves_is_a_breathing_emergency(who: str, adverb: str, verb: str) -> None:
+    """ "His chest is hardly moving" is breathing, never the weakness that "hardly moving" means for legs."""
+    result = run(f"{who}'s chest is {adverb} {verb}")
+    assert result.level == "emergency"
+    assert "slow_breathing" in result.symptoms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she won't open her eyes",
+        "he doesn't open his eyes even when i shake him",
+        "her eyes won't open",
+        "mum is not opening her eyes at all",
+    ],
+)
+def test_eyes_that_will_not_open_are_unresponsive(text: str) -> None:
+    assert run(text).level == "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "not_level"),
+    [
+        ("i can't keep my eyes open", "emergency"),  # sleepy, and awake enough to say so
+        ("i shook the bottle and nothing came out", "emergency"),
+        ("i keep my tablets in the kitchen", "urgent"),
+    ],
+)
+def test_everyday_uses_of_those_words_are_not_read_as_them(text: str, not_level: str) -> None:
+    assert run(text).level != not_level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "threw up my morning tablets",
+        "i can't keep anything down",
+        "brought my pills back up",
+        "sick after my tablets this morning",
+        "vomiting and my meds won't stay down",
+    ],
+)
+def test_doses_that_do_not_stay_down_are_urgent_as_missed_doses(text: str) -> None:
+    """Vomited doses are missed doses: urgent, for the withdrawal risk, with the drug named."""
+    result = run(text, drug="baclofen")
+    assert result.level == "urgent"
+    assert rule_ids(result) & {"doses-not-kept-down", "vomiting-with-missed-doses"}
+    assert "baclofen" in result.patient_text
+
+
+def test_vomiting_after_missed_doses_is_urgent_but_vomiting_alone_is_not() -> None:
+    assert run("i threw up last night").level == "soon"
+    assert run("i threw up last night", flags=("missed_doses",)).level == "urgent"

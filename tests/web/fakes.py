@@ -13,6 +13,8 @@ from dosewise.services.ports import (
     Access,
     AuditEvent,
     CalendarFeed,
+    CdsCardRecord,
+    CdsFeedback,
     CheckIn,
     DoseEvent,
     Grant,
@@ -56,6 +58,9 @@ class FakeData:
         self.resets: dict[str, tuple[int, datetime, datetime | None]] = {}
         self.failures: list[tuple[str, datetime]] = []
         self.tokens: dict[str, int] = {}
+        self.cds_tokens: dict[tuple[str, str], datetime] = {}
+        self.cds_cards: dict[str, CdsCardRecord] = {}
+        self.cds_feedback: list[CdsFeedback] = []
 
 
 class FakeUsers:
@@ -459,6 +464,35 @@ class FakeAudit:
         )[:limit]
 
 
+class FakeCds:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def claim_token(self, *, issuer: str, jti: str, expires_at: datetime, now: datetime) -> bool:
+        self.data.cds_tokens = {k: v for k, v in self.data.cds_tokens.items() if v >= now}
+        if (issuer, jti) in self.data.cds_tokens:
+            return False
+        self.data.cds_tokens[(issuer, jti)] = expires_at
+        return True
+
+    def add_cards(self, cards: Sequence[CdsCardRecord]) -> None:
+        self.data.cds_cards.update({card.uuid: card for card in cards})
+
+    def cards(self, uuids: Sequence[str]) -> Sequence[CdsCardRecord]:
+        return [self.data.cds_cards[u] for u in uuids if u in self.data.cds_cards]
+
+    def add_feedback(self, entries: Sequence[CdsFeedback]) -> None:
+        self.data.cds_feedback.extend(entries)
+
+    def feedback_counts(self) -> Sequence[tuple[str, str, str, str, int]]:
+        counts: dict[tuple[str, str, str, str], int] = {}
+        for entry in self.data.cds_feedback:
+            code = self.data.cds_cards[entry.card_uuid].code
+            key = (entry.service_id, code, entry.outcome, entry.override_code or "")
+            counts[key] = counts.get(key, 0) + 1
+        return [(*key, count) for key, count in sorted(counts.items())]
+
+
 class FakeUnitOfWork:
     """Works on a copy of the data; ``commit`` publishes it, leaving without commit throws it away."""
 
@@ -484,6 +518,7 @@ class FakeUnitOfWork:
             ("stock", FakeStock),
             ("diary", FakeDiary),
             ("audit", FakeAudit),
+            ("cds", FakeCds),
         ):
             setattr(self, name, cls(self.data))
         return self

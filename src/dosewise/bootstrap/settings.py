@@ -79,10 +79,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DOSEWISE_SMTP_PASSWORD", "", "SMTP password."),
     Setting("DOSEWISE_SMTP_FROM", "dosewise@localhost", "Sender address of dosewise's e-mails."),
     Setting("DOSEWISE_SMTP_STARTTLS", "true", "Use STARTTLS (true/false); set false only for a local relay."),
+    Setting(
+        "DOSEWISE_CDS_CLIENTS",
+        "",
+        "JSON file of the CDS Hooks clients (EHRs) trusted to call /cds-services: each issuer with its JWK "
+        "Set (empty: every CDS Hooks call is refused with 401).",
+    ),
+    Setting(
+        "DOSEWISE_CDS_TOKEN_MAX_SECONDS",
+        "300",
+        "Longest lifetime (exp - iat) accepted for a CDS client's JWT; its jti is remembered that long.",
+    ),
+    Setting(
+        "DOSEWISE_CDS_CLOCK_SKEW_SECONDS",
+        "60",
+        "Clock difference allowed between a CDS client and dosewise when checking exp and iat.",
+    ),
 )
 
 # Limits read as whole numbers: (variable, smallest allowed value).
-_LIMITS = (("DOSEWISE_MAX_BODY_BYTES", 1024), ("DOSEWISE_MAX_IN_FLIGHT", 1), ("DOSEWISE_HSTS_SECONDS", 0))
+_LIMITS = (
+    ("DOSEWISE_MAX_BODY_BYTES", 1024),
+    ("DOSEWISE_MAX_IN_FLIGHT", 1),
+    ("DOSEWISE_HSTS_SECONDS", 0),
+    ("DOSEWISE_CDS_TOKEN_MAX_SECONDS", 1),
+    ("DOSEWISE_CDS_CLOCK_SKEW_SECONDS", 0),
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +130,9 @@ class Settings:
     smtp_password: str = ""
     smtp_from: str = "dosewise@localhost"
     smtp_starttls: bool = True
+    cds_clients: str = ""
+    cds_token_max_seconds: int = 300
+    cds_clock_skew_seconds: int = 60
 
     @property
     def base_url(self) -> str:
@@ -161,6 +186,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_password=values["DOSEWISE_SMTP_PASSWORD"],
         smtp_from=values["DOSEWISE_SMTP_FROM"],
         smtp_starttls=starttls in ("true", "1", "yes"),
+        cds_clients=values["DOSEWISE_CDS_CLIENTS"],
         kb_version=values["DOSEWISE_KB_VERSION"],
         data_dir=data_dir,
         database_url=values["DOSEWISE_DATABASE_URL"],

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from dosewise.bootstrap.settings import Settings
 from dosewise.domain.rules import KnowledgeBase
+from dosewise.services.cds_auth import CdsClients, parse_clients
 from dosewise.services.ports import Clock, Mailer, PasswordHasher, ServiceBusy, Store
 
 T = TypeVar("T")
@@ -27,6 +28,7 @@ __all__ = [
     "BoundedExecutor",
     "WebContext",
     "build_web_context",
+    "cds_clients_for",
     "mailer_for",
     "secret_key",
     "system_clock",
@@ -121,6 +123,7 @@ class WebContext:
     auth: BoundedExecutor = field(default_factory=BoundedExecutor)
     database_backend: str = "sqlite"
     close: Callable[[], None] = field(default=lambda: None)
+    cds_clients: CdsClients = field(default_factory=lambda: CdsClients({}))
 
     @property
     def reads_inline(self) -> bool:
@@ -131,6 +134,20 @@ class WebContext:
         (PostgreSQL) a read waits on I/O, so it runs in the thread pool.
         """
         return self.database_backend == "sqlite"
+
+
+def cds_clients_for(settings: Settings) -> CdsClients:
+    """The CDS Hooks clients trusted to call (DOSEWISE_CDS_CLIENTS); none when it is not set."""
+    if not settings.cds_clients:
+        return CdsClients({})
+    import json
+
+    path = Path(settings.cds_clients)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"DOSEWISE_CDS_CLIENTS: cannot read {path} as JSON ({exc})") from exc
+    return parse_clients(data)
 
 
 def secret_key(settings: Settings) -> str:
@@ -180,4 +197,5 @@ def build_web_context(
         auth=auth,
         database_backend=engine.dialect.name,
         close=close,
+        cds_clients=cds_clients_for(settings),
     )

@@ -26,6 +26,9 @@ __all__ = [
     "AuthenticationRequired",
     "CalendarFeed",
     "CalendarFeedRepository",
+    "CdsCardRecord",
+    "CdsFeedback",
+    "CdsRepository",
     "CheckIn",
     "Clock",
     "Conflict",
@@ -321,6 +324,37 @@ class AuditEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CdsCardRecord:
+    """A CDS Hooks card dosewise answered with: what it was about, never the patient's data."""
+
+    uuid: str
+    service_id: str
+    hook_instance: str
+    code: str
+    indicator: str
+    kb_version: str
+    issuer: str
+    issued_at: datetime
+    suggestion_uuids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CdsFeedback:
+    """What the clinician did with a card, as the CDS client reported it."""
+
+    card_uuid: str
+    service_id: str
+    outcome: Literal["accepted", "overridden"]
+    accepted_suggestions: tuple[str, ...]
+    override_system: str | None
+    override_code: str | None
+    user_comment: str | None
+    outcome_at: datetime
+    received_at: datetime
+    issuer: str
+
+
 # ----------------------------------------------------------------------------------------- repositories
 class UserRepository(Protocol):
     def add(self, *, email: str, display_name: str, role: Role, password_hash: str, at: datetime) -> User: ...
@@ -463,6 +497,19 @@ class AuditRepository(Protocol):
     def for_actor(self, actor_id: int, limit: int = 200) -> Sequence[AuditEvent]: ...
 
 
+class CdsRepository(Protocol):
+    def claim_token(self, *, issuer: str, jti: str, expires_at: datetime, now: datetime) -> bool:
+        """Record a client token's ``jti``; False when that issuer already used it (a replay)."""
+        ...
+
+    def add_cards(self, cards: Sequence[CdsCardRecord]) -> None: ...
+    def cards(self, uuids: Sequence[str]) -> Sequence[CdsCardRecord]: ...
+    def add_feedback(self, entries: Sequence[CdsFeedback]) -> None: ...
+    def feedback_counts(self) -> Sequence[tuple[str, str, str, str, int]]:
+        """(service id, finding code, outcome, override code or "", count), every combination seen."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction; nothing is stored unless ``commit`` is called."""
 
@@ -479,6 +526,7 @@ class UnitOfWork(Protocol):
     stock: StockRepository
     diary: DiaryRepository
     audit: AuditRepository
+    cds: CdsRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

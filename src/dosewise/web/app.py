@@ -93,6 +93,7 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.calendar import api as calendar_api
     from dosewise.web.calendar import feed as calendar_feed
     from dosewise.web.calendar import views as calendar_views
+    from dosewise.web.cds import api as cds_api
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
     from dosewise.web.guides import views as guides_views
@@ -141,6 +142,7 @@ def create_app(context: WebContext) -> FastAPI:
         calendar_api,
         audit_api,
         calendar_feed,
+        cds_api,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from dosewise.domain.errors import DosewiseError, InvalidInput, KnowledgeError, PlanRefused, UnmakeableDose
+from dosewise.formats.cds_hooks.request import PrefetchMissing
 from dosewise.services.ports import (
     AccessDenied,
     AuthenticationFailed,
@@ -105,6 +106,8 @@ def status_for(error: DosewiseError) -> int:
         return 503
     if isinstance(error, InvalidInput | UnmakeableDose | PlanRefused):
         return 422
+    if isinstance(error, PrefetchMissing):
+        return 412
     if isinstance(error, KnowledgeError):
         return 500
     return 400

@@ -129,7 +129,9 @@ def client_address(request: Request) -> str:
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    """JSON errors: the API, and the CDS Hooks services (EHRs, not browsers, call those)."""
+    path = request.url.path
+    return path.startswith("/api/") or path == "/cds-services" or path.startswith("/cds-services/")
 
 
 def is_partial(request: Request) -> bool:

@@ -6,6 +6,7 @@ from dosewise.adapters.db.accounts import LoginFailureRow, PasswordResetRow, Ses
 from dosewise.adapters.db.audit import AuditRow
 from dosewise.adapters.db.base import Base
 from dosewise.adapters.db.calendar_feeds import CalendarFeedRow
+from dosewise.adapters.db.cds import CdsCardRow, CdsFeedbackRow, CdsTokenRow
 from dosewise.adapters.db.diary import CheckInRow, SymptomRow
 from dosewise.adapters.db.doses import DoseEventRow, StockCountRow
 from dosewise.adapters.db.plans import PlanVersionRow
@@ -15,6 +16,9 @@ __all__ = [
     "APPEND_ONLY_TABLES",
     "AuditRow",
     "CalendarFeedRow",
+    "CdsCardRow",
+    "CdsFeedbackRow",
+    "CdsTokenRow",
     "CheckInRow",
     "DoseEventRow",
     "GrantRow",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dosewise.adapters.db.accounts import SqlResets, SqlSessions, SqlThrottle, SqlUsers
 from dosewise.adapters.db.audit import SqlAudit
 from dosewise.adapters.db.calendar_feeds import SqlCalendarFeeds
+from dosewise.adapters.db.cds import SqlCds
 from dosewise.adapters.db.diary import SqlDiary
 from dosewise.adapters.db.doses import SqlDoses, SqlStock
 from dosewise.adapters.db.engine import write_engine
@@ -84,6 +85,7 @@ class SqlUnitOfWork:
     stock: ports.StockRepository
     diary: ports.DiaryRepository
     audit: ports.AuditRepository
+    cds: ports.CdsRepository
 
     def __init__(self, factory: sessionmaker[Session], lock: _Lock | None = None) -> None:
         self._factory = factory
@@ -113,6 +115,7 @@ class SqlUnitOfWork:
         self.stock = SqlStock(session)
         self.diary = SqlDiary(session)
         self.audit = SqlAudit(session)
+        self.cds = SqlCds(session)
         return self
 
     def __exit__(

@@ -1,4 +1,5 @@
-"""`dosewise admin reset-link EMAIL`: print a one-time password-reset link (no e-mail needed)."""
+"""`dosewise admin reset-link EMAIL`: print a one-time password-reset link (no e-mail needed).
+`dosewise admin cds-feedback`: how often each CDS Hooks card was accepted or overridden, and why."""
 
 from __future__ import annotations
 
@@ -22,6 +23,39 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     reset.add_argument("email", help="the account's e-mail address")
     reset.set_defaults(handler=_reset_link)
+    feedback = actions.add_parser(
+        "cds-feedback",
+        parents=parents,
+        help="count the CDS Hooks feedback: per service, finding, outcome and override reason",
+    )
+    feedback.set_defaults(handler=_cds_feedback)
+
+
+def _cds_feedback(args: argparse.Namespace) -> int:
+    from dosewise.bootstrap import load_settings
+    from dosewise.bootstrap.web import build_web_context
+    from dosewise.services.cds_records import feedback_summary
+
+    context = build_web_context(load_settings())
+    try:
+        counts = feedback_summary(store=context.store)
+    finally:
+        context.close()
+    rows = [
+        {
+            "service": c.service_id,
+            "finding": c.code,
+            "outcome": c.outcome,
+            "reason": c.override_code,
+            "count": c.count,
+        }
+        for c in counts
+    ]
+    lines = [
+        f"{r['count']:>6}  {r['service']}  {r['finding']}  {r['outcome']}  {r['reason'] or '-'}" for r in rows
+    ]
+    emit(args.json, {"feedback": rows}, "\n".join(lines) if lines else "No CDS Hooks feedback yet.")
+    return 0
 
 
 def _reset_link(args: argparse.Namespace) -> int:
