@@ -38,7 +38,7 @@ run_pytest -q -n 2 -m "not browser" tests
 echo "== database-backed tests on PostgreSQL"
 pg_url="$(scripts/postgres.sh start)"
 trap 'scripts/postgres.sh stop' EXIT
-DOSEWISE_TEST_DATABASE_URL="$pg_url" run_pytest -q -n 2 -m "not browser" tests/web tests/integration
+DOSEWISE_TEST_DATABASE_URL="$pg_url" run_pytest -q -n 2 -m "not browser" tests/web tests/integration tests/cds
 
 echo "== browser journeys (Chromium)"
 run_pytest -q -n 2 -m browser tests/browser

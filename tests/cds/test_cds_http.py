@@ -302,3 +302,25 @@ def test_an_order_select_call_checks_only_the_selected_order(ehr: Ehr) -> None:
     assert (
         json.dumps(cards).count("Oxycodone + baclofen") + json.dumps(cards).count("Baclofen + oxycodone") >= 1
     )
+
+
+def test_the_admin_command_prints_the_feedback_counts(
+    ehr: Ehr, cds_context: WebContext, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`dosewise admin cds-feedback --json` reads the same store and prints the counts per finding."""
+    from dosewise.cli.main import main
+
+    card = ehr.post(SIGN, stop_order()).json()["cards"][0]
+    assert ehr.post(f"{SIGN}/feedback", _feedback(card["uuid"], outcome="overridden")).status_code == 200
+    settings = cds_context.settings
+    monkeypatch.setenv("DOSEWISE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DOSEWISE_DATABASE_URL", settings.database_url)
+    capsys.readouterr()
+    assert main(["admin", "cds-feedback", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["feedback"]
+    mine = [
+        r for r in rows if r["finding"] == card["source"]["topic"]["code"] and r["outcome"] == "overridden"
+    ]
+    assert mine
+    assert mine[0]["service"] == "dosewise-order-sign"
+    assert mine[0]["count"] >= 1

@@ -31,6 +31,10 @@ PAGE_TO_API = {
     ("POST", "/p/{pid}/stock"): ("POST", "/api/v1/patients/{patient_id}/stock"),
     ("POST", "/p/{pid}/plan/preview"): ("POST", "/api/v1/patients/{patient_id}/plan/preview"),
     ("POST", "/p/{pid}/plan"): ("POST", "/api/v1/patients/{patient_id}/plan"),
+    ("POST", "/p/{pid}/plan/adjust/preview"): (
+        "POST",
+        "/api/v1/patients/{patient_id}/plan/adjustments/preview",
+    ),
     ("POST", "/p/{pid}/plan/adjust"): ("POST", "/api/v1/patients/{patient_id}/plan/adjustments"),
     ("POST", "/p/{pid}/plan/taper/preview"): ("POST", "/api/v1/patients/{patient_id}/plan/taper/preview"),
     ("POST", "/p/{pid}/plan/taper"): ("POST", "/api/v1/patients/{patient_id}/plan/taper"),

@@ -147,3 +147,101 @@ def test_the_preview_page_keeps_the_oral_solution_chosen(doctor: Any) -> None:
     page = doctor.form(f"/p/{doctor.patient_id}/plan/preview", fields).text
     assert re.search(r'value="baclofen-oral-solution-5mg-5ml"\s+checked', page)
     assert not re.search(r'value="baclofen-tab-5mg"\s+checked', page)
+
+
+def _fast_titration(doctor: Any, clock: Any) -> str:
+    """5, 15 then 20 mg three times a day; on day five a step back cuts 45 to 15 mg a day."""
+    start_titration(
+        doctor,
+        start_dose="5 mg",
+        increment="10 mg",
+        interval_days="3",
+        target_daily="60 mg",
+        override_code="faster_escalation",
+        override_reason="inpatient titration",
+    )
+    clock.advance(doctor, days=4)
+    return f"/api/v1/patients/{doctor.patient_id}/plan/adjustments"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"adjustment": "pause", "reason": "dizzy"},
+        {"adjustment": "pause", "reason": "dizzy", "fingerprint": ""},
+    ],
+)
+def test_a_plan_change_through_the_api_needs_the_preview_fingerprint(
+    doctor: Any, clock: Any, body: dict[str, Any]
+) -> None:
+    """Without the preview's fingerprint the save is refused (422) and nothing is stored."""
+    path = _fast_titration(doctor, clock)
+    refused = doctor.api("POST", path, json=body)
+    assert refused.status_code == 422
+    assert "fingerprint" in refused.json()["error"]["message"]
+    assert len(_plan(doctor)["history"]) == 1
+
+
+def test_an_oversized_step_back_through_the_api_shows_in_the_preview_and_needs_the_override(
+    doctor: Any, clock: Any
+) -> None:
+    """The preview lists the blocking cut; the save is 422 plan_refused naming rapid_withdrawal; with the
+    override and its reason the previewed timeline is stored and says it was overridden."""
+    path = _fast_titration(doctor, clock)
+    shown = doctor.api("POST", f"{path}/preview", json={"adjustment": "step_back"})
+    assert shown.status_code == 200
+    assert shown.json()["savable"] is False
+    assert [b["code"] for b in shown.json()["blocked"]] == ["taper.step_too_large"]
+    assert shown.json()["blocked"][0]["override"] == "rapid_withdrawal"
+    body = {"adjustment": "step_back", "reason": "drowsy", "fingerprint": shown.json()["fingerprint"]}
+    refused = doctor.api("POST", path, json=body)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["overrides"] == ["rapid_withdrawal"]
+    allowed = {"adjustment": "step_back", "override_code": "rapid_withdrawal", "override_reason": "falls"}
+    shown = doctor.api("POST", f"{path}/preview", json=allowed)
+    assert shown.json()["savable"] is True
+    saved = doctor.api(
+        "POST", path, json={**allowed, "reason": "drowsy", "fingerprint": shown.json()["fingerprint"]}
+    )
+    assert saved.status_code == 201, saved.text
+    stored = _plan(doctor)["plan"]
+    assert stored["steps"] == shown.json()["steps"]
+    assert [o["code"] for o in stored["overrides"]] == ["faster_escalation", "rapid_withdrawal"]
+
+
+def test_a_stale_adjustment_preview_is_refused_through_the_api(doctor: Any, clock: Any) -> None:
+    """A pause previewed before a slow-down was stored: 409 preview_changed, nothing more stored."""
+    path = _fast_titration(doctor, clock)
+    stale = doctor.api("POST", f"{path}/preview", json={"adjustment": "pause"}).json()["fingerprint"]
+    slowed = doctor.api("POST", f"{path}/preview", json={"adjustment": "slow_down"}).json()["fingerprint"]
+    body = {"adjustment": "slow_down", "reason": "review", "fingerprint": slowed}
+    assert doctor.api("POST", path, json=body).status_code == 201
+    late = doctor.api("POST", path, json={"adjustment": "pause", "reason": "dizzy", "fingerprint": stale})
+    assert late.status_code == 409
+    assert late.json()["error"]["code"] == "preview_changed"
+    assert len(_plan(doctor)["history"]) == 2
+
+
+def test_the_plan_page_previews_a_change_before_saving_it(doctor: Any, clock: Any) -> None:
+    """The page's change form is refused without a preview; its preview shows the blocking cut with the
+    override field; saved with the fingerprint it shows, it stores the change."""
+    _fast_titration(doctor, clock)
+    page = f"/p/{doctor.patient_id}/plan"
+    back = {"referer": f"http://testserver{page}"}
+    form = {"adjustment": "step_back", "reason": "drowsy", "form": "adj"}
+    refused = doctor.form(f"{page}/adjust", form, headers=back)
+    assert "preview the plan first" in refused.text
+    shown = doctor.form(f"{page}/adjust/preview", form)
+    assert "This plan cannot be saved as it is" in shown.text
+    assert 'id="adj-override_code"' in shown.text
+    blocked = re.search(r'name="fingerprint" value="([0-9a-f]+)"', shown.text)
+    assert blocked is not None
+    saved = doctor.form(f"{page}/adjust", {**form, "fingerprint": blocked.group(1)}, headers=back)
+    assert 'aria-invalid="true" aria-describedby="err-adj-override_code"' in saved.text
+    assert 'href="#adj-override_code"' in saved.text
+    allowed = {**form, "override_code": "rapid_withdrawal", "override_reason": "falls"}
+    shown = doctor.form(f"{page}/adjust/preview", allowed)
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', shown.text)
+    assert fingerprint is not None
+    saved = doctor.form(f"{page}/adjust", {**allowed, "fingerprint": fingerprint.group(1)}, headers=back)
+    assert "stepped back to the previous dose (version 2)" in saved.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from web_support import give_access, set_profile, start_titration
+from web_support import give_access, saved_after_preview, set_profile, start_titration
 
 
 @pytest.fixture
@@ -23,10 +23,10 @@ def _plan(person: Any) -> dict[str, Any]:
 
 
 def _adjust(person: Any, adjustment: str, reason: str = "review") -> Any:
-    return person.api(
-        "POST",
+    return saved_after_preview(
+        person,
         f"/api/v1/patients/{person.patient_id}/plan/adjustments",
-        json={"adjustment": adjustment, "reason": reason},
+        {"adjustment": adjustment, "reason": reason},
     )
 
 
@@ -154,7 +154,9 @@ def test_a_patient_may_pause_but_not_slow_down_step_back_or_taper(patient: Any) 
     start_titration(patient)
     assert _adjust(patient, "slow_down").status_code == 422
     assert _adjust(patient, "step_back").status_code == 422
-    taper = patient.api("POST", f"/api/v1/patients/{patient.patient_id}/plan/taper", json={"reason": "stop"})
+    taper = saved_after_preview(
+        patient, f"/api/v1/patients/{patient.patient_id}/plan/taper", {"reason": "stop"}
+    )
     assert taper.status_code == 422
     assert _adjust(patient, "pause", "too sleepy").status_code == 201
     assert _adjust(patient, "resume").status_code == 422
@@ -164,10 +166,8 @@ def test_stopping_is_only_ever_a_taper_that_never_rises(doctor: Any, clock: Any)
     """A clinician's stop is a taper from the dose in force that ends with 'stop' and never goes up."""
     start_titration(doctor)
     clock.advance(doctor, days=10)
-    response = doctor.api(
-        "POST",
-        f"/api/v1/patients/{doctor.patient_id}/plan/taper",
-        json={"reason": "no benefit", "weeks": "4"},
+    response = saved_after_preview(
+        doctor, f"/api/v1/patients/{doctor.patient_id}/plan/taper", {"reason": "no benefit", "weeks": "4"}
     )
     assert response.status_code == 201, response.text
     plan = _plan(doctor)["plan"]

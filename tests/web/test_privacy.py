@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import app_routes, give_access, set_profile, start_titration
+from web_support import app_routes, give_access, saved_after_preview, set_profile, start_titration
 
 _ID_PARAMS = ("medication_id", "event_id", "grant_id", "entry_id")
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -193,8 +193,8 @@ def test_a_clinician_can_plan_but_not_edit_the_medication_list(busy_record: Any,
     doctor = register("Dr Dee", "clinician")
     give_access(busy_record, doctor, "clinician")
     pid = busy_record.patient_id
-    paused = doctor.api(
-        "POST", f"/api/v1/patients/{pid}/plan/adjustments", json={"adjustment": "pause", "reason": "dizzy"}
+    paused = saved_after_preview(
+        doctor, f"/api/v1/patients/{pid}/plan/adjustments", {"adjustment": "pause", "reason": "dizzy"}
     )
     assert paused.status_code == 201
     added = doctor.api("POST", f"/api/v1/patients/{pid}/medications", json={"name": "Xanax"})

@@ -108,7 +108,24 @@ def start_titration(
     **fields: Any,
 ) -> Any:
     body = {"drug": "baclofen", "start": start, "reason": "spasticity", "prescriber": prescriber, **fields}
-    return person.api("POST", f"/api/v1/patients/{pid or person.patient_id}/plan", json=body)
+    return saved_after_preview(person, f"/api/v1/patients/{pid or person.patient_id}/plan", body)
+
+
+def saved_after_preview(person: Person, path: str, body: dict[str, Any], preview: str = "") -> Any:
+    """Save a plan through the API as a client must: preview it, then save with the preview's fingerprint.
+
+    A refused preview (no access, bad input) is returned as it is; the save is never tried. A body that
+    already carries a fingerprint is sent as it is (a test of a stale or forged one).
+    """
+    if "fingerprint" in body:
+        return person.api("POST", path, json=body)
+    asked = {k: v for k, v in body.items() if k not in ("reason", "prescriber", "fingerprint")}
+    if path.endswith("/adjustments") and "reason" in body:
+        asked["reason"] = body["reason"]
+    shown = person.api("POST", preview or f"{path}/preview", json=asked)
+    if shown.status_code != 200:
+        return shown
+    return person.api("POST", path, json={**body, "fingerprint": shown.json()["fingerprint"]})
 
 
 def app_routes(app: Any) -> list[tuple[str, str]]:

@@ -28,6 +28,7 @@ from dosewise.services import planning, plans_adjust
 
 __all__ = [
     "BLOCKING",
+    "OVERRIDES",
     "Blocked",
     "PlanNotSafe",
     "blocking_findings",
@@ -54,6 +55,9 @@ BLOCKING: dict[str, str | None] = {
     "dispensing.unmakeable": None,
 }
 
+# The overrides a clinician may name for a change to a plan in force (the page offers exactly these).
+OVERRIDES = tuple(sorted({code for code in BLOCKING.values() if code is not None}))
+
 
 @dataclass(frozen=True)
 class Blocked:
@@ -74,9 +78,12 @@ class PlanNotSafe(PlanRefused):
     def __init__(self, blocked: Sequence[Blocked], *, done: str = "saved") -> None:
         first = blocked[0].finding
         more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
-        super().__init__(f"this plan was not {done}: {first.message}{more}")
+        overrides = tuple(sorted({b.override for b in blocked if b.override}))
+        # The field to act on: the named override, when one would allow every finding.
+        field = "override_code" if overrides and all(b.override for b in blocked) else None
+        super().__init__(f"this plan was not {done}: {first.message}{more}", field=field)
         self.blocked = tuple(blocked)
-        self.overrides = tuple(sorted({b.override for b in blocked if b.override}))
+        self.overrides = overrides
         self.details = {
             "findings": [b.to_json() for b in self.blocked],
             "overrides": list(self.overrides),

@@ -61,42 +61,51 @@ class TaperRequest:
     override_reason: str = ""
 
 
-def _mass(text: str, what: str) -> Quantity | None:
+# Each refusal names the field it is about (``field``), so a page can mark that input.
+def _mass(text: str, what: str, field: str) -> Quantity | None:
     text = text.strip()
     if not text:
         return None
     try:
         return parse_quantity(text, allowed=(Unit.MG, Unit.MCG))
     except InvalidInput as exc:
-        raise InvalidInput(f"{what}: {exc.message}", hint=exc.hint) from exc
+        raise InvalidInput(f"{what}: {exc.message}", hint=exc.hint, field=field) from exc
 
 
-def _whole(text: str, what: str) -> int | None:
+def _whole(text: str, what: str, field: str) -> int | None:
     text = text.strip()
     if not text:
         return None
     if not text.isdigit():
-        raise InvalidInput(f"{what}: '{text}' is not a whole number")
+        raise InvalidInput(f"{what}: '{text}' is not a whole number", field=field)
     return int(text)
 
 
 def parse_start(text: str, today: date) -> date:
     """A plan's start: empty is today; otherwise within 366 days of today (services.dates)."""
-    return read_date_near(text, "start", today)
+    try:
+        return read_date_near(text, "start", today)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, hint=exc.hint, field="start") from exc
 
 
 def _times(text: str) -> tuple[time, ...]:
     parts = [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part]
-    return tuple(parse_clock_time(part) for part in parts)
+    try:
+        return tuple(parse_clock_time(part) for part in parts)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, hint=exc.hint, field="times") from exc
 
 
 def overrides_of(access: Access, actor: Actor, code: str, reason: str) -> tuple[Override, ...]:
     if not code.strip():
         return ()
     if access.relation != "clinician":
-        raise InvalidInput("only a clinician can override a limit, with a recorded reason")
+        raise InvalidInput(
+            "only a clinician can override a limit, with a recorded reason", field="override_code"
+        )
     if not reason.strip():
-        raise InvalidInput("an override needs a reason")
+        raise InvalidInput("an override needs a reason", field="override_reason")
     return (Override(code.strip(), reason.strip(), actor.display_name),)
 
 
@@ -109,7 +118,7 @@ def titration_plan(
     medications: Sequence[Medication] = (),
 ) -> Plan:
     if not request.drug.strip():
-        raise InvalidInput("choose the medicine this titration is for")
+        raise InvalidInput("choose the medicine this titration is for", field="drug")
     # The medication list goes in so contraindications and co-medication dose rules apply here too.
     patient = to_patient(access.profile, today, medications)
     return planning.titrate(
@@ -117,11 +126,11 @@ def titration_plan(
         drug=request.drug.strip(),
         start=parse_start(request.start, today),
         patient=patient,
-        start_dose=_mass(request.start_dose, "start dose"),
-        increment=_mass(request.increment, "increase"),
-        interval_days=_whole(request.interval_days, "days between increases"),
-        target_daily=_mass(request.target_daily, "target daily dose"),
-        times_per_day=_whole(request.times_per_day, "doses a day"),
+        start_dose=_mass(request.start_dose, "start dose", "start_dose"),
+        increment=_mass(request.increment, "increase", "increment"),
+        interval_days=_whole(request.interval_days, "days between increases", "interval_days"),
+        target_daily=_mass(request.target_daily, "target daily dose", "target_daily"),
+        times_per_day=_whole(request.times_per_day, "doses a day", "times_per_day"),
         times=_times(request.times),
         products=tuple(p for p in request.products if p),
         confirmed_scored=tuple(p for p in request.confirmed_scored if p),
@@ -141,16 +150,16 @@ def taper_plan(
     """A taper from the dose ``current`` gives on the taper's own start day (not today's dose)."""
     start = parse_start(request.start, today)
     if start < today:
-        raise InvalidInput("a taper cannot start in the past", hint="start it today or later")
+        raise InvalidInput("a taper cannot start in the past", hint="start it today or later", field="start")
     step = current.step_on(start)
     if step is None or step.dose.is_zero:
-        raise InvalidInput("there is no dose in force on that day to taper from")
+        raise InvalidInput("there is no dose in force on that day to taper from", field="start")
     percent: Fraction | None = None
     if request.percent.strip():
         percent = parse_amount(request.percent.strip().rstrip("%"))
         if not 0 < percent < 100:
-            raise InvalidInput("the percentage is between 0 and 100")
-    target = _mass(request.target_daily, "target daily dose")
+            raise InvalidInput("the percentage is between 0 and 100", field="percent")
+    target = _mass(request.target_daily, "target daily dose", "target_daily")
     return planning.taper(
         kb=kb,
         drug=current.drug,
@@ -159,10 +168,10 @@ def taper_plan(
         current_times_per_day=step.times_per_day,
         patient=to_patient(access.profile, today, medications),
         target_daily=target if target is not None and target.amount > 0 else None,
-        step_daily=_mass(request.step_daily, "reduction per step"),
+        step_daily=_mass(request.step_daily, "reduction per step", "step_daily"),
         percent=percent,
-        step_days=_whole(request.step_days, "days at each step"),
-        weeks=_whole(request.weeks, "weeks"),
+        step_days=_whole(request.step_days, "days at each step", "step_days"),
+        weeks=_whole(request.weeks, "weeks", "weeks"),
         times=step.times,
         products=current.products,
         confirmed_scored=current.confirmed_scored,

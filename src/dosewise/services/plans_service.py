@@ -34,6 +34,8 @@ from dosewise.services.records import to_patient
 from dosewise.services.sharing import Access, Permission, authorise
 
 __all__ = [
+    "ADJUSTMENTS",
+    "AdjustmentRequest",
     "PlanOverview",
     "PlanPreview",
     "PreviewChanged",
@@ -43,6 +45,7 @@ __all__ = [
     "plan_in_force",
     "plan_of",
     "plan_overview",
+    "preview_adjustment",
     "preview_taper",
     "preview_titration",
     "start_taper",
@@ -113,9 +116,10 @@ class PlanPreview:
         return not self.blocked
 
 
-def _fingerprint(latest: PlanVersion | None, document: dict[str, Any]) -> str:
+def _fingerprint(latest: PlanVersion | None, document: dict[str, Any], notes: bool = True) -> str:
     """The previewed plan and the version it follows; a save after any change to either is refused."""
-    content = {"after": latest.number if latest else 0, "plan": document}
+    plan = document if notes else {k: v for k, v in document.items() if k != "notes"}
+    content = {"after": latest.number if latest else 0, "plan": plan}
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -128,6 +132,7 @@ def _review(
     effective_from: date,
     before: Plan | None = None,
     extra: Sequence[Blocked] = (),
+    notes_in_fingerprint: bool = True,
 ) -> PlanPreview:
     """The check every plan version passes before it is stored (and the preview shows)."""
     patient = to_patient(access.profile, effective_from, uow.medications.current(access.profile.id))
@@ -137,7 +142,9 @@ def _review(
     blocked = (*extra, *found)
     document = plan_to_document(checked, kb.drug(checked.drug))
     latest = uow.plans.latest(access.profile.id)
-    return PlanPreview(checked, effective_from, blocked, _fingerprint(latest, document))
+    return PlanPreview(
+        checked, effective_from, blocked, _fingerprint(latest, document, notes=notes_in_fingerprint)
+    )
 
 
 def _titration_timeline(
@@ -179,15 +186,16 @@ def _prescriber(access: Access, actor: Actor, prescriber: str) -> str:
         raise InvalidInput(
             "name the clinician who prescribed this plan",
             hint="dosewise follows your clinician's plan; it does not prescribe",
+            field="prescriber",
         )
     return prescriber.strip()
 
 
 def _reason(reason: str) -> str:
     if not reason.strip():
-        raise InvalidInput("every change to a plan needs a reason")
+        raise InvalidInput("every change to a plan needs a reason", field="reason")
     if len(reason) > 1000:
-        raise InvalidInput("the reason is too long (up to 1000 characters)")
+        raise InvalidInput("the reason is too long (up to 1000 characters)", field="reason")
     return reason.strip()
 
 
@@ -366,6 +374,85 @@ def start_taper(
         return version
 
 
+ADJUSTMENTS: tuple[Adjustment, ...] = ("pause", "resume", "slow_down", "step_back")
+
+
+@dataclass(frozen=True)
+class AdjustmentRequest:
+    """A change to the plan in force from the record's today, as the page or the API gives it."""
+
+    adjustment: str
+    reason: str = ""
+    override_code: str = ""
+    override_reason: str = ""
+
+
+def _adjustment_timeline(
+    uow: UnitOfWork,
+    kb: KnowledgeBase,
+    access: Access,
+    actor: Actor,
+    request: AdjustmentRequest,
+    now: datetime,
+    why: str,
+) -> tuple[PlanPreview, dict[str, Any]]:
+    """The whole timeline the change would store, reviewed like any plan, and the version's pause fields."""
+    if request.adjustment not in ADJUSTMENTS:
+        raise InvalidInput(
+            f"'{request.adjustment}' is not a plan change (pause, resume, slow_down, step_back)",
+            field="adjustment",
+        )
+    if request.adjustment != "pause" and access.relation == "self":
+        raise InvalidInput(
+            "only your clinician can change the plan this way",
+            hint="you can pause (hold your current dose) and tell your clinician",
+            field="adjustment",
+        )
+    extra_overrides = overrides_of(access, actor, request.override_code, request.override_reason)
+    latest = uow.plans.latest(access.profile.id)
+    if latest is None:
+        raise InvalidInput("there is no plan to change")
+    current = plan_of(latest, kb)
+    day = record_today(access.profile, current, now)
+    paused = latest.status == "paused"
+    extra: dict[str, Any] = {}
+    if request.adjustment == "pause":
+        if paused:
+            raise InvalidInput("the plan is already paused", field="adjustment")
+        timeline = plans_adjust.pause(current, day, why)
+        extra = {"status": "paused", "resume_document": latest.document, "paused_on": day}
+    elif request.adjustment == "resume":
+        if not paused or latest.resume_document is None or latest.paused_on is None:
+            raise InvalidInput("the plan is not paused", field="adjustment")
+        original = plan_from_document(latest.resume_document, kb)
+        timeline = plans_adjust.resume(current, original, latest.paused_on, day, why)
+    else:
+        if paused:
+            raise InvalidInput("the plan is paused: resume it first", field="adjustment")
+        change = plans_adjust.slow_down if request.adjustment == "slow_down" else plans_adjust.step_back
+        timeline = change(current, day, why)
+    if extra_overrides:
+        timeline = replace(timeline, overrides=(*timeline.overrides, *extra_overrides))
+    # The reason is written into the plan's notes; the fingerprint leaves the notes out, so that finishing
+    # the reason after the preview does not count as a different plan (it changes no dose).
+    return _review(uow, kb, access, timeline, day, before=current, notes_in_fingerprint=False), extra
+
+
+def _permission(request: AdjustmentRequest) -> Permission:
+    return "hold_plan" if request.adjustment == "pause" else "manage_plans"
+
+
+def preview_adjustment(
+    *, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, public_id: str, request: AdjustmentRequest
+) -> PlanPreview:
+    """What this pause, resume, slow-down or step back would store, with its findings; nothing is stored."""
+    with store.read() as uow:
+        access = authorise(uow, actor=actor, public_id=public_id, permission=_permission(request))
+        why = request.reason.strip()[:1000] or "reason to be given"
+        preview, _ = _adjustment_timeline(uow, kb, access, actor, request, clock(), why)
+        return preview
+
+
 def adjust_plan(
     *,
     store: Store,
@@ -373,55 +460,22 @@ def adjust_plan(
     clock: Clock,
     actor: Actor,
     public_id: str,
-    adjustment: str,
-    reason: str,
-    override_code: str = "",
-    override_reason: str = "",
+    request: AdjustmentRequest,
+    fingerprint: str = "",
+    previewed_only: bool = False,
 ) -> PlanVersion:
     """Pause (hold the dose), resume, slow down or step back, from the record's today.
 
-    The change is checked like any plan: a step back whose cut is larger than the rules allow is refused
-    unless a clinician names the override (``rapid_withdrawal``) with a reason.
+    The change is checked like any plan: a gap, an abrupt stop or a cut larger than the rules allow is
+    refused unless a clinician names the override (``rapid_withdrawal``) with a reason. With
+    ``fingerprint`` (from the preview) the save stores exactly what was previewed, or nothing.
     """
-    if adjustment not in ("pause", "resume", "slow_down", "step_back"):
-        raise InvalidInput(f"'{adjustment}' is not a plan change (pause, resume, slow_down, step_back)")
-    why = _reason(reason)
-    permission: Permission = "hold_plan" if adjustment == "pause" else "manage_plans"
+    why = _reason(request.reason)
     with store.write() as uow:
-        access = authorise(uow, actor=actor, public_id=public_id, permission=permission)
-        if adjustment != "pause" and access.relation == "self":
-            raise InvalidInput(
-                "only your clinician can change the plan this way",
-                hint="you can pause (hold your current dose) and tell your clinician",
-            )
-        extra_overrides = overrides_of(access, actor, override_code, override_reason)
+        access = authorise(uow, actor=actor, public_id=public_id, permission=_permission(request))
         uow.patients.lock(access.profile.id)
-        latest = uow.plans.latest(access.profile.id)
-        if latest is None:
-            raise InvalidInput("there is no plan to change")
         now = clock()
-        current = plan_of(latest, kb)
-        day = record_today(access.profile, current, now)
-        paused = latest.status == "paused"
-        extra: dict[str, Any] = {}
-        if adjustment == "pause":
-            if paused:
-                raise InvalidInput("the plan is already paused")
-            timeline = plans_adjust.pause(current, day, why)
-            extra = {"status": "paused", "resume_document": latest.document, "paused_on": day}
-        elif adjustment == "resume":
-            if not paused or latest.resume_document is None or latest.paused_on is None:
-                raise InvalidInput("the plan is not paused")
-            original = plan_from_document(latest.resume_document, kb)
-            timeline = plans_adjust.resume(current, original, latest.paused_on, day, why)
-        else:
-            if paused:
-                raise InvalidInput("the plan is paused: resume it first")
-            change = plans_adjust.slow_down if adjustment == "slow_down" else plans_adjust.step_back
-            timeline = change(current, day, why)
-        if extra_overrides:
-            timeline = replace(timeline, overrides=(*timeline.overrides, *extra_overrides))
-        review = _review(uow, kb, access, timeline, day, before=current)
+        review, extra = _adjustment_timeline(uow, kb, access, actor, request, now, why)
         version = _save(
             uow,
             kb=kb,
@@ -429,9 +483,11 @@ def adjust_plan(
             actor=actor,
             access=access,
             review=review,
-            action=adjustment,
+            action=request.adjustment,
             reason=why,
             prescriber=None,
+            expected=fingerprint,
+            previewed_only=previewed_only,
             **extra,
         )
         uow.commit()

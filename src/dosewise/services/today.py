@@ -5,7 +5,7 @@ entered-in-error by adding a new one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
@@ -163,15 +163,7 @@ def _statuses(
     """Each slot's status (and the dose counted for it) from the one matcher, ``slots.match_records``;
     "due" only for the dose the missed-dose advice says to take now."""
     out: dict[tuple[date, int], tuple[SlotStatus, datetime | None]] = {}
-    if fraction is None or not planned:  # no missed-dose rule: an entry counts for the slot it names
-        keyed = {(r.slot_date, r.slot_index): r for r in records}
-        for a in planned:
-            found = keyed.get((a.slot_date, a.slot_index))
-            status: SlotStatus = found.status if found else ("upcoming" if a.at > now else "missed")
-            out[(a.slot_date, a.slot_index)] = (
-                status,
-                found.at if found and found.status == "taken" else None,
-            )
+    if not planned:
         return out
     schedule = Schedule(plan, planned)
     match = match_records(schedule, records, fraction)
@@ -272,8 +264,11 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
         look_back = _look_back(kb, plan) if plan else timedelta(0)
         # Whole calendar days that hold every slot in the look-back, plus one for any time zone.
         first = today - timedelta(days=-(-look_back // timedelta(days=1)))
-        events = uow.doses.between(access.profile.id, first - timedelta(days=3), today + timedelta(days=1))
         counts = uow.stock.latest(access.profile.id) if plan else ()
+        # The doses since the oldest count too: the forecast draws the recorded ones from it.
+        since = min([first, *(c.counted_at.astimezone(tz).date() for c in counts)]) - timedelta(days=3)
+        since_count = uow.doses.between(access.profile.id, since, today + timedelta(days=1))
+        events = [e for e in since_count if e.slot_date >= first - timedelta(days=3)]
         alert = alert_from(uow, access.profile.id, now_utc)
     if plan is None:
         return TodayView(access, today, now, zone_name, None, None, "", (), (), None, (), "", alert)
@@ -288,7 +283,12 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
         and now - s.administration.at <= look_back
     )
     stock = forecast_stock(
-        plan=plan, rules=kb.drug(plan.drug), counts=counts, now=now_utc, timezone=zone_name
+        plan=plan,
+        rules=kb.drug(plan.drug),
+        counts=counts,
+        records=dose_records(since_count, now_utc),
+        now=now_utc,
+        timezone=zone_name,
     )
     step = plan.step_on(today)
     daily_text = (
@@ -313,6 +313,14 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
     )
 
 
+def _field(read: Callable[[], tuple[datetime, bool]]) -> tuple[datetime, bool]:
+    """A typed time's refusal, tied to the "Time taken" field."""
+    try:
+        return read()
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, hint=exc.hint, field="taken_at") from exc
+
+
 def _taken_at(text: str, slot: Administration, tz: ZoneInfo, now: datetime) -> datetime:
     """A local "HH:MM" (on the slot's day, or the next day if that is earlier than the slot) or ISO time.
 
@@ -320,22 +328,25 @@ def _taken_at(text: str, slot: Administration, tz: ZoneInfo, now: datetime) -> d
     """
     raw = text.strip()
     if "T" in raw or " " in raw:
-        moment, _ = parse_moment(raw, tz, "the time taken")
+        moment, _ = _field(lambda: parse_moment(raw, tz, "the time taken"))
     else:
         try:
             clock = time.fromisoformat(raw)
         except ValueError as exc:
-            raise InvalidInput(f"'{text}' is not a time such as 07:30") from exc
+            raise InvalidInput(f"'{text}' is not a time such as 07:30", field="taken_at") from exc
         day = slot.slot_date
         if datetime.combine(day, clock, tzinfo=tz) < slot.at - _EARLY_LIMIT:
             day += timedelta(days=1)  # "00:30" for a 20:00 slot is the night after
-        moment, _ = parse_moment(datetime.combine(day, clock).isoformat(), tz, "the time taken")
+        moment, _ = _field(
+            lambda: parse_moment(datetime.combine(day, clock).isoformat(), tz, "the time taken")
+        )
     if moment > now:
-        raise InvalidInput("a dose cannot be recorded as taken in the future")
+        raise InvalidInput("a dose cannot be recorded as taken in the future", field="taken_at")
     if abs(moment - slot.at) > _LATE_LIMIT:
         raise InvalidInput(
             f"{moment.strftime('%d %b %H:%M')} is too far from the planned time "
             f"{slot.at.strftime('%d %b %H:%M')} to count for that dose",
+            field="taken_at",
         )
     return moment
 
@@ -401,6 +412,7 @@ def log_dose(
             raise InvalidInput(
                 f"say when this dose was taken: it was planned for {slot.at.strftime('%a %d %b %H:%M')}",
                 hint="use 'took it at another time' with the time, or 'taken at the planned time'",
+                field="taken_at",
             )
         if slot.at - now > _EARLY_LIMIT or (status == "taken" and slot.at - when > _EARLY_LIMIT):
             raise InvalidInput("that dose is not due yet")

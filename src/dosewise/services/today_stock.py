@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 from dosewise.domain.dispensing import TakeInstruction, take_for_dose
 from dosewise.domain.errors import DosewiseError, InvalidInput
+from dosewise.domain.missed.slots import DoseRecord, Schedule, match_records, utc
 from dosewise.domain.quantity import Quantity, format_amount, parse_amount
-from dosewise.domain.regimen import Plan, administrations
+from dosewise.domain.regimen import Administration, Plan, administrations
 from dosewise.domain.rules import DrugRules, KnowledgeBase
 from dosewise.services.audit import record
 from dosewise.services.ports import Actor, Clock, StockCount, Store
@@ -113,20 +114,54 @@ def parts_for(
     return used
 
 
-# The forecast depends on the plan, the rules, the counts and the local day only, and walks up to
-# HORIZON_DAYS days: remembered per page. Keyed by the plan's and rules' identity; each entry keeps both
-# alive, so an id is never reused while its entry stands.
-_FORECASTS: dict[tuple[int, int, tuple[StockCount, ...], date, str], tuple[Plan, DrugRules, Any]] = {}
+# The forecast depends on the plan, the rules, the counts, the dose records and the local day only, and
+# walks up to HORIZON_DAYS days: remembered per page. Keyed by the plan's and rules' identity; each entry
+# keeps both alive, so an id is never reused while its entry stands.
+_FORECASTS: dict[
+    tuple[int, int, tuple[StockCount, ...], tuple[DoseRecord, ...], Fraction | None, date, str],
+    tuple[Plan, DrugRules, Any],
+] = {}
 
 
 def forecast_stock(
-    *, plan: Plan, rules: DrugRules, counts: Sequence[StockCount], now: datetime, timezone: str
+    *,
+    plan: Plan,
+    rules: DrugRules,
+    counts: Sequence[StockCount],
+    records: Sequence[DoseRecord] = (),
+    now: datetime,
+    timezone: str,
 ) -> tuple[StockForecast, ...]:
-    """One forecast per product the plan's doses use, counted or not (remembered per day; see above)."""
-    key = (id(plan), id(rules), tuple(counts), now.astimezone(ZoneInfo(timezone)).date(), timezone)
+    """One forecast per product the plan's doses use, counted or not (remembered per day; see above).
+
+    ``records`` are the slot-keyed dose records since the oldest count (``today.dose_records``): they are
+    counted by the one matcher, as Today and the missed-dose advice count them.
+    """
+    fraction = rules.missed_dose.take_if_elapsed_fraction_below if rules.missed_dose else None
+    key = (
+        id(plan),
+        id(rules),
+        tuple(counts),
+        tuple(records),
+        fraction,
+        now.astimezone(ZoneInfo(timezone)).date(),
+        timezone,
+    )
     found = _FORECASTS.get(key)
     if found is None or found[0] is not plan or found[1] is not rules:
-        found = (plan, rules, _forecast(plan=plan, rules=rules, counts=counts, now=now, timezone=timezone))
+        found = (
+            plan,
+            rules,
+            _forecast(
+                plan=plan,
+                rules=rules,
+                counts=counts,
+                records=records,
+                fraction=fraction,
+                now=now,
+                tz=timezone,
+            ),
+        )
         _FORECASTS[key] = found
         if len(_FORECASTS) > 1024:
             _FORECASTS.pop(next(iter(_FORECASTS)))
@@ -134,59 +169,73 @@ def forecast_stock(
     return result
 
 
+def _draws(
+    schedule: Schedule, records: Sequence[DoseRecord], fraction: Fraction | None
+) -> list[tuple[datetime, Administration]]:
+    """Every dose that takes tablets out of stock, with the planned dose it stands for, in time order.
+
+    The one matcher (``slots.match_records``) says which planned dose each recorded dose counts for. A
+    recorded dose is drawn when it was taken (an extra dose too, at the dose of the slot it named); a slot
+    recorded as skipped draws nothing; every other planned dose (to come, or past and not recorded) is
+    assumed taken at its planned time: the safe direction, never making the stock look larger than it is.
+    """
+    match = match_records(schedule, records, fraction)
+    named = {
+        utc(r.at, "taken time"): schedule.index_of(r.slot_date, r.slot_index)
+        for r in records
+        if r.status == "taken" and r.slot_date is not None and r.slot_index is not None
+    }
+    draws: list[tuple[datetime, Administration]] = []
+    for credit in match.credits:
+        if credit.slot is not None:
+            draws.append((credit.taken_at, credit.slot))
+        elif (index := named.get(credit.taken_at)) is not None:
+            draws.append((credit.taken_at, schedule.slots[index]))
+    for index, slot in enumerate(schedule.slots):
+        if index not in match.credited and index not in match.closed:
+            draws.append((slot.at_utc, slot))
+    return sorted(draws, key=lambda draw: draw[0])
+
+
 def _forecast(
-    *, plan: Plan, rules: DrugRules, counts: Sequence[StockCount], now: datetime, timezone: str
+    *,
+    plan: Plan,
+    rules: DrugRules,
+    counts: Sequence[StockCount],
+    records: Sequence[DoseRecord],
+    fraction: Fraction | None,
+    now: datetime,
+    tz: str,
 ) -> tuple[StockForecast, ...]:
     """One forecast per product the plan's doses use, counted or not.
 
-    Days are walked from the oldest count; on a count's own day only the doses after the count are taken
-    from it. Within a day the doses are taken in order, so the run-out day is the first day a dose fails.
+    From each product's latest count, the doses drawn after it (``_draws``) come out of that count in time
+    order; the run-out day is the day of the first dose it can no longer make.
     """
-    tz = ZoneInfo(timezone)
-    today = now.astimezone(tz).date()
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
     by_product = {count.product_id: count for count in counts}
-    first = min([today, *(c.counted_at.astimezone(tz).date() for c in counts)])
+    first = min([today, *(c.counted_at.astimezone(zone).date() for c in counts)])
     horizon = today + timedelta(days=HORIZON_DAYS)
+    # Two days before the oldest count, so that doses recorded around it are matched as Today matches them.
+    planned = list(administrations(plan, zone, start=first - timedelta(days=2), end=horizon))
     remaining = {pid: c.amount for pid, c in by_product.items()}
-    counted_on = {pid: c.counted_at.astimezone(tz).date() for pid, c in by_product.items()}
     runs_out: dict[str, date] = {}
     used_products: set[str] = set()
     last_use: dict[str, date] = {}
-    steps = plan.steps
-    step_parts: dict[int, dict[str, Fraction]] = {}
-    index = 0
-    day = first
-    while day < horizon:
-        while index < len(steps) and steps[index].end <= day:
-            index += 1
-        if index < len(steps):
-            current = index if steps[index].start <= day else None
-        else:
-            current = len(steps) - 1 if plan.then == "continue" else None
-        step = steps[current] if current is not None else None
-        if step is not None and current is not None and not step.dose.is_zero:
-            if current not in step_parts:
-                step_parts[current] = parts_for(step.dose, rules, plan.products, plan.confirmed_scored)
-            parts = step_parts[current]
-            for product_id, amount in parts.items():
-                if day >= today:
-                    used_products.add(product_id)
-                    last_use[product_id] = day
-                if product_id not in by_product or product_id in runs_out or day < counted_on[product_id]:
-                    continue
-                first_slot = 0
-                if counted_on[product_id] == day:  # only the doses after the count come out of it
-                    first_slot = sum(
-                        1
-                        for a in administrations(plan, tz, start=day, end=day + timedelta(days=1))
-                        if a.at <= by_product[product_id].counted_at
-                    )
-                for _slot in range(first_slot, step.times_per_day):
-                    if remaining[product_id] < amount:
-                        runs_out[product_id] = day
-                        break
-                    remaining[product_id] -= amount
-        day += timedelta(days=1)
+    for moment, slot in _draws(Schedule(plan, planned), records, fraction) if planned else ():
+        day = moment.astimezone(zone).date()
+        for product_id, amount in parts_for(slot.dose, rules, plan.products, plan.confirmed_scored).items():
+            if day >= today:
+                used_products.add(product_id)
+                last_use[product_id] = day
+            count = by_product.get(product_id)
+            if count is None or product_id in runs_out or moment <= count.counted_at:
+                continue
+            if remaining[product_id] < amount:
+                runs_out[product_id] = max(day, today)
+                continue
+            remaining[product_id] -= amount
     forecasts = []
     for product_id in sorted(used_products | set(by_product)):
         try:
@@ -285,12 +334,15 @@ def record_stock(
         try:
             product = rules.product(product_id)
         except KeyError as exc:
-            raise InvalidInput(f"'{product_id}' is not a {rules.name} product") from exc
-        value = parse_amount(amount.strip())
+            raise InvalidInput(f"'{product_id}' is not a {rules.name} product", field="product_id") from exc
+        try:
+            value = parse_amount(amount.strip())
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, hint=exc.hint, field="amount") from exc
         if not product.is_liquid and (value * 2).denominator != 1:
-            raise InvalidInput("count whole or half tablets")
+            raise InvalidInput("count whole or half tablets", field="amount")
         if value > 10_000:
-            raise InvalidInput(f"{format_amount(value)} is not a plausible count")
+            raise InvalidInput(f"{format_amount(value)} is not a plausible count", field="amount")
         count = uow.stock.add(StockCount(0, access.profile.id, product.id, value, now, actor.user_id))
         record(
             uow,

@@ -58,6 +58,22 @@ FIELD_NAMES = {
     "day": "Day",
     "text": "Symptoms in your own words",
     "severity": "How bad it is",
+    "drug": "Medicine",
+    "start": "Start",
+    "start_dose": "First dose",
+    "increment": "Increase per dose",
+    "interval_days": "Days between increases",
+    "target_daily": "Target per day",
+    "times": "Clock times",
+    "step_daily": "Reduction per step",
+    "step_days": "Days per step",
+    "weeks": "Over weeks",
+    "percent": "Percentage per step",
+    "override_code": "Limit to cross",
+    "override_reason": "Clinical reason",
+    "prescriber": "Prescribed by",
+    "adjustment": "What to do from today",
+    "clinician_phone": "Clinician's phone number",
 }
 _CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
 

@@ -114,7 +114,7 @@ templates.env.globals.update(
     web_hint=lambda error: _web_hint(error),
     guide_url=lambda request, drug, section="", pid=None: _guide_url(request, drug, section, pid),
     # Form fields whose element id is not their name (the error summary links to the element).
-    field_ids={"amount": "stock-amount", "text": "sym-text"},
+    field_ids={"amount": "stock-amount", "product_id": "stock-product", "text": "sym-text"},
     watch_lead=WATCH_LEAD,
     watch_tail=WATCH_TAIL,
     # The triage levels in words (the codes stay in the JSON API).

@@ -74,9 +74,10 @@ class SqlCds:
             insert(CdsTokenRow)
             .values(issuer=issuer, jti=jti, expires_at=expires_at)
             .on_conflict_do_nothing(index_elements=["issuer", "jti"])
+            .returning(CdsTokenRow.id)
         )
-        result = self.session.execute(statement)
-        return bool(getattr(result, "rowcount", 0))
+        # RETURNING, not rowcount: psycopg reports a truthy rowcount for a skipped conflict.
+        return self.session.execute(statement).first() is not None
 
     def add_cards(self, cards: Sequence[CdsCardRecord]) -> None:
         self.session.add_all(

@@ -109,14 +109,18 @@ def _in_own_window(schedule: Schedule, index: int, moment: datetime, fraction: F
     return not is_late(schedule, index, moment, fraction)
 
 
-def match_records(schedule: Schedule, records: Sequence[DoseRecord], fraction: Fraction) -> SlotMatch:
+def match_records(schedule: Schedule, records: Sequence[DoseRecord], fraction: Fraction | None) -> SlotMatch:
     """The one matcher: Today, the missed-dose advice, triage and the forecast all count doses by it.
 
     A skip closes the slot it names (or, without a name, the nearest slot). A dose taken inside the take
     window of the slot it names counts for that slot. Any other dose (no name, or taken outside its named
     slot's window) is matched by its time under the missed-dose rule (``credit_doses``): the 08:00 dose
     taken at 13:30 is, under a rule of half the interval, the 14:00 dose taken early, and 08:00 was missed.
+    For a drug without a missed-dose rule (``fraction`` None) there is no take window to judge by: a dose
+    counts for the slot it names, and a dose that names no planned slot is an extra dose.
     """
+    if fraction is None:
+        return _match_named(schedule, records)
     keyed_skips = [r for r in records if r.status == "skipped" and r.slot_date is not None]
     closed = set(
         match_skipped(schedule, [r.at for r in records if r.status == "skipped" and r.slot_date is None])
@@ -150,6 +154,32 @@ def match_records(schedule: Schedule, records: Sequence[DoseRecord], fraction: F
     rest, more = credit_doses(schedule, loose, fraction, frozenset(closed), credited)
     credits = tuple(sorted([*own, *rest], key=lambda c: c.taken_at))
     return SlotMatch(credits, {**credited, **more}, frozenset(closed))
+
+
+def _match_named(schedule: Schedule, records: Sequence[DoseRecord]) -> SlotMatch:
+    closed = set(
+        match_skipped(schedule, [r.at for r in records if r.status == "skipped" and r.slot_date is None])
+    )
+    credited: dict[int, datetime] = {}
+    credits: list[Credit] = []
+    for record in sorted(records, key=lambda r: (r.status != "skipped", r.at)):
+        index = (
+            schedule.index_of(record.slot_date, record.slot_index)
+            if record.slot_date is not None and record.slot_index is not None
+            else None
+        )
+        if record.status == "skipped":
+            if index is not None:
+                closed.add(index)
+            continue
+        moment = utc(record.at, "taken time")
+        if index is None or index in credited or index in closed:
+            credits.append(Credit(moment, None, "extra" if index is not None else "outside_plan"))
+            continue
+        credited[index] = moment
+        kind: CreditKind = "early" if moment < schedule.instants[index] else "in_window"
+        credits.append(Credit(moment, schedule.slots[index], kind))
+    return SlotMatch(tuple(sorted(credits, key=lambda c: c.taken_at)), credited, frozenset(closed))
 
 
 def credit_doses(

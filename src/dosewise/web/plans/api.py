@@ -11,6 +11,7 @@ from dosewise.services.ports import Actor
 from dosewise.web.errors import ERROR_RESPONSES
 from dosewise.web.plans.models import (
     AdjustmentIn,
+    NewAdjustmentIn,
     NewPlanIn,
     NewTaperIn,
     TaperIn,
@@ -68,12 +69,27 @@ def create(patient_id: str, request: Request, actor: SignedIn, body: NewPlanIn) 
         reason=reason,
         prescriber=prescriber,
         fingerprint=fingerprint,
+        previewed_only=True,
     )
     return version_json(version)
 
 
+@router.post(
+    "/adjustments/preview",
+    summary="What a pause, resume, slow-down or step back would store, with its findings (nothing is stored)",
+)
+def adjustment_preview(
+    patient_id: str, request: Request, actor: SignedIn, body: AdjustmentIn
+) -> dict[str, Any]:
+    ctx = context(request)
+    preview = plans_service.preview_adjustment(
+        store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=patient_id, request=body.request()
+    )
+    return preview_json(preview, ctx.kb)
+
+
 @router.post("/adjustments", status_code=201, summary="Pause (hold the dose), resume, slow down or step back")
-def adjust(patient_id: str, request: Request, actor: SignedIn, body: AdjustmentIn) -> dict[str, Any]:
+def adjust(patient_id: str, request: Request, actor: SignedIn, body: NewAdjustmentIn) -> dict[str, Any]:
     ctx = context(request)
     version = plans_service.adjust_plan(
         store=ctx.store,
@@ -81,10 +97,9 @@ def adjust(patient_id: str, request: Request, actor: SignedIn, body: AdjustmentI
         clock=ctx.clock,
         actor=actor,
         public_id=patient_id,
-        adjustment=body.adjustment,
-        reason=body.reason,
-        override_code=body.override_code,
-        override_reason=body.override_reason,
+        request=body.request(),
+        fingerprint=body.fingerprint,
+        previewed_only=True,
     )
     return version_json(version)
 
@@ -114,5 +129,6 @@ def taper(patient_id: str, request: Request, actor: SignedIn, body: NewTaperIn) 
         request=TaperIn(**data).request(),
         reason=reason,
         fingerprint=fingerprint,
+        previewed_only=True,
     )
     return version_json(version)

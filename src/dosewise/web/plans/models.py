@@ -8,11 +8,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.services.documents import plan_to_document
-from dosewise.services.plans_service import PlanOverview, PlanPreview, TaperRequest, TitrationRequest
+from dosewise.services.plans_service import (
+    AdjustmentRequest,
+    PlanOverview,
+    PlanPreview,
+    TaperRequest,
+    TitrationRequest,
+)
 from dosewise.services.ports import PlanVersion
 
 __all__ = [
     "AdjustmentIn",
+    "NewAdjustmentIn",
+    "NewPlanIn",
+    "NewTaperIn",
     "TaperIn",
     "TitrationIn",
     "overview_json",
@@ -48,15 +57,15 @@ class TitrationIn(BaseModel):
 
 
 _FINGERPRINT = (
-    "the preview's fingerprint: the save stores exactly the previewed plan or is refused "
-    "(409 preview_changed) if the inputs or the record changed since"
+    "required: the fingerprint from the matching preview. The save stores exactly the previewed plan, or "
+    "is refused (409 preview_changed) if the inputs or the record changed since"
 )
 
 
 class NewPlanIn(TitrationIn):
     reason: str = Field(max_length=1000, description="why this plan (recorded with the version)")
     prescriber: str = Field(default="", max_length=120, description="required when a patient enters a plan")
-    fingerprint: str = Field(default="", max_length=64, description=_FINGERPRINT)
+    fingerprint: str = Field(min_length=1, max_length=64, description=_FINGERPRINT)
 
 
 class TaperIn(BaseModel):
@@ -76,15 +85,27 @@ class TaperIn(BaseModel):
 
 class NewTaperIn(TaperIn):
     reason: str = Field(max_length=1000)
-    fingerprint: str = Field(default="", max_length=64, description=_FINGERPRINT)
+    fingerprint: str = Field(min_length=1, max_length=64, description=_FINGERPRINT)
 
 
 class AdjustmentIn(BaseModel):
+    """A change from the record's today; a preview may leave the reason for the save."""
+
     model_config = ConfigDict(extra="forbid")
     adjustment: Literal["pause", "resume", "slow_down", "step_back"]
-    reason: str = Field(max_length=1000)
-    override_code: str = Field(default="", description="clinicians only: a limit the change may cross")
-    override_reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=1000)
+    override_code: str = Field(
+        default="", description="clinicians only: a limit the change may cross, e.g. 'rapid_withdrawal'"
+    )
+    override_reason: str = Field(default="", max_length=500, description="the clinical reason for it")
+
+    def request(self) -> AdjustmentRequest:
+        return AdjustmentRequest(self.adjustment, self.reason, self.override_code, self.override_reason)
+
+
+class NewAdjustmentIn(AdjustmentIn):
+    reason: str = Field(max_length=1000, description="why (recorded with the version)")
+    fingerprint: str = Field(min_length=1, max_length=64, description=_FINGERPRINT)
 
 
 def version_json(version: PlanVersion) -> dict[str, Any]:

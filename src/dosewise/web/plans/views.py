@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from dosewise.domain.rules import DrugRules, KnowledgeBase
-from dosewise.services import plans_service
+from dosewise.services import plan_gate, plans_service
 from dosewise.services.documents import plan_to_document
 from dosewise.services.ports import Actor
 from dosewise.web.pages import done, patient_page
@@ -39,6 +39,9 @@ _TAPER_FIELDS = (
     "override_code",
     "override_reason",
 )
+
+
+_ADJUSTMENT_FIELDS = ("adjustment", "reason", "override_code", "override_reason")
 
 
 async def _form(request: Request) -> dict[str, Any]:
@@ -93,6 +96,7 @@ def _page(request: Request, pid: str, actor: Actor, drug: str = "", **extra: Any
         rules=in_force,
         form_rules=_form_drug(ctx.kb, overview, drug),
         plannable=plannable(ctx.kb),
+        change_overrides=plan_gate.OVERRIDES,
         kb=ctx.kb,
         **extra,
     )
@@ -163,27 +167,36 @@ async def create(pid: str, request: Request, actor: SignedIn) -> Response:
     return done(request, f"/p/{pid}/plan", f"Plan version {version.number} is now the schedule in force.")
 
 
-@router.post("/adjust")
-def adjust(
-    pid: str,
-    request: Request,
-    actor: SignedIn,
-    adjustment: Annotated[str, Form()],
-    reason: Annotated[str, Form()] = "",
-    override_code: Annotated[str, Form()] = "",
-    override_reason: Annotated[str, Form()] = "",
-) -> Response:
+def _adjustment(data: dict[str, Any]) -> plans_service.AdjustmentRequest:
+    return plans_service.AdjustmentRequest(
+        **{key: str(data["fields"].get(key, "")) for key in _ADJUSTMENT_FIELDS}
+    )
+
+
+@router.post("/adjust/preview")
+async def adjust_preview(pid: str, request: Request, actor: SignedIn) -> Response:
     ctx = context(request)
+    data = await _form(request)
+    preview = plans_service.preview_adjustment(
+        store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid, request=_adjustment(data)
+    )
+    return _show_preview(request, pid, actor, preview, "adjustment", data)
+
+
+@router.post("/adjust")
+async def adjust(pid: str, request: Request, actor: SignedIn) -> Response:
+    ctx = context(request)
+    data = await _form(request)
+    wanted = _adjustment(data)
     version = plans_service.adjust_plan(
         store=ctx.store,
         kb=ctx.kb,
         clock=ctx.clock,
         actor=actor,
         public_id=pid,
-        adjustment=adjustment,
-        reason=reason,
-        override_code=override_code,
-        override_reason=override_reason,
+        request=wanted,
+        fingerprint=_previewed(data),
+        previewed_only=True,
     )
     words = {
         "pause": "paused: the current dose is held",
@@ -192,7 +205,9 @@ def adjust(
         "step_back": "stepped back to the previous dose",
     }
     return done(
-        request, f"/p/{pid}/plan", f"Plan {words.get(adjustment, adjustment)} (version {version.number})."
+        request,
+        f"/p/{pid}/plan",
+        f"Plan {words.get(wanted.adjustment, wanted.adjustment)} (version {version.number}).",
     )
 
 

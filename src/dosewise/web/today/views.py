@@ -52,7 +52,7 @@ def log_dose(
     ctx = context(request)
     status = "taken" if action in ("taken", "taken_at", "taken_on_time") else action
     if action == "taken_at" and not taken_at.strip():
-        raise InvalidInput("give the time you took it")
+        raise InvalidInput("give the time you took it", field="taken_at")
     try:
         result = today.log_dose(
             store=ctx.store,
