@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import give_access, set_profile, start_titration
+from web_support import give_access, saved_after_preview, set_profile, start_titration
 
 from dosewise.services.ports import CalendarFeed
 from ical.calendar_stream import IcsCalendarStream
@@ -99,10 +99,10 @@ def test_a_plan_change_updates_the_feed_with_the_same_uids_and_a_higher_sequence
     client = TestClient(app)
     before = client.get(path)
     clock.advance(doctor, patient, days=4)
-    slowed = doctor.api(
-        "POST",
+    slowed = saved_after_preview(
+        doctor,
         f"/api/v1/patients/{patient.patient_id}/plan/adjustments",
-        json={"adjustment": "slow_down", "reason": "drowsy"},
+        {"adjustment": "slow_down", "reason": "drowsy"},
     )
     assert slowed.status_code == 201, slowed.text
     after = client.get(path, headers={"If-None-Match": before.headers["etag"]})
