@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # gir1.2-ical-3.0: libical for Debian's /usr/bin/python3 (python3-gi), a third calendar parser in tests/ical.
-DOSEWISE_APT_PACKAGES="chromium wrk poppler-utils postgresql nodejs python3-gi gir1.2-ical-3.0" scripts/bootstrap.sh dev
+DOSEWISE_APT_PACKAGES="chromium wrk poppler-utils postgresql nodejs fonts-dejavu-core python3-gi gir1.2-ical-3.0" scripts/bootstrap.sh dev
 # axe-core (the accessibility checker the browser journeys inject), pinned in tests/browser/package-lock.json
 if ! command -v npm >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive

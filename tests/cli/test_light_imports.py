@@ -8,7 +8,7 @@ import sys
 import pytest
 
 # (pydantic is left out: a cold knowledge-base cache validates the data with it, once.)
-HEAVY = ("numpy", "numba", "matplotlib", "fastapi", "sqlalchemy", "scipy")
+HEAVY = ("numpy", "numba", "matplotlib", "fastapi", "sqlalchemy", "scipy", "typst", "fontTools", "pikepdf")
 
 _PROBE = """
 import contextlib, io, sys

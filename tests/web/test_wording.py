@@ -13,7 +13,7 @@ from web_support import give_access, set_profile, start_titration
 
 from dosewise.web.templating import plain
 
-PAGES = ("today", "diary", "plan", "medications", "profile", "history", "sharing", "audit")
+PAGES = ("today", "diary", "plan", "medications", "profile", "history", "sharing", "audit", "reports")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 ONE_PLURAL = re.compile(r"(?<![\d.,/])\b1 (doses|tablets|days|hours|weeks|steps)\b")
 CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]+")

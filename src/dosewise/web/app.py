@@ -101,6 +101,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.plans import views as plans_views
     from dosewise.web.record import api as record_api
     from dosewise.web.record import views as record_views
+    from dosewise.web.reports import api as reports_api
+    from dosewise.web.reports import views as reports_views
     from dosewise.web.sharing import api as sharing_api
     from dosewise.web.sharing import views as sharing_views
     from dosewise.web.today import api as today_api
@@ -132,6 +134,7 @@ def create_app(context: WebContext) -> FastAPI:
         sharing_views,
         calendar_views,
         audit_views,
+        reports_views,
         guides_views,
         accounts_api,
         record_api,
@@ -142,6 +145,7 @@ def create_app(context: WebContext) -> FastAPI:
         calendar_api,
         audit_api,
         calendar_feed,
+        reports_api,
         cds_api,
     ):
         app.include_router(module.router)

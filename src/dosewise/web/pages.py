@@ -22,6 +22,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("medications", "Medicines", "view"),
     ("profile", "Profile", "view"),
     ("history", "History", "view"),
+    ("reports", "Reports", "view"),
     ("sharing", "Sharing", "manage_access"),
     ("calendar", "Calendar", "manage_access"),
     ("audit", "Audit trail", "view"),

@@ -27,6 +27,7 @@ __all__ = [
     "hours_text",
     "local_text",
     "reason_text",
+    "rule_sentences",
     "watch_sentence",
     "when_text",
 ]
@@ -149,6 +150,26 @@ def watch_sentence(withdrawal_signs: Sequence[str]) -> str:
         "number for a seizure or for high fever with confusion."
         if signs
         else ""
+    )
+
+
+def rule_sentences(rule: MissedDoseRule, drug_name: str, withdrawal_signs: Sequence[str]) -> tuple[str, ...]:
+    """The missed-dose rule in plain words for a printed sheet, before any dose is missed: the same take
+    window, never-double sentence, urgency thresholds and withdrawal signs the advice uses (no dose named)."""
+    share = FRACTION_WORDS.get(rule.take_if_elapsed_fraction_below, str(rule.take_if_elapsed_fraction_below))
+    soon = rule.soon_after_consecutive_missed
+    return (
+        f"If you forget a dose and less than {share} of the time to your next dose has passed, take it "
+        "as soon as you remember, then take the next dose at its usual time.",
+        f"If {share} or more of the time to your next dose has passed, skip the missed dose and take the "
+        "next one at its usual time.",
+        "Never take two doses at once to make up for a missed one.",
+        f"If you miss {_COUNT_WORDS.get(soon, str(soon)).lower()} doses in a row, tell your clinician soon "
+        "(today or tomorrow): missing doses can bring on withdrawal.",
+        f"If you have missed doses for {rule.urgent_after_missed_hours} hours, or a whole day's doses, "
+        f"contact your clinician or an urgent care service today: stopping {drug_name} suddenly can cause "
+        "a dangerous withdrawal.",
+        *((watch_sentence(withdrawal_signs).strip(),) if withdrawal_signs else ()),
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from html import escape
 
+from dosewise.formats.report.chart import round_top as nice_top
 from dosewise.services.diary import ChartDay
 
 __all__ = ["dose_chart", "nice_top"]
@@ -22,19 +23,6 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 62, 62, 44, 48
 
 def _number(value: Fraction | float) -> str:
     return f"{float(value):.1f}".rstrip("0").rstrip(".")
-
-
-def nice_top(largest: Fraction) -> Fraction:
-    """The smallest 1, 2, 2.5 or 5 times a power of ten that is at least ``largest`` (never below 1)."""
-    if largest <= 1:
-        return Fraction(1)
-    scale = Fraction(1)
-    while scale * 10 < largest:
-        scale *= 10
-    for step in (1, 2, Fraction(5, 2), 5, 10):
-        if scale * step >= largest:
-            return scale * step
-    return scale * 10  # pragma: no cover - the loop above always returns
 
 
 def _has_data(day: ChartDay) -> bool:

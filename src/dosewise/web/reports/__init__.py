@@ -1,0 +1,1 @@
+"""The clinician report and the schedule sheet: a page with both downloads, and the API."""
