@@ -12,6 +12,7 @@ database) is printed beside it, from the same requests.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -147,10 +148,13 @@ def main() -> None:
     print(
         f"CDS Hooks answer time over {len(samples)} calls (reference: about {REFERENCE_MS} ms, CDS Hooks 2.0.1)"
     )
-    print(f"  whole app in process: median {statistics.median(samples):.1f} ms, max {max(samples):.1f} ms")
-    print(
-        f"  service only (read + engine): median {statistics.median(service_only):.2f} ms, max {max(service_only):.2f} ms"
-    )
+    print(f"  load average when done: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    for name, values in (("whole app in process", samples), ("service only (read + engine)", service_only)):
+        p95 = statistics.quantiles(values, n=20)[-1]
+        print(
+            f"  {name}: median {statistics.median(values):.1f} ms, p95 {p95:.1f} ms, max {max(values):.1f} ms, "
+            f"over {REFERENCE_MS} ms: {sum(v > REFERENCE_MS for v in values)}"
+        )
 
 
 if __name__ == "__main__":

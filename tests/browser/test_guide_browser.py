@@ -81,3 +81,29 @@ def test_the_plan_page_leads_to_the_personal_guide(page: Page, server: LiveServe
     expect(taking).to_contain_text("Your plan today:")
     expect(page.locator("section#kidneys-age aside.personal")).to_contain_text("kidney result")
     shot(page, "guide-personal")
+
+
+def test_a_trial_recorded_in_the_form_shows_on_the_record_and_the_questions(
+    sized: Page, server: LiveServer
+) -> None:
+    """The patient records a trial with the suggested review date; the trial page and the printable
+    questions show it; zero axe-core violations on both."""
+    page = sized
+    pid = set_up_patient(page, server, f"Tia Trial {page.width}")  # type: ignore[attr-defined]
+    start_titration(page, server, pid)
+    page.goto(f"{server.url}/p/{pid}/plan")
+    page.get_by_role("link", name="Treatment trial").click()
+    expect(page.get_by_label("Review date")).not_to_have_value("")
+    page.get_by_label("Goal", exact=True).select_option("spasticity")
+    page.get_by_label("Points of change to aim for").fill("2")
+    page.get_by_role("button", name="Save the trial").click()
+    expect(page.get_by_text("Trial recorded.")).to_be_visible()
+    expect(page.get_by_text("a fall of 2 points in the stiffness score (0-10)")).to_be_visible()
+    expect(page.get_by_text("Not known yet")).to_be_visible()
+    violations = {"trial": axe_violations(page)}
+    shot(page, f"trial-{page.width}")  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Questions to ask the clinician").first.click()
+    expect(page.get_by_text("Agreed: a fall of 2 points")).to_be_visible()
+    violations["questions"] = axe_violations(page)
+    shot(page, f"trial-questions-{page.width}")  # type: ignore[attr-defined]
+    assert {name: v for name, v in violations.items() if v} == {}

@@ -183,6 +183,45 @@ SCENARIOS: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         {"cds.not_assessed": "warning"},
     ),
     (
+        "intrathecal baclofen in mcg: not judged by the oral rules",
+        hook_request(
+            "order-sign",
+            [
+                medication_request(
+                    "d1",
+                    BACLOFEN,
+                    [
+                        dosage(50, 1, unit=("mcg", "ug"))
+                        | {
+                            "route": {
+                                "coding": [
+                                    {
+                                        "system": "http://snomed.info/sct",
+                                        "code": "72607000",
+                                        "display": "Intrathecal route",
+                                    }
+                                ]
+                            }
+                        }
+                    ],
+                )
+            ],
+            the_patient=MAN_46,
+            labs=KIDNEY_NORMAL,
+        ),
+        {"cds.not_assessed": "warning"},
+    ),
+    (
+        "oral baclofen written in micrograms: refused as a unit, never converted",
+        hook_request(
+            "order-sign",
+            [medication_request("d1", BACLOFEN, [dosage(5000, 3, unit=("mcg", "ug"))])],
+            the_patient=MAN_46,
+            labs=KIDNEY_NORMAL,
+        ),
+        {"cds.not_assessed": "warning"},
+    ),
+    (
         "a medicine dosewise does not know: reported as not screened",
         hook_request(
             "order-sign", [medication_request("d1", AMOXICILLIN, [dosage(500, 3)])], labs=KIDNEY_NORMAL

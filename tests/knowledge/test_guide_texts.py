@@ -146,6 +146,11 @@ def test_every_patient_section_reads_at_grade_8_or_lower(kb: KnowledgeBase) -> N
     for guide_id, section_id, text in patient_text(kb):
         grade = textstat.flesch_kincaid_grade(text)
         assert grade <= MAX_GRADE, f"{guide_id}#{section_id} reads at grade {grade}"
+    trial = kb.drug("baclofen").trial  # its no-benefit default is shown to patients on the trial pages
+    assert trial is not None
+    assert textstat.flesch_kincaid_grade(trial.no_benefit_text) <= MAX_GRADE
+    for question in kb.guides["baclofen"].questions:
+        assert textstat.flesch_kincaid_grade(question.text) <= MAX_GRADE, question.text
     for guide in kb.guides.values():
         for section in guide.sections:
             for paragraph in section.paragraphs:
@@ -217,3 +222,20 @@ def test_an_unknown_field_in_a_guide_is_refused(tmp_path: Path) -> None:
     """The guide tables are validated like every other (extra="forbid")."""
     with pytest.raises(KnowledgeError, match="schema errors"):
         edited(tmp_path, {"baclofen.toml": [('id = "what"\n', 'id = "what"\nsubtitle = "x"\n')]})
+
+
+def test_the_trial_window_in_the_guide_is_the_trial_rule(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """The 'decide within N to M weeks' sentence and table cell follow [trial]; a window ending before
+    it starts is refused."""
+    rule = kb.drug("baclofen").trial
+    assert rule is not None
+    agree = " ".join(p.text for p in kb.guides["baclofen"].section("agree").paragraphs)  # type: ignore[union-attr]
+    assert f"within {rule.decide_from_weeks} to {rule.decide_to_weeks} weeks" in agree
+    changed = edited(tmp_path, {"baclofen.toml": [("decide_from_weeks = 6", "decide_from_weeks = 5")]})
+    agree = " ".join(p.text for p in changed.guides["baclofen"].section("agree").paragraphs)  # type: ignore[union-attr]
+    assert f"within 5 to {rule.decide_to_weeks} weeks" in agree
+    row = next(r for r in changed.comparison if r.id == "baclofen")
+    assert f"within 5-{rule.decide_to_weeks} weeks" in row.cell("speed").clinician
+    assert f"within 5 to {rule.decide_to_weeks} weeks" in changed.drug("baclofen").trial.no_benefit_text  # type: ignore[union-attr]
+    with pytest.raises(KnowledgeError, match="decision window ends before it starts"):
+        edited(tmp_path / "b", {"baclofen.toml": [("decide_to_weeks = 8", "decide_to_weeks = 4")]})

@@ -73,6 +73,7 @@ UNVERIFIED = [
 # dimensionless ratio, or for a code.
 UNIT_IN_NAME = (
     "days",
+    "_weeks",
     "_years",
     "_hours",
     "_celsius",

@@ -69,6 +69,7 @@ PAGE_TO_API = {
     ("POST", "/forgot"): ("POST", "/api/v1/password-resets"),
     ("POST", "/reset/{token}"): ("POST", "/api/v1/password-resets/{token}"),
     ("POST", "/register/finish/{token}"): ("POST", "/api/v1/signups/{token}"),
+    ("POST", "/p/{pid}/trial"): ("POST", "/api/v1/patients/{patient_id}/trial"),
 }
 
 

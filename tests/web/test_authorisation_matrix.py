@@ -36,6 +36,7 @@ _PERMISSION: tuple[tuple[str, str, str], ...] = (
     ("PUT", r"/medications/\{medication_id\}$", "edit_record"),
     ("DELETE", r"/medications/\{medication_id\}$", "edit_record"),
     ("POST", r"/plan(/.*)?$", "manage_plans"),
+    ("POST", r"/trial$", "manage_plans"),
     ("POST", r"/(doses|stock|symptoms|checkins|diary/symptoms|diary/checkins)(/.*)?$", "log"),
 )
 
@@ -77,6 +78,7 @@ _BODIES: dict[str, dict[str, Any]] = {
     "POST /grants/{grant_id}/confirm": {},
     "PUT /medications/{medication_id}": {"name": "Diazepam"},
     "POST /calendar-feed": {},
+    "POST /trial": {"kind": "spasticity", "points": "2", "review_on": "2027-01-10"},
 }
 _FORM = {
     "name": "x",

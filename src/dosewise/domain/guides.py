@@ -18,6 +18,7 @@ __all__ = [
     "ComparisonRow",
     "Guide",
     "GuideParagraph",
+    "GuideQuestion",
     "GuideSection",
 ]
 
@@ -55,12 +56,19 @@ class GuideSection:
 
 
 @dataclass(frozen=True)
+class GuideQuestion:
+    text: str
+    answer: str | None = None  # goal | review | no_benefit | plan: what the record fills in
+
+
+@dataclass(frozen=True)
 class Guide:
     id: str  # the stable URL: /guides/<id>
     drug: str  # the rules it explains: a kb.drugs key, "baclofen-intrathecal", or an alternative's id
     title: str
     summary: str
     sections: tuple[GuideSection, ...]
+    questions: tuple[GuideQuestion, ...] = ()
 
     def section(self, section_id: str) -> GuideSection | None:
         return next((section for section in self.sections if section.id == section_id), None)

@@ -46,6 +46,7 @@ __all__ = [
     "TitrationRule",
     "TriageContextRule",
     "TriageRule",
+    "TrialRule",
 ]
 
 
@@ -253,6 +254,18 @@ class MissedDoseRule:
 
 
 @dataclass(frozen=True)
+class TrialRule:
+    """Judging a treatment trial: decide within these weeks at the top dose; the no-benefit default."""
+
+    decide_from_weeks: int
+    decide_to_weeks: int
+    no_benefit_text: str
+    provenance: Provenance
+    review_near_days: int  # a dosewise default: when the record starts reminding both sides
+    reminder_provenance: Provenance
+
+
+@dataclass(frozen=True)
 class PumpRules:
     reservoir_sizes_ml: tuple[Quantity, ...]
     low_reservoir_alarm: Quantity
@@ -290,6 +303,7 @@ class DrugRules:
     withdrawal_signs: tuple[str, ...] = ()
     withdrawal_text: str = ""
     therapeutic_band_ng_ml: tuple[Fraction, Fraction] | None = None
+    trial: TrialRule | None = None
 
     def product(self, product_id: str) -> Product:
         for product in self.products:

@@ -58,6 +58,7 @@ def guide_to_json(
         "summary": guide.summary,
         "url": f"/guides/{guide.id}",
         "sections": [_section(s) for s in (sections if sections is not None else guide.sections)],
+        "questions": [{"text": q.text, "answer": q.answer} for q in guide.questions],
     }
 
 

@@ -47,6 +47,7 @@ from dosewise.domain.rules import (
     TitrationRule,
     TriageContextRule,
     TriageRule,
+    TrialRule,
 )
 from dosewise.domain.triage_text import compile_lexicon
 from dosewise.knowledge import guides, schema
@@ -271,6 +272,27 @@ class _Builder:
             withdrawal_signs=tuple(model.withdrawal.signs),
             withdrawal_text=model.withdrawal.clinician_text,
             therapeutic_band_ng_ml=band,
+            trial=self.trial(model.trial, where) if model.trial else None,
+        )
+
+    def trial(self, section: schema.TrialSection, where: str) -> TrialRule:
+        if section.decide_to_weeks < section.decide_from_weeks:
+            raise KnowledgeError(f"{where} trial: the decision window ends before it starts")
+        return TrialRule(
+            decide_from_weeks=section.decide_from_weeks,
+            decide_to_weeks=section.decide_to_weeks,
+            # A template too: the weeks it states are the window above, never a second copy.
+            no_benefit_text=guides.fill(
+                section.no_benefit_text,
+                {
+                    "decide_from_weeks": str(section.decide_from_weeks),
+                    "decide_to_weeks": str(section.decide_to_weeks),
+                },
+                f"{where} trial no_benefit_text",
+            ),
+            provenance=self.provenance(section, f"{where} trial"),
+            review_near_days=section.reminder.near_days,
+            reminder_provenance=self.provenance(section.reminder, f"{where} trial reminder"),
         )
 
     def pump(self, model: schema.IntrathecalFile) -> PumpRules:

@@ -22,6 +22,7 @@ from dosewise.domain.guides import (
     ComparisonRow,
     Guide,
     GuideParagraph,
+    GuideQuestion,
     GuideSection,
 )
 from dosewise.domain.quantity import format_limit, parse_quantity, times_per_day_words
@@ -109,6 +110,9 @@ def drug_values(rules: DrugRules, model: schema.DrugFile) -> dict[str, str]:
         values[f"comed_{rule.id}_max_rise"] = str(rule.max_daily_rise)
     if rules.withdrawal_signs:
         values["withdrawal_signs"] = _words_list(rules.withdrawal_signs)
+    if rules.trial is not None:
+        values["trial_decide_from_weeks"] = str(rules.trial.decide_from_weeks)
+        values["trial_decide_to_weeks"] = str(rules.trial.decide_to_weeks)
     return values
 
 
@@ -218,6 +222,10 @@ def build_guide(
         title=fill(entry.title, values, f"guide {entry.id} title"),
         summary=fill(entry.summary, values, f"guide {entry.id} summary"),
         sections=tuple(sections),
+        questions=tuple(
+            GuideQuestion(fill(q.text, values, f"guide {entry.id} question"), q.answer)
+            for q in entry.questions
+        ),
     )
 
 

@@ -279,11 +279,34 @@ class GuideSectionEntry(Strict):
     paragraphs: list[GuideParagraphEntry] = Field(min_length=1)
 
 
+class GuideQuestionEntry(Strict):
+    """A question for the printable list; ``answer`` names what the record fills in (the trial's goal,
+    review date or no-benefit plan, or today's step), or nothing (a line to write on)."""
+
+    text: str = Field(min_length=1)
+    answer: Literal["goal", "review", "no_benefit", "plan"] | None = None
+
+
 class GuideEntry(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9\-]*$")
     title: str
     summary: str
     sections: list[GuideSectionEntry] = Field(min_length=1)
+    questions: list[GuideQuestionEntry] = []
+
+
+class TrialReminderEntry(Sourced):
+    near_days: int = Field(ge=1, le=60)
+
+
+class TrialSection(Sourced):
+    """What the sources say about judging a trial: the decision window at the top dose, and what to do
+    when there is no benefit (the default text of a recorded trial)."""
+
+    decide_from_weeks: int = Field(ge=1)
+    decide_to_weeks: int = Field(ge=1)
+    no_benefit_text: str = Field(min_length=1)
+    reminder: TrialReminderEntry
 
 
 class ComparisonEntry(Sourced):
@@ -323,6 +346,7 @@ class DrugFile(Strict):
     monitoring: MonitoringSection | None = None
     guide: GuideEntry | None = None
     comparison: ComparisonSection | None = None
+    trial: TrialSection | None = None
 
 
 class ItConcentration(Sourced):

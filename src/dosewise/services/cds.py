@@ -172,7 +172,13 @@ def _facts(request: HookRequest, medications: Iterable[MedicationOrder]) -> _Fac
 
 # --------------------------------------------------------------------------------------- the order
 def _mass(dose: Quantity, rules: DrugRules) -> Quantity:
-    return dose.to(Unit(rules.dose_unit)) if dose.unit is not Unit(rules.dose_unit) else dose
+    """The dose in the rules' unit; another unit (mcg for oral baclofen) is refused, never converted, as the
+    planners refuse it: a mcg dose of oral baclofen is almost always an intrathecal dose misfiled."""
+    if dose.unit is not Unit(rules.dose_unit):
+        raise InvalidInput(
+            f"a dose in {dose.unit.value} is not assessed for oral {rules.name}: give {rules.dose_unit}"
+        )
+    return dose
 
 
 def _prior(order: MedicationOrder | None, rules: DrugRules) -> PriorRegimen | None:
@@ -192,6 +198,8 @@ def _steps(order: MedicationOrder, rules: DrugRules, today: date) -> tuple[list[
     problems = list(order.problems)
     if not order.dosages:
         return [], ["no dose or frequency yet"]
+    if order.problems:
+        return [], list(order.problems)
     groups: dict[int, list[DosageStep]] = {}
     for position, dosage in enumerate(order.dosages):
         groups.setdefault(dosage.sequence if dosage.sequence is not None else position, []).append(dosage)

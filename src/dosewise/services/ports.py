@@ -526,6 +526,7 @@ class UnitOfWork(Protocol):
     stock: StockRepository
     diary: DiaryRepository
     audit: AuditRepository
+    trials: TrialRepository
     cds: CdsRepository
 
     def __enter__(self) -> Self: ...
@@ -533,6 +534,29 @@ class UnitOfWork(Protocol):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
     def commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """A treatment trial as stored: the goal, the review date and the no-benefit plan for a plan version."""
+
+    id: int
+    patient_id: int
+    plan_version: int | None
+    goal_kind: str
+    goal_points: int | None
+    goal_text: str
+    started_on: date
+    review_on: date
+    if_no_benefit: str
+    recorded_by: int
+    recorded_by_name: str
+    recorded_at: datetime
+
+
+class TrialRepository(Protocol):
+    def add(self, trial: TrialRecord) -> TrialRecord: ...
+    def latest(self, patient_id: int) -> TrialRecord | None: ...
 
 
 class Store(Protocol):

@@ -96,6 +96,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.cds import api as cds_api
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
+    from dosewise.web.guides import api as trial_api
+    from dosewise.web.guides import trial as trial_views
     from dosewise.web.guides import views as guides_views
     from dosewise.web.plans import api as plans_api
     from dosewise.web.plans import views as plans_views
@@ -136,6 +138,7 @@ def create_app(context: WebContext) -> FastAPI:
         audit_views,
         reports_views,
         guides_views,
+        trial_views,
         accounts_api,
         record_api,
         today_api,
@@ -145,6 +148,7 @@ def create_app(context: WebContext) -> FastAPI:
         calendar_api,
         audit_api,
         calendar_feed,
+        trial_api,
         reports_api,
         cds_api,
     ):

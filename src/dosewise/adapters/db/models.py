@@ -11,6 +11,7 @@ from dosewise.adapters.db.diary import CheckInRow, SymptomRow
 from dosewise.adapters.db.doses import DoseEventRow, StockCountRow
 from dosewise.adapters.db.plans import PlanVersionRow
 from dosewise.adapters.db.records import GrantRow, MedicationRow, PatientRow
+from dosewise.adapters.db.trials import TrialRow
 
 __all__ = [
     "APPEND_ONLY_TABLES",
@@ -30,6 +31,7 @@ __all__ = [
     "SessionRow",
     "StockCountRow",
     "SymptomRow",
+    "TrialRow",
     "UserRow",
     "metadata",
 ]

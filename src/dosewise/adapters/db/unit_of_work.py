@@ -21,6 +21,7 @@ from dosewise.adapters.db.doses import SqlDoses, SqlStock
 from dosewise.adapters.db.engine import write_engine
 from dosewise.adapters.db.plans import SqlPlans
 from dosewise.adapters.db.records import SqlGrants, SqlMedications, SqlPatients
+from dosewise.adapters.db.trials import SqlTrials
 from dosewise.services import ports
 
 __all__ = ["SqlStore", "SqlUnitOfWork"]
@@ -85,6 +86,7 @@ class SqlUnitOfWork:
     stock: ports.StockRepository
     diary: ports.DiaryRepository
     audit: ports.AuditRepository
+    trials: ports.TrialRepository
     cds: ports.CdsRepository
 
     def __init__(self, factory: sessionmaker[Session], lock: _Lock | None = None) -> None:
@@ -115,6 +117,7 @@ class SqlUnitOfWork:
         self.stock = SqlStock(session)
         self.diary = SqlDiary(session)
         self.audit = SqlAudit(session)
+        self.trials = SqlTrials(session)
         self.cds = SqlCds(session)
         return self
 

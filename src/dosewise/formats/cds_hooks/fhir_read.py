@@ -48,6 +48,8 @@ RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 GTS_ABBREVIATION = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation"
+SNOMED = "http://snomed.info/sct"
+ORAL_ROUTE = "26643006"  # SNOMED CT "Oral route"
 
 # LOINC codes (loinc.org; the eGFR list as used by OHDSI's reduced-eGFR phenotype): serum or plasma
 # creatinine by mass and by moles, creatinine-based eGFR (MDRD, CKD-EPI, CKD-EPI 2021), body weight.
@@ -426,6 +428,25 @@ def _bounds(repeat: Mapping[str, Any], where: str) -> tuple[date | None, int | N
     return None, None, []
 
 
+def _oral(route: Mapping[str, Any], where: str) -> bool:
+    """Oral by its SNOMED code, or by its words when it has no SNOMED code."""
+    codings = [obj(c, f"{where}.coding[{i}]") for i, c in enumerate(opt_list(route, "coding", where))]
+    snomed = [c.get("code") for c in codings if c.get("system") == SNOMED]
+    if snomed:
+        return ORAL_ROUTE in snomed
+    words = " ".join(
+        filter(None, [opt_str(route, "text", where), *(opt_str(c, "display", where) for c in codings)])
+    )
+    return "oral" in words.lower() or words.strip().upper() == "PO"
+
+
+def _route_name(route: Mapping[str, Any], where: str) -> str:
+    codings = [c for c in opt_list(route, "coding", where) if isinstance(c, dict)]
+    return opt_str(route, "text", where) or next(
+        (str(c.get("display") or c.get("code")) for c in codings), "given"
+    )
+
+
 def _dosage(dosage: Mapping[str, Any], where: str) -> DosageStep:
     sequence = dosage.get("sequence")
     if sequence is not None and (isinstance(sequence, bool) or not isinstance(sequence, int)):
@@ -437,6 +458,10 @@ def _dosage(dosage: Mapping[str, Any], where: str) -> DosageStep:
     problems += timing_problems + bound_problems
     if dosage.get("asNeededBoolean") is True or "asNeededCodeableConcept" in dosage:
         problems.append("a dose taken as needed is not assessed as a schedule")
+    route = opt_obj(dosage, "route", where)
+    if route is not None and not _oral(route, f"{where}.route"):
+        # The dosing rules checked here are oral; an intrathecal or other route has other limits entirely.
+        problems.append(f"route '{_route_name(route, where)}' is not assessed: dosewise checks oral orders")
     return DosageStep(
         sequence, dose, count, times, start, days, opt_str(dosage, "text", where), tuple(problems)
     )
