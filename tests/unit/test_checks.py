@@ -277,6 +277,24 @@ def test_starting_at_20_mg_a_day_with_low_egfr_warns_of_encephalopathy(kb: Knowl
     assert found["renal.encephalopathy_risk"].severity is Severity.MAJOR
 
 
+@pytest.mark.parametrize(
+    ("fields", "warned"),
+    [
+        ({"kind": "titration"}, True),
+        ({"kind": "custom"}, True),  # not known to be a continuation: warned (unknown is never reassuring)
+        ({"kind": "taper"}, False),  # already on the dose: judged by the kidney ceiling, not as a start
+        ({"kind": "titration", "prior": {"dose": {"value": "10", "unit": "mg"}, "times_per_day": 3}}, False),
+    ],
+)
+def test_the_encephalopathy_warning_is_for_starts_not_for_tapers_or_continuations(
+    kb: KnowledgeBase, fields: dict[str, Any], warned: bool
+) -> None:
+    """The risk (Muanda 2019) was measured in people starting baclofen at 20 mg a day or more."""
+    the_plan = plan(kb, step("10 mg", days=14), step("5 mg", days=14), **fields)
+    found = findings(kb, the_plan, Patient(age_years=70, egfr=Fraction(45)))
+    assert ("renal.encephalopathy_risk" in found) is warned
+
+
 def test_starting_below_20_mg_a_day_with_low_egfr_gives_no_encephalopathy_warning(kb: KnowledgeBase) -> None:
     """Starting at 15 mg a day stays under the 20 mg a day threshold."""
     found = findings(kb, plan(kb, step("5 mg")), Patient(age_years=70, egfr=Fraction(45)))

@@ -122,3 +122,29 @@ def test_a_titration_input_and_a_blocked_plan_are_tied_to_their_fields(
     }
     html = _sent(doctor, page, "", form)
     _assert_tied(html, "override_code", "err-override_code")
+
+
+def test_history_audit_and_today_show_times_in_the_records_one_zone(on_plan: Any) -> None:
+    """After the profile's zone changes (the plan in force keeps London's clock), Today, the history, the
+    audit trail and the plan page show the 08:00 dose and its record at the same London times."""
+    pid = on_plan.patient_id
+    body = {"slot_date": "2026-11-10", "slot_index": 0, "status": "taken", "idempotency_key": "zone-key-1"}
+    assert (
+        on_plan.api("POST", f"/api/v1/patients/{pid}/doses", json={**body, "taken_at": "08:10"}).status_code
+        == 201
+    )
+    set_profile(on_plan, timezone="America/New_York")
+    today = on_plan.client.get(f"/p/{pid}/today").text
+    history = on_plan.client.get(f"/p/{pid}/history").text
+    audit = on_plan.client.get(f"/p/{pid}/audit").text
+    plan = on_plan.client.get(f"/p/{pid}/plan").text
+    assert "Taken at 10 Nov 2026 08:10" in today
+    assert "10 Nov 2026 08:00" in history
+    assert "taken 10 Nov 2026 08:10" in history
+    assert "03:10" not in history
+    assert "03:00" not in history
+    # The dose was recorded at 09:30 London time (the app's clock), the plan made at the same moment.
+    assert re.search(r"10 Nov 2026 09:30</time> · <strong>Pat Patient</strong> · taken 5 mg", audit)
+    assert "04:30" not in audit
+    assert "10 Nov 2026 09:30" in plan
+    assert "04:30" not in plan

@@ -323,6 +323,10 @@ def check_patient(ctx: CheckContext) -> list[Finding]:
         and renal.encephalopathy_egfr_below is not None
         and (kidney.dialysis or (value is not None and value < renal.encephalopathy_egfr_below))
         and ctx.plan.steps[0].daily >= threshold
+        # The risk was measured in people starting the drug: a taper, or a plan that continues from a
+        # recorded current regimen, is not a start (its dose is judged by the kidney ceiling instead).
+        and ctx.plan.kind != "taper"
+        and ctx.plan.prior is None
     ):
         out.append(
             finding(

@@ -33,11 +33,12 @@ __all__ = [
     "Alert",
     "ChartDay",
     "DiaryView",
+    "RecordHeader",
     "correct_checkin",
     "correct_symptom",
-    "current_alert",
     "diary_view",
     "record_checkin",
+    "record_header",
     "record_symptoms",
 ]
 
@@ -64,13 +65,25 @@ class DiaryView:
     dose_unit: str
     predicted: tuple[tuple[float, float], ...] = ()  # (hours from the chart's first midnight, ng/mL)
     predicted_note: str = ""
+    zone: str = "UTC"  # the record's zone (record_day.record_zone): every time on the page is shown in it
 
 
-def current_alert(*, store: Store, clock: Clock, actor: Actor, public_id: str) -> Alert | None:
-    """The urgent or emergency triage that every page of the record shows until it is two days old."""
+@dataclass(frozen=True)
+class RecordHeader:
+    """What every page of a record needs besides its own view: the standing alert (if any) and the zone
+    the record's times are shown in (``record_day.record_zone``, the one answer)."""
+
+    alert: Alert | None
+    zone: str
+
+
+def record_header(*, store: Store, clock: Clock, actor: Actor, public_id: str) -> RecordHeader:
+    """The urgent or emergency triage that every page of the record shows until it is two days old, and
+    the record's zone."""
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
-        return alert_from(uow, access.profile.id, clock())
+        zone = record_zone(access.profile, uow.plans.latest(access.profile.id))
+        return RecordHeader(alert_from(uow, access.profile.id, clock()), zone)
 
 
 def _triage_json(result: TriageResult, severity: str) -> dict[str, Any]:
@@ -447,4 +460,5 @@ def diary_view(
         dose_unit=plan.dose_unit.value if plan else "mg",
         predicted=predicted,
         predicted_note=predicted_note,
+        zone=tz.key,
     )

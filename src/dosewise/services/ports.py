@@ -154,6 +154,8 @@ class Profile:
     dialysis: bool = False
     timezone: str = "UTC"
     updated_at: datetime | None = None
+    # The clinician to call about this record (as typed; ``typed_input.dial_string`` for a tel: link).
+    clinician_phone: str | None = None
 
 
 GrantState = Literal["invited", "accepted", "active", "expired", "revoked"]

@@ -24,7 +24,7 @@ from dosewise.services.ports import Actor, Clock, Medication, Profile, Store, Un
 from dosewise.services.record_day import record_today
 from dosewise.services.screening import ScreeningReport, screen
 from dosewise.services.sharing import Access, authorise
-from dosewise.services.typed_input import read_date, read_number
+from dosewise.services.typed_input import read_date, read_number, read_phone
 
 __all__ = [
     "KidneyView",
@@ -59,6 +59,7 @@ class ProfileChanges:
     dialysis: bool = False
     timezone: str = "UTC"
     display_name: str = ""
+    clinician_phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,9 @@ def _parse_profile(current: Profile, changes: ProfileChanges, now: datetime) -> 
         dialysis=changes.dialysis,
         timezone=timezone,
         updated_at=now,
+        clinician_phone=read_phone(
+            changes.clinician_phone, what="the clinician's phone number", field="clinician_phone"
+        ),
     )
     # The domain's plausibility checks (age, weight, eGFR), each refusal tied to its own field.
     for field, values in (("date_of_birth", {"date_of_birth": birth}), ("weight_kg", {"weight_kg": weight})):
@@ -279,6 +283,7 @@ def _changed(before: Profile, after: Profile) -> dict[str, Any]:
         "egfr",
         "dialysis",
         "timezone",
+        "clinician_phone",
     )
     diff: dict[str, Any] = {}
     for name in fields:
@@ -348,6 +353,7 @@ def _as_changes(profile: Profile) -> ProfileChanges:
         dialysis=profile.dialysis,
         timezone=profile.timezone,
         display_name=profile.display_name,
+        clinician_phone=profile.clinician_phone or "",
     )
 
 

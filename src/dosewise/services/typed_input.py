@@ -15,7 +15,7 @@ from dosewise.domain.errors import InvalidInput
 from dosewise.domain.quantity import parse_amount
 from dosewise.services import dates
 
-__all__ = ["read_date", "read_number"]
+__all__ = ["dial_string", "read_date", "read_number", "read_phone"]
 
 _NUMBER_AND_UNIT = re.compile(r"^\s*([0-9]+(?:[.,][0-9]+)?|[0-9]+/[0-9]+)\s*([^\d\s].*?)?\s*$")
 
@@ -71,3 +71,39 @@ def read_date(text: str, *, what: str, field: str, today: date, allow_today: boo
     if value == today and not allow_today:
         raise InvalidInput(f"{what} cannot be today", field=field)
     return value
+
+
+# A telephone number as people write it: digits with spaces, dots, dashes or brackets, "+" only first.
+# At most 15 digits: the longest number ITU-T E.164 allows (country code included); at least 3 (short
+# numbers exist). Letters, extensions and second numbers are refused, never guessed at.
+_PHONE = re.compile(r"^\+?[0-9 .()\-]+$")
+_PHONE_DIGITS = (3, 15)
+
+
+def read_phone(text: str, *, what: str, field: str) -> str | None:
+    """A phone number kept as typed (spaces tidied), or None when empty; refused when not dialable."""
+    raw = " ".join(text.split())
+    if not raw:
+        return None
+    example = "write it in digits, such as +44 20 7946 0000 or 020 7946 0000"
+    if not _PHONE.match(raw):
+        raise InvalidInput(f"{what}: '{raw[:40]}' is not a phone number ({example})", field=field)
+    digits = sum(ch.isdigit() for ch in raw)
+    low, high = _PHONE_DIGITS
+    if not low <= digits <= high:
+        raise InvalidInput(
+            f"{what}: a phone number has {low} to {high} digits, this one has {digits} ({example})",
+            field=field,
+        )
+    return raw
+
+
+def dial_string(phone: str) -> str:
+    """What a ``tel:`` link dials: "+" (when the number starts with it) and the digits, nothing else.
+
+    In an international number a trunk prefix written "(0)" ("+44 (0)20 7946 0000") is not dialled.
+    """
+    international = phone.strip().startswith("+")
+    dialled = phone.replace("(0)", "") if international else phone
+    digits = "".join(ch for ch in dialled if ch.isdigit())
+    return f"+{digits}" if international else digits

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
-from dosewise.services.diary import current_alert
+from dosewise.services.diary import record_header
 from dosewise.services.sharing import Access
 from dosewise.web.security import context, is_partial, set_flash, visitor
 from dosewise.web.templating import render
@@ -31,15 +31,26 @@ _NO_ALERT = object()
 
 
 def patient_page(
-    request: Request, template: str, *, access: Access, section: str, alert: Any = _NO_ALERT, **data: Any
+    request: Request,
+    template: str,
+    *,
+    access: Access,
+    section: str,
+    alert: Any = _NO_ALERT,
+    zone: str | None = None,
+    **data: Any,
 ) -> Response:
+    """A page of the record. ``zone`` is the record's zone (every time on the page is shown in it); a
+    page whose view already knows it and the alert passes both, else one read finds them."""
     ctx = context(request)
     actor = visitor(request).actor
     assert actor is not None
-    if alert is _NO_ALERT:
-        alert = current_alert(
+    if alert is _NO_ALERT or zone is None:
+        header = record_header(
             store=ctx.store, clock=ctx.clock, actor=actor, public_id=access.profile.public_id
         )
+        alert = header.alert if alert is _NO_ALERT else alert
+        zone = zone or header.zone
     sections = [(key, label) for key, label, needs in SECTIONS if needs in access.permissions]
     return render(
         request,
@@ -50,6 +61,7 @@ def patient_page(
         section=section,
         sections=sections,
         alert=alert,
+        zone=zone,
         **data,
     )
 

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 
 from dosewise.domain.missed.wording import WATCH_LEAD, WATCH_TAIL, watch_sentence
 from dosewise.domain.quantity import Quantity, format_amount, times_per_day_words
+from dosewise.services.typed_input import dial_string
 from dosewise.web.security import FLASH_COOKIE, pop_flash, set_anonymous_csrf_cookie, visitor
 
 __all__ = ["plain", "render", "templates"]
@@ -108,6 +109,7 @@ templates.env.filters.update(
     moment=_moment,
     isoday=_isoday,
     per_day=times_per_day_words,
+    dial=dial_string,
 )
 templates.env.globals.update(
     new_key=lambda: uuid.uuid4().hex,

@@ -34,6 +34,7 @@ class PatientRow(Base):
     dialysis: Mapped[bool] = mapped_column(Boolean(), default=False)
     timezone: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    clinician_phone: Mapped[str | None] = mapped_column(String(40))
 
 
 class GrantRow(Base):
@@ -96,6 +97,7 @@ def _profile(row: Any) -> Profile:
         dialysis=row.dialysis,
         timezone=row.timezone,
         updated_at=row.updated_at,
+        clinician_phone=row.clinician_phone,
     )
 
 
@@ -144,6 +146,7 @@ class SqlPatients:
             "dialysis",
             "timezone",
             "updated_at",
+            "clinician_phone",
         ):
             setattr(row, name, getattr(profile, name))
 

@@ -34,6 +34,7 @@ def diary_page(pid: str, request: Request, actor: SignedIn) -> Response:
         view=view,
         chart=chart,
         alert=view.alert,
+        zone=view.zone,
         latest=latest,
     )
 

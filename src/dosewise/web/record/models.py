@@ -26,6 +26,9 @@ class ProfileIn(BaseModel):
     egfr: str = Field(default="", description="mL/min/1.73m2")
     dialysis: bool = False
     timezone: str = Field(default="UTC", description="IANA zone, e.g. Europe/London")
+    clinician_phone: str = Field(
+        default="", max_length=40, description="the clinician to call (digits, spaces, +, brackets)"
+    )
 
 
 class ProfilePatchIn(BaseModel):
@@ -42,6 +45,7 @@ class ProfilePatchIn(BaseModel):
     egfr: str | None = Field(default=None, max_length=40, description="mL/min/1.73m2")
     dialysis: bool | None = None
     timezone: str | None = Field(default=None, max_length=64, description="IANA zone, e.g. Europe/London")
+    clinician_phone: str | None = Field(default=None, max_length=40, description="the clinician to call")
 
     def fields(self) -> dict[str, object]:
         return self.model_dump(exclude_unset=True)
@@ -83,6 +87,7 @@ def profile_json(view: RecordView) -> dict[str, Any]:
         "egfr": _amount(p.egfr),
         "dialysis": p.dialysis,
         "timezone": p.timezone,
+        "clinician_phone": p.clinician_phone,
         "kidney": {
             "crcl": view.kidney.crcl_ml_min,
             "formula": view.kidney.formula,

@@ -49,6 +49,7 @@ def update_profile(
     egfr: Annotated[str, Form()] = "",
     dialysis: Annotated[str, Form()] = "",
     timezone: Annotated[str, Form()] = "UTC",
+    clinician_phone: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
     changes = records.ProfileChanges(
@@ -62,6 +63,7 @@ def update_profile(
         egfr=egfr,
         dialysis=dialysis in ("1", "on", "true", "yes"),
         timezone=timezone,
+        clinician_phone=clinician_phone,
     )
     records.update_profile(store=ctx.store, clock=ctx.clock, actor=actor, public_id=pid, changes=changes)
     return done(request, f"/p/{pid}/profile", "Profile saved.")

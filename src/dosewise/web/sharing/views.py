@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from starlette.responses import Response
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/p/{pid}/sharing", dependencies=[Depends(csrf_protect
 SignedIn = Annotated[Actor, Depends(signed_in)]
 
 
-def _page(request: Request, pid: str, actor: Actor, **extra: object) -> Response:
+def _page(request: Request, pid: str, actor: Actor, **extra: Any) -> Response:
     ctx = context(request)
     grants = sharing.grants(store=ctx.store, actor=actor, public_id=pid)
     view = read_record(store=ctx.store, clock=ctx.clock, actor=actor, public_id=pid)

@@ -33,7 +33,13 @@ async def today_page(pid: str, request: Request, actor: SignedIn) -> Response:
         ctx, today.today_view, store=ctx.store, kb=ctx.kb, clock=ctx.clock, actor=actor, public_id=pid
     )
     return patient_page(
-        request, "today.html", access=view.access, section="today", view=view, alert=view.alert
+        request,
+        "today.html",
+        access=view.access,
+        section="today",
+        view=view,
+        alert=view.alert,
+        zone=view.timezone,
     )
 
 
@@ -85,6 +91,7 @@ def log_dose(
             section="today",
             view=view,
             alert=view.alert,
+            zone=view.timezone,
             question=question,
             asked=asked,
             status_code=409,
