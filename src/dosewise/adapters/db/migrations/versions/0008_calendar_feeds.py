@@ -1,7 +1,7 @@
 """Calendar subscription addresses: one row per secret (its sha256 only), revoked when turned off.
 
-Revision ID: 0007_calendar_feeds
-Revises: 0006_trials
+Revision ID: 0008_calendar_feeds
+Revises: 0007_clinician_phone
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_calendar_feeds"
-down_revision = "0006_trials"
+revision = "0008_calendar_feeds"
+down_revision = "0007_clinician_phone"
 branch_labels = None
 depends_on = None
 
