@@ -14,6 +14,8 @@ fi
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 # Mozilla's ical.js (Thunderbird's calendar parser), pinned in tests/ical/package-lock.json
 (cd tests/ical && npm ci --no-audit --no-fund --silent)
+# The independent FHIR R4 checkers (R4 JSON schema, the official core package) into tests/fhir/.validators
+scripts/fetch_fhir_validators.sh
 py=.venv/bin/python
 export PYTHONDONTWRITEBYTECODE=1
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 _ID_PARAMS = ("medication_id", "event_id", "grant_id", "entry_id")
+# Names that are not numbers: a real one, so a refusal comes from the record, not from an unknown name.
+_NAMED_PARAMS = {"gid": "baclofen"}
 
 
 def _all(app: Any) -> list[tuple[str, str]]:
@@ -31,6 +33,8 @@ def patient_routes(app: Any, pid: str) -> list[tuple[str, str]]:
         filled = path.replace("{pid}", pid).replace("{patient_id}", pid)
         for name in _ID_PARAMS:
             filled = filled.replace("{" + name + "}", "1")
+        for name, value in _NAMED_PARAMS.items():
+            filled = filled.replace("{" + name + "}", value)
         assert "{" not in filled, f"a new path parameter needs a value here: {path}"
         routes.append((method, filled))
     return routes

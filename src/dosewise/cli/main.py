@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "pump",
     "simulate",
     "export",
+    "import_",
     "report",
     "serve",
     "demo",

@@ -96,6 +96,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.cds import api as cds_api
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
+    from dosewise.web.exports import api as exports_api
+    from dosewise.web.exports import views as exports_views
     from dosewise.web.guides import api as trial_api
     from dosewise.web.guides import trial as trial_views
     from dosewise.web.guides import views as guides_views
@@ -136,6 +138,7 @@ def create_app(context: WebContext) -> FastAPI:
         sharing_views,
         calendar_views,
         audit_views,
+        exports_views,
         reports_views,
         guides_views,
         trial_views,
@@ -148,6 +151,7 @@ def create_app(context: WebContext) -> FastAPI:
         calendar_api,
         audit_api,
         calendar_feed,
+        exports_api,
         trial_api,
         reports_api,
         cds_api,

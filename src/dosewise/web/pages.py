@@ -26,6 +26,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("sharing", "Sharing", "manage_access"),
     ("calendar", "Calendar", "manage_access"),
     ("audit", "Audit trail", "view"),
+    ("exports", "Downloads", "view"),
 )
 _NO_ALERT = object()
 
