@@ -4,13 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DOSEWISE_APT_PACKAGES="chromium wrk poppler-utils postgresql nodejs fonts-dejavu-core" scripts/bootstrap.sh dev
+# gir1.2-ical-3.0: libical for Debian's /usr/bin/python3 (python3-gi), a third calendar parser in tests/ical.
+DOSEWISE_APT_PACKAGES="chromium wrk poppler-utils postgresql nodejs fonts-dejavu-core python3-gi gir1.2-ical-3.0" scripts/bootstrap.sh dev
 # axe-core (the accessibility checker the browser journeys inject), pinned in tests/browser/package-lock.json
 if ! command -v npm >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq npm >/dev/null
 fi
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
+# Mozilla's ical.js (Thunderbird's calendar parser), pinned in tests/ical/package-lock.json
+(cd tests/ical && npm ci --no-audit --no-fund --silent)
 # The independent FHIR R4 checkers (R4 JSON schema, the official core package) into tests/fhir/.validators
 scripts/fetch_fhir_validators.sh
 py=.venv/bin/python

@@ -12,6 +12,7 @@ from typing import Any, Self
 from dosewise.services.ports import (
     Access,
     AuditEvent,
+    CalendarFeed,
     CdsCardRecord,
     CdsFeedback,
     CheckIn,
@@ -52,6 +53,7 @@ class FakeData:
             _Table(),
             _Table(),
         )
+        self.calendar_feeds = _Table()
         self.sessions: dict[str, SessionRecord] = {}
         self.resets: dict[str, tuple[int, datetime, datetime | None]] = {}
         self.failures: list[tuple[str, datetime]] = []
@@ -309,6 +311,39 @@ class FakePlans:
         return self.data.plans.rows.get(version_id)
 
 
+class FakeCalendarFeeds:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, *, patient_id: int, token_hash: str, at: datetime, by: int) -> CalendarFeed:
+        feed = CalendarFeed(0, patient_id, token_hash, at, by)
+        stored: CalendarFeed = self.data.calendar_feeds.insert(feed)
+        return stored
+
+    def active_for(self, patient_id: int) -> CalendarFeed | None:
+        live = [
+            f
+            for f in self.data.calendar_feeds.rows.values()
+            if f.patient_id == patient_id and f.revoked_at is None
+        ]
+        return max(live, key=lambda f: f.id) if live else None
+
+    def by_token(self, token_hash: str) -> CalendarFeed | None:
+        return next(
+            (
+                f
+                for f in self.data.calendar_feeds.rows.values()
+                if f.token_hash == token_hash and f.revoked_at is None
+            ),
+            None,
+        )
+
+    def revoke(self, feed_id: int, *, at: datetime, by: int) -> None:
+        feed = self.data.calendar_feeds.rows.get(feed_id)
+        if feed is not None and feed.revoked_at is None:
+            self.data.calendar_feeds.rows[feed_id] = replace(feed, revoked_at=at, revoked_by=by)
+
+
 class FakeDoses:
     def __init__(self, data: FakeData) -> None:
         self.data = data
@@ -478,6 +513,7 @@ class FakeUnitOfWork:
             ("grants", FakeGrants),
             ("medications", FakeMedications),
             ("plans", FakePlans),
+            ("calendar_feeds", FakeCalendarFeeds),
             ("doses", FakeDoses),
             ("stock", FakeStock),
             ("diary", FakeDiary),

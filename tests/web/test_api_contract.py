@@ -61,6 +61,8 @@ PAGE_TO_API = {
         "POST",
         "/api/v1/patients/{patient_id}/grants/{grant_id}/link",
     ),
+    ("POST", "/p/{pid}/calendar"): ("POST", "/api/v1/patients/{patient_id}/calendar-feed"),
+    ("POST", "/p/{pid}/calendar/revoke"): ("DELETE", "/api/v1/patients/{patient_id}/calendar-feed"),
     ("POST", "/invitations/{token}/accept"): ("POST", "/api/v1/invitations/{token}/accept"),
     ("POST", "/account/password"): ("POST", "/api/v1/account/password"),
     ("POST", "/account/sign-out-everywhere"): ("DELETE", "/api/v1/sessions"),

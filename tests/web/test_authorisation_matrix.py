@@ -22,6 +22,10 @@ from dosewise.services.sharing import PERMISSIONS
 # What each patient route needs (services.sharing's permission names); matched on the path after the record.
 _PERMISSION: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/(sharing|grants)$", "manage_access"),
+    # The calendar address shares the schedule with whoever holds it: the patient's own decision.
+    ("GET", r"/(calendar|calendar-feed)$", "manage_access"),
+    ("POST", r"/(calendar|calendar/revoke|calendar-feed)$", "manage_access"),
+    ("DELETE", r"/calendar-feed$", "manage_access"),
     ("GET", r".*", "view"),
     ("POST", r"/(sharing|grants)(/\{grant_id\}/(revoke|link|confirm))?$", "manage_access"),
     ("DELETE", r"/grants/\{grant_id\}$", "manage_access"),
@@ -73,6 +77,7 @@ _BODIES: dict[str, dict[str, Any]] = {
     "POST /grants/{grant_id}/link": {},
     "POST /grants/{grant_id}/confirm": {},
     "PUT /medications/{medication_id}": {"name": "Diazepam"},
+    "POST /calendar-feed": {},
     "POST /trial": {"kind": "spasticity", "points": "2", "review_on": "2027-01-10"},
 }
 _FORM = {
@@ -127,6 +132,8 @@ _OPEN = {
     "POST /api/v1/signups/{token}",
     "GET /register/finish/{token}",
     "POST /register/finish/{token}",
+    # The calendar feed: the secret in the address is the credential (calendar programs cannot sign in).
+    "GET /calendar/{token}.ics",
 }
 _LAST = re.compile(r"(remove|revoke|/logout$|/sessions?$|sign-out-everywhere$)")
 _ROLES = ("patient", "caregiver", "clinician", "stranger", "revoked", "signed_out", "anonymous")

@@ -32,6 +32,7 @@ __all__ = [
     "Blocked",
     "PlanNotSafe",
     "blocking_findings",
+    "checked_for_export",
     "checked_for_storing",
     "judge",
     "steps_until",
@@ -74,13 +75,13 @@ class PlanNotSafe(PlanRefused):
 
     code = "plan_refused"
 
-    def __init__(self, blocked: Sequence[Blocked]) -> None:
+    def __init__(self, blocked: Sequence[Blocked], *, done: str = "saved") -> None:
         first = blocked[0].finding
         more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
         overrides = tuple(sorted({b.override for b in blocked if b.override}))
         # The field to act on: the named override, when one would allow every finding.
         field = "override_code" if overrides and all(b.override for b in blocked) else None
-        super().__init__(f"this plan was not saved: {first.message}{more}", field=field)
+        super().__init__(f"this plan was not {done}: {first.message}{more}", field=field)
         self.blocked = tuple(blocked)
         self.overrides = overrides
         self.details = {
@@ -113,7 +114,7 @@ def judge(
     kb: KnowledgeBase,
     timeline: Plan,
     *,
-    patient: Patient,
+    patient: Patient | None,
     effective_from: date,
     before: Plan | None = None,
 ) -> tuple[Plan, list[Blocked]]:
@@ -147,7 +148,7 @@ def checked_for_storing(
     kb: KnowledgeBase,
     timeline: Plan,
     *,
-    patient: Patient,
+    patient: Patient | None,
     effective_from: date,
     before: Plan | None = None,
 ) -> Plan:
@@ -155,6 +156,15 @@ def checked_for_storing(
     checked, blocked = judge(kb, timeline, patient=patient, effective_from=effective_from, before=before)
     if blocked:
         raise PlanNotSafe(blocked)
+    return checked
+
+
+def checked_for_export(kb: KnowledgeBase, plan: Plan, *, patient: Patient | None) -> Plan:
+    """The whole plan with fresh findings, or ``PlanNotSafe`` ("not exported") when the checker blocks
+    any of it: an export (calendar, FHIR, report) is held to the same rules as a stored version."""
+    checked, blocked = judge(kb, plan, patient=patient, effective_from=plan.start)
+    if blocked:
+        raise PlanNotSafe(blocked, done="exported")
     return checked
 
 

@@ -25,6 +25,8 @@ __all__ = [
     "AuditRepository",
     "AuthenticationFailed",
     "AuthenticationRequired",
+    "CalendarFeed",
+    "CalendarFeedRepository",
     "CdsCardRecord",
     "CdsFeedback",
     "CdsRepository",
@@ -239,6 +241,20 @@ class PlanVersion:
         return self.plan.kb_version
 
 
+@dataclass(frozen=True)
+class CalendarFeed:
+    """A private calendar subscription address of one record: only the hash of its secret is stored;
+    revoked for good when the patient turns it off or makes a new one."""
+
+    id: int
+    patient_id: int
+    token_hash: str
+    created_at: datetime
+    created_by: int
+    revoked_at: datetime | None = None
+    revoked_by: int | None = None
+
+
 DoseStatus = Literal["taken", "skipped", "entered_in_error"]
 
 
@@ -451,6 +467,16 @@ class PlanRepository(Protocol):
     def get(self, version_id: int) -> PlanVersion | None: ...
 
 
+class CalendarFeedRepository(Protocol):
+    def add(self, *, patient_id: int, token_hash: str, at: datetime, by: int) -> CalendarFeed: ...
+    def active_for(self, patient_id: int) -> CalendarFeed | None: ...
+    def by_token(self, token_hash: str) -> CalendarFeed | None:
+        """The unrevoked feed with that secret's hash, if any."""
+        ...
+
+    def revoke(self, feed_id: int, *, at: datetime, by: int) -> None: ...
+
+
 class DoseRepository(Protocol):
     def add(self, event: DoseEvent) -> DoseEvent: ...
     def by_key(self, patient_id: int, idempotency_key: str) -> DoseEvent | None: ...
@@ -505,6 +531,7 @@ class UnitOfWork(Protocol):
     grants: GrantRepository
     medications: MedicationRepository
     plans: PlanRepository
+    calendar_feeds: CalendarFeedRepository
     doses: DoseRepository
     stock: StockRepository
     diary: DiaryRepository

@@ -38,7 +38,8 @@ _HEADERS = [
 
 
 class SecurityHeaders:
-    """Headers on every response; health data is never cached (static files may be).
+    """Headers on every response; health data is never cached (static files may be), except where a
+    response says how (the calendar feed asks calendar programs to revalidate every time).
 
     Strict-Transport-Security goes on responses to requests that arrived over https: direct TLS
     (DOSEWISE_TLS_CERTFILE), or a proxy whose X-Forwarded-Proto uvicorn was configured to believe.
@@ -59,7 +60,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers.extend(_HEADERS)
-                headers.append((b"cache-control", b"public, max-age=3600" if static else b"no-store"))
+                # A response that chose its own caching keeps it (the calendar feed: private, no-cache).
+                if not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append((b"cache-control", b"public, max-age=3600" if static else b"no-store"))
                 if hsts:
                     headers.append((b"strict-transport-security", hsts))
                 message["headers"] = headers
@@ -87,6 +90,9 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.accounts import views as accounts_views
     from dosewise.web.audit import api as audit_api
     from dosewise.web.audit import views as audit_views
+    from dosewise.web.calendar import api as calendar_api
+    from dosewise.web.calendar import feed as calendar_feed
+    from dosewise.web.calendar import views as calendar_views
     from dosewise.web.cds import api as cds_api
     from dosewise.web.diary import api as diary_api
     from dosewise.web.diary import views as diary_views
@@ -130,6 +136,7 @@ def create_app(context: WebContext) -> FastAPI:
         plans_views,
         diary_views,
         sharing_views,
+        calendar_views,
         audit_views,
         exports_views,
         reports_views,
@@ -141,7 +148,9 @@ def create_app(context: WebContext) -> FastAPI:
         plans_api,
         diary_api,
         sharing_api,
+        calendar_api,
         audit_api,
+        calendar_feed,
         exports_api,
         trial_api,
         reports_api,

@@ -24,6 +24,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("history", "History", "view"),
     ("reports", "Reports", "view"),
     ("sharing", "Sharing", "manage_access"),
+    ("calendar", "Calendar", "manage_access"),
     ("audit", "Audit trail", "view"),
     ("exports", "Downloads", "view"),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dosewise.adapters.db.accounts import LoginFailureRow, PasswordResetRow, SessionRow, UserRow
 from dosewise.adapters.db.audit import AuditRow
 from dosewise.adapters.db.base import Base
+from dosewise.adapters.db.calendar_feeds import CalendarFeedRow
 from dosewise.adapters.db.cds import CdsCardRow, CdsFeedbackRow, CdsTokenRow
 from dosewise.adapters.db.diary import CheckInRow, SymptomRow
 from dosewise.adapters.db.doses import DoseEventRow, StockCountRow
@@ -15,6 +16,7 @@ from dosewise.adapters.db.trials import TrialRow
 __all__ = [
     "APPEND_ONLY_TABLES",
     "AuditRow",
+    "CalendarFeedRow",
     "CdsCardRow",
     "CdsFeedbackRow",
     "CdsTokenRow",

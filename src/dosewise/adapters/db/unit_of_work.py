@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dosewise.adapters.db.accounts import SqlResets, SqlSessions, SqlThrottle, SqlUsers
 from dosewise.adapters.db.audit import SqlAudit
+from dosewise.adapters.db.calendar_feeds import SqlCalendarFeeds
 from dosewise.adapters.db.cds import SqlCds
 from dosewise.adapters.db.diary import SqlDiary
 from dosewise.adapters.db.doses import SqlDoses, SqlStock
@@ -81,6 +82,7 @@ class SqlUnitOfWork:
     grants: ports.GrantRepository
     medications: ports.MedicationRepository
     plans: ports.PlanRepository
+    calendar_feeds: ports.CalendarFeedRepository
     doses: ports.DoseRepository
     stock: ports.StockRepository
     diary: ports.DiaryRepository
@@ -115,6 +117,7 @@ class SqlUnitOfWork:
         self.grants = SqlGrants(session)
         self.medications = SqlMedications(session)
         self.plans = SqlPlans(session, self._codec, remember=not self._writes)
+        self.calendar_feeds = SqlCalendarFeeds(session)
         self.doses = SqlDoses(session)
         self.stock = SqlStock(session)
         self.diary = SqlDiary(session)

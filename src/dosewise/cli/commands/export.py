@@ -33,11 +33,17 @@ def _register_fhir(formats: Any, parents: list[argparse.ArgumentParser]) -> None
     fhir.set_defaults(handler=_run_fhir)
 
 
-_FORMATS: tuple[Callable[[Any, list[argparse.ArgumentParser]], None], ...] = (_register_fhir,)
+def _register_ical(formats: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from dosewise.cli.commands import export_ical
+
+    export_ical.register(formats, parents)
+
+
+_FORMATS: tuple[Callable[[Any, list[argparse.ArgumentParser]], None], ...] = (_register_fhir, _register_ical)
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
-    export = subparsers.add_parser("export", help="write a plan in another format (fhir)")
+    export = subparsers.add_parser("export", help="write a plan in another format (fhir, ical)")
     formats = export.add_subparsers(dest="export_format", metavar="FORMAT")
     formats.required = True
     for register_format in _FORMATS:
