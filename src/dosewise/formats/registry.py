@@ -85,6 +85,47 @@ _ENTRIES: tuple[Entry, ...] = (
         module="dosewise.formats.dose_history",
         reader="history_from_document",
     ),
+    Entry(
+        name="fhir-r4",
+        summary="FHIR R4 JSON: the record Bundle (written), a Bundle or MedicationRequest/Statement (read)",
+        media_type="application/fhir+json",
+        extension="json",
+        module="dosewise.formats.fhir",
+        reader="read_fhir",
+        writer="record_bundle",
+    ),
+    Entry(
+        name="icalendar",
+        summary="the plan's doses as an iCalendar (RFC 5545) calendar, one event per dose",
+        media_type="text/calendar",
+        extension="ics",
+        module="dosewise.formats.ical",
+        writer="plan_calendar",
+    ),
+    Entry(
+        name="clinician-report",
+        summary="the clinician report as tagged PDF (PDF/UA-1)",
+        media_type="application/pdf",
+        extension="pdf",
+        module="dosewise.formats.report",
+        writer="clinician_pdf",
+    ),
+    Entry(
+        name="schedule-sheet",
+        summary="the patient's printable day-by-day schedule sheet as tagged PDF",
+        media_type="application/pdf",
+        extension="pdf",
+        module="dosewise.formats.report",
+        writer="schedule_pdf",
+    ),
+    Entry(
+        name="guide",
+        summary="a plain-language guide from the knowledge base (dosewise.guide/1 JSON)",
+        media_type="application/json",
+        extension="json",
+        module="dosewise.formats.guide",
+        writer="guide_to_json",
+    ),
 )
 _BY_NAME = {entry.name: entry for entry in _ENTRIES}
 assert len(_BY_NAME) == len(_ENTRIES), "two formats registered under one name"
