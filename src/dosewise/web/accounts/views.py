@@ -80,16 +80,23 @@ async def register(
             client=client_address(request),
             allowance=ctx.settings.registrations_per_hour,
         )
-        session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
-        target = _safe_next(next) or "/home"
-        if actor.role == "patient" and not _safe_next(next):
-            own = sharing.shared_with_me(store=ctx.store, actor=actor)
-            target = f"/p/{own[0].public_id}/profile?welcome=1" if own else "/home"
-        response = RedirectResponse(target, status_code=303)
-        set_session_cookie(request, response, session.token)
-        return response
+        return _signed_in_as_new(request, actor, _safe_next(next))
 
     return await ctx.auth.run(work)
+
+
+def _signed_in_as_new(request: Request, actor: Actor, next_page: str | None) -> Response:
+    """A new account's first session: to the page it came for, else a patient to their new record's
+    profile (welcome), everyone else home."""
+    ctx = context(request)
+    session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
+    target = next_page or "/home"
+    if actor.role == "patient" and not next_page:
+        own = sharing.shared_with_me(store=ctx.store, actor=actor)
+        target = f"/p/{own[0].public_id}/profile?welcome=1" if own else "/home"
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, session.token)
+    return response
 
 
 @router.get("/register/finish/{token}")
@@ -115,12 +122,7 @@ async def register_finish(token: str, request: Request, password: Annotated[str,
             token=token,
             password=password,
         )
-        session = accounts.open_session(store=ctx.store, clock=ctx.clock, actor=actor)
-        own = sharing.shared_with_me(store=ctx.store, actor=actor) if actor.role == "patient" else []
-        target = f"/p/{own[0].public_id}/profile?welcome=1" if own else "/home"
-        response = RedirectResponse(target, status_code=303)
-        set_session_cookie(request, response, session.token)
-        return response
+        return _signed_in_as_new(request, actor, None)
 
     return await ctx.auth.run(work)
 
