@@ -46,4 +46,6 @@ APPEND_ONLY_TABLES = (
     "symptom_entries",
     "checkins",
     "audit_events",
+    "trials",
+    "cds_feedback",
 )
