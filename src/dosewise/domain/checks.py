@@ -30,7 +30,6 @@ __all__ = ["CHECKS", "CheckContext", "check_plan"]
 
 def check_limits(ctx: CheckContext) -> list[Finding]:
     limits = ctx.rules.limits
-    assert limits is not None
     out: list[Finding] = []
     # The regimen a taper starts from (None for a titration, or a taper with no recorded regimen).
     prior = ctx.plan.prior if ctx.plan.kind == "taper" else None
@@ -99,7 +98,6 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
 def _current_regimen_limits(ctx: CheckContext, daily: Quantity, dose: Quantity) -> list[Finding]:
     """The regimen a taper starts from, judged against the same limits as any step."""
     limits = ctx.rules.limits
-    assert limits is not None
     out: list[Finding] = []
     above = []
     if daily > limits.max_daily:
@@ -125,7 +123,6 @@ def _current_regimen_limits(ctx: CheckContext, daily: Quantity, dose: Quantity) 
 
 def check_taper(ctx: CheckContext) -> list[Finding]:
     taper = ctx.rules.taper
-    assert taper is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
     rapid = ctx.plan.override_note(OVERRIDE_RAPID_WITHDRAWAL)
@@ -206,7 +203,6 @@ def check_taper(ctx: CheckContext) -> list[Finding]:
 def check_stops(ctx: CheckContext) -> list[Finding]:
     """An abrupt stop: the plan ends (or pauses) from a daily dose above the final-step limit."""
     taper = ctx.rules.taper
-    assert taper is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
     rapid = ctx.plan.override_note(OVERRIDE_RAPID_WITHDRAWAL)

@@ -17,7 +17,6 @@ __all__ = ["check_escalation"]
 
 def check_escalation(ctx: CheckContext) -> list[Finding]:
     titration = ctx.rules.titration
-    assert titration is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
     prior = ctx.plan.prior

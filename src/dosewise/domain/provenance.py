@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["Provenance", "SourceRef"]
+__all__ = ["Confidence", "Provenance", "SourceRef"]
+
+# The grades of shared/clinical-reference.md: label text or primary study (H) down to a blog or AI page (L);
+# "derived" is arithmetic on sourced numbers, "policy" a configurable software default.
+Confidence = Literal["H", "M-H", "M", "L-M", "L", "derived", "policy"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +25,7 @@ class Provenance:
     """Where a rule comes from: source ids resolved to citations, and the confidence grade."""
 
     sources: tuple[SourceRef, ...]
-    confidence: str
+    confidence: Confidence
 
     def cite(self) -> str:
         names = "; ".join(source.citation for source in self.sources)
