@@ -15,7 +15,7 @@ from sqlalchemy import Engine, inspect, text
 from dosewise.adapters.db import SqlStore, migrate
 from dosewise.adapters.db.models import APPEND_ONLY_TABLES, metadata
 from dosewise.domain.quantity import mg
-from dosewise.services import accounts, diary, plans_service, records, today, today_stock
+from dosewise.services import accounts, diary, plans_service, pump, records, today, today_stock
 from dosewise.services.ports import DoseEvent, SessionRecord
 
 NOW = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)
@@ -91,7 +91,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
 
 @pytest.fixture
 def full_record(store: SqlStore, kb: Any) -> SqlStore:
-    """A record with a row in every history table: plan, dose, stock count, symptom, check-in, audit."""
+    """A record with a row in every history table: plan, dose, stock count, symptom, check-in, pump, audit."""
     actor, public_id = _on_titration(store, kb)
     today.log_dose(
         store=store,
@@ -126,6 +126,9 @@ def full_record(store: SqlStore, kb: Any) -> SqlStore:
         spasm_frequency=2,
         sleep_quality=6,
         drowsiness=3,
+    )
+    pump.record_pump_device(
+        store=store, kb=kb, clock=lambda: NOW, actor=actor, public_id=public_id, reservoir_ml="40"
     )
     return store
 
