@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from dosewise.domain.errors import InvalidInput
 from dosewise.domain.pump import RefillPlan, plan_refill, residual_volume
 from dosewise.domain.quantity import Concentration, Quantity, mcg, mg, ml, parse_concentration
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 RULES = KB.pump
 assert RULES is not None
 TODAY = date(2026, 11, 1)

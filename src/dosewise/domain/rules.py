@@ -471,7 +471,9 @@ class KnowledgeBase:
     sources: dict[str, SourceRef]
     pump: PumpRules | None = None
     alternatives: tuple[dict[str, str], ...] = ()
-    pk: dict[str, object] = field(default_factory=dict)
+    # pk.toml's sections by drug id, checked at load and kept as plain data; knowledge.pk builds a drug's
+    # parameter sets when a simulation asks (so loading the knowledge base never imports numpy).
+    pk: dict[str, dict[str, object]] = field(default_factory=dict)
     triage_context: TriageContextRule | None = None
     severity_floor: SeverityFloorRule | None = None
     context_cues: tuple[ContextCue, ...] = ()

@@ -84,11 +84,26 @@ class ConflictEntry(Strict):
     resolution: str
 
 
+TomlFileName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]*\.toml$")]
+VersionText = Annotated[str, Field(pattern=r"^\d{4}\.\d{2}\.\d+$")]
+
+
+class ReleaseContents(Strict):
+    """The files of a release beyond the four every release has (sources, dictionary, interactions,
+    triage): the drug list is data, so a new drug is a new file named here, never a code change."""
+
+    drugs: list[TomlFileName] = Field(min_length=1)
+    intrathecal: TomlFileName | None = None
+    alternatives: TomlFileName | None = None
+    pk: TomlFileName | None = None
+
+
 class ReleaseFile(Strict):
-    version: str = Field(pattern=r"^\d{4}\.\d{2}\.\d+$")
+    version: VersionText
     released: str
     status: str
     notice: str
+    contents: ReleaseContents
 
 
 class SourceEntry(Strict):

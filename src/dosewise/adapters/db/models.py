@@ -48,5 +48,7 @@ APPEND_ONLY_TABLES = (
     "symptom_entries",
     "checkins",
     "audit_events",
+    "trials",
+    "cds_feedback",
     "pump_entries",
 )

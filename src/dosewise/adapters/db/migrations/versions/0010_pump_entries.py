@@ -1,7 +1,7 @@
 """The intrathecal pump in the record (issue 12): device, refills and programme changes, append-only.
 
-Revision ID: 0009_pump_entries
-Revises: 0008_calendar_feeds
+Revision ID: 0010_pump_entries
+Revises: 0009_more_history
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_pump_entries"
-down_revision = "0008_calendar_feeds"
+revision = "0010_pump_entries"
+down_revision = "0009_more_history"
 branch_labels = None
 depends_on = None
 
