@@ -6,11 +6,10 @@ clinician and patient text, its source and the knowledge-base version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 
-from dosewise.domain.assessment import Assessment, assess, screen_co_medications
+from dosewise.domain.assessment import assess, screen_co_medications
+from dosewise.domain.check_context import Check, CheckContext
 from dosewise.domain.checks_escalation import check_escalation
 from dosewise.domain.checks_medication_list import check_medication_list
 from dosewise.domain.dispensing import can_make, choose_products
@@ -23,22 +22,10 @@ from dosewise.domain.planning import (
 )
 from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Plan
-from dosewise.domain.rules import DrugRules, KnowledgeBase, Severity
+from dosewise.domain.rules import KnowledgeBase, Severity
 from dosewise.domain.screening import duplicate_therapy, find_interactions, resolve
 
 __all__ = ["CHECKS", "CheckContext", "check_plan"]
-
-
-@dataclass(frozen=True)
-class CheckContext:
-    plan: Plan
-    rules: DrugRules
-    kb: KnowledgeBase
-    patient: Patient | None
-    assessment: Assessment
-
-
-Check = Callable[[CheckContext], list[Finding]]
 
 
 def check_limits(ctx: CheckContext) -> list[Finding]:

@@ -6,13 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from dosewise.domain.errors import UnknownDrug
+from dosewise.domain.guides import ComparisonRow, Guide
+from dosewise.domain.provenance import Provenance, SourceRef
 from dosewise.domain.quantity import Concentration, Quantity
-
-if TYPE_CHECKING:  # domain.guides builds on Provenance, defined here
-    from dosewise.domain.guides import ComparisonRow, Guide
 
 __all__ = [
     "ClassCountRule",
@@ -65,29 +63,6 @@ class Severity(Enum):
 
 
 _SEVERITY_ORDER = [Severity.INFO, Severity.MINOR, Severity.MODERATE, Severity.MAJOR, Severity.CONTRAINDICATED]
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    id: str
-    citation: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a rule comes from: source ids resolved to citations, and the confidence grade."""
-
-    sources: tuple[SourceRef, ...]
-    confidence: str
-
-    def cite(self) -> str:
-        names = "; ".join(source.citation for source in self.sources)
-        return f"{names} [{self.confidence}]"
-
-    @property
-    def source_ids(self) -> tuple[str, ...]:
-        return tuple(source.id for source in self.sources)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ def _digest(folder: Path) -> str:
         here / "guides.py",
         here / "pk_schema.py",
         domain / "rules.py",
+        domain / "provenance.py",
         domain / "guides.py",
     )
     for code in (*built, *triage_code):
