@@ -15,7 +15,7 @@ from sqlalchemy import Engine, inspect, text
 from dosewise.adapters.db import SqlStore, migrate
 from dosewise.adapters.db.models import APPEND_ONLY_TABLES, metadata
 from dosewise.domain.quantity import mg
-from dosewise.services import accounts, diary, plans_service, records, today, today_stock, trials
+from dosewise.services import accounts, diary, plans_service, pump, records, today, today_stock, trials
 from dosewise.services.ports import CdsCardRecord, CdsFeedback, DoseEvent, SessionRecord
 
 NOW = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)
@@ -92,7 +92,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
 @pytest.fixture
 def full_record(store: SqlStore, kb: Any) -> SqlStore:
     """A record with a row in every history table: plan, dose, stock count, symptom, check-in, audit, a
-    treatment trial, and an EHR's feedback on a CDS card."""
+    treatment trial, an EHR's feedback on a CDS card, and a pump entry."""
     actor, public_id = _on_titration(store, kb)
     today.log_dose(
         store=store,
@@ -169,6 +169,9 @@ def full_record(store: SqlStore, kb: Any) -> SqlStore:
             ]
         )
         uow.commit()
+    pump.record_pump_device(
+        store=store, kb=kb, clock=lambda: NOW, actor=actor, public_id=public_id, reservoir_ml="40"
+    )
     return store
 
 

@@ -9,9 +9,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from dosewise.services.ports import Actor, AuditEvent, UnitOfWork
+from dosewise.services.ports import Actor, AuditEvent, Store, UnitOfWork
 
-__all__ = ["record", "visible_to"]
+__all__ = ["record", "record_download", "visible_to"]
 
 # Field names whose values never enter the trail (the trail itself is readable by everyone with access).
 _SECRET_FIELDS = frozenset({"password", "password_hash", "csrf_token", "token", "secret"})
@@ -44,6 +44,27 @@ def record(
             detail=_clean(detail or {}),
         )
     )
+
+
+def record_download(
+    store: Store, *, at: datetime, actor: Actor, patient_id: int, what: str, format_name: str
+) -> None:
+    """Record that ``actor`` took a copy of the record out of dosewise (a disclosure the patient can see).
+
+    Called once the copy has been made, so a failed export is not recorded as a download; in its own
+    transaction, because making the copy only read the record.
+    """
+    with store.write() as uow:
+        record(
+            uow,
+            at=at,
+            actor=actor,
+            patient_id=patient_id,
+            action="record.downloaded",
+            summary=f"Downloaded {what}",
+            detail={"format": format_name},
+        )
+        uow.commit()
 
 
 # What a grantee does not need to read: who else the patient let in or shut out, and account details.
