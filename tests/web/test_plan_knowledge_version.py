@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import FAST_ARGON2, start_titration
+from web_support import FAST_ARGON2, set_profile, start_titration
 
 from dosewise.bootstrap.web import Argon2Hasher, WebContext, build_web_context
 from dosewise.domain.rules import KnowledgeBase
@@ -85,3 +85,25 @@ def test_today_says_when_the_plan_was_made_with_another_release(
     assert later["doses"], "the doses are still listed"
     page = client.get(f"/p/{patient.patient_id}/today").text
     assert "Knowledge base changed" in page
+
+
+def test_the_plan_page_checks_the_plan_again_against_the_record_as_it_is_now(patient: Any) -> None:
+    """A plan saved with good kidney function, then a creatinine of 3.0 mg/dL (CrCl below 30 mL/min): the plan
+    page and the API show the kidney finding now, say the findings changed since saving, and keep the
+    findings of the day of saving beside them."""
+    assert set_profile(patient).status_code == 200
+    assert start_titration(patient).status_code == 201
+    path = f"/api/v1/patients/{patient.patient_id}/plan"
+    before = patient.api("GET", path).json()
+    assert before["findings_changed_since_saved"] is False
+    saved_codes = {f["code"] for f in before["findings_now"]}
+    assert not any(code.startswith("renal") for code in saved_codes), saved_codes
+    assert set_profile(patient, creatinine_value="3.0", creatinine_date="2026-11-09").status_code == 200
+    after = patient.api("GET", path).json()
+    now_codes = {f["code"] for f in after["findings_now"]}
+    assert after["findings_changed_since_saved"] is True
+    assert {c for c in now_codes - saved_codes if c.startswith("renal")}, now_codes
+    assert {f["code"] for f in after["plan"]["findings"]} == saved_codes  # the stored version is unchanged
+    page = patient.client.get(f"/p/{patient.patient_id}/plan").text
+    assert "The findings have changed since this plan was saved" in page
+    assert "The findings on the day it was saved" in page

@@ -72,9 +72,8 @@ def knowledge_note(plan: Plan, kb: KnowledgeBase) -> str | None:
         return None
     return (
         f"This plan was made and checked with knowledge base {plan.kb_version}; dosewise now uses "
-        f"{kb.version}. The doses are the ones your clinician set; what to take for each dose is worked "
-        f"out with {kb.version}, and the findings are those of the day the plan was saved. Ask your "
-        "clinician or pharmacist to review the plan."
+        f"{kb.version}. The doses are the ones your clinician set; what to take for each dose and the "
+        f"findings are worked out with {kb.version}. Ask your clinician or pharmacist to review the plan."
     )
 
 
@@ -118,11 +117,20 @@ class PlanOverview:
     plan: Plan | None
     document: dict[str, Any] | None  # the plan document rendered with the loaded knowledge base
     current: Step | None
-    findings: tuple[Finding, ...]
+    findings: tuple[Finding, ...]  # what is still to come, checked now: today's record and knowledge base
     history: Sequence[PlanVersion]
     kb_version: str = ""  # the loaded knowledge base's version
     kb_note: str | None = None  # plain words when the plan's knowledge-base version is another one
     labels: tuple[str, ...] = ()  # what to take at each step, in words, from the loaded knowledge base
+    saved_findings: tuple[Finding, ...] = ()  # the findings stored with the version on the day it was saved
+
+    @property
+    def findings_changed(self) -> bool:
+        """Whether checking now finds something other than the day of saving did (a new creatinine, a new
+        medicine on the list, another knowledge base): the page then shows both and asks for a review."""
+        return {(f.code, f.severity) for f in self.findings} != {
+            (f.code, f.severity) for f in self.saved_findings
+        }
 
     @property
     def paused(self) -> bool:
@@ -534,6 +542,7 @@ def plan_overview(
     with store.read() as uow:
         access = authorise(uow, actor=actor, public_id=public_id, permission="view")
         history = uow.plans.history(access.profile.id)
+        medications = uow.medications.current(access.profile.id) if history else ()
     latest = history[0] if history else None
     if latest is None:
         today = record_today(access.profile, None, clock())
@@ -541,6 +550,14 @@ def plan_overview(
     plan = latest.plan
     today = record_today(access.profile, plan, clock())
     shown = shown_plan(plan, kb)
+    # Judged as the gate judges a change from today: the steps still to come, against the record as it is
+    # now (kidney function, age, the medication list) and the loaded knowledge base.
+    checked, _ = plan_gate.judge(
+        kb,
+        plan,
+        patient=to_patient(access.profile, today, medications),
+        effective_from=max(today, plan.start),
+    )
     return PlanOverview(
         access,
         today,
@@ -548,9 +565,10 @@ def plan_overview(
         plan,
         shown.document,
         plan.step_on(today),
-        plan.findings,
+        checked.findings,
         history,
         kb.version,
         knowledge_note(plan, kb),
         shown.labels,
+        plan.findings,
     )

@@ -156,5 +156,7 @@ def overview_json(overview: PlanOverview) -> dict[str, Any]:
             "dose": current.dose.to_json(),
             "times_per_day": current.times_per_day,
         },
+        "findings_now": [f.to_json() for f in overview.findings],
+        "findings_changed_since_saved": overview.findings_changed,
         "history": [version_json(v) for v in overview.history],
     }
