@@ -126,6 +126,46 @@ _ENTRIES: tuple[Entry, ...] = (
         module="dosewise.formats.guide",
         writer="guide_to_json",
     ),
+    Entry(
+        name="simulation",
+        summary="one person's predicted levels (dosewise.simulation/1): simulate --json",
+        media_type="application/json",
+        extension="json",
+        module="dosewise.formats.simulation",
+        writer="person_to_json",
+    ),
+    Entry(
+        name="population",
+        summary="a virtual population's percentiles (dosewise.population/1): simulate --population --json",
+        media_type="application/json",
+        extension="json",
+        module="dosewise.formats.simulation",
+        writer="population_document",
+    ),
+    Entry(
+        name="missed-dose",
+        summary="the missed-dose advice: missed --json",
+        media_type="application/json",
+        extension="json",
+        module="dosewise.formats.missed_dose",
+        writer="advice_to_json",
+    ),
+    Entry(
+        name="triage",
+        summary="the triage answer with what was read and the rules that fired: triage --json",
+        media_type="application/json",
+        extension="json",
+        module="dosewise.formats.triage",
+        writer="triage_to_json",
+    ),
+    Entry(
+        name="triage-summary",
+        summary="what a symptom-diary entry stores of its triage (kept with the entry)",
+        media_type="application/json",
+        extension="json",
+        module="dosewise.formats.triage",
+        writer="triage_summary",
+    ),
 )
 _BY_NAME = {entry.name: entry for entry in _ENTRIES}
 assert len(_BY_NAME) == len(_ENTRIES), "two formats registered under one name"

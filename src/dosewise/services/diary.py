@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from dosewise.domain.errors import DosewiseError, InvalidInput
@@ -16,7 +15,7 @@ from dosewise.domain.patient import Patient
 from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.domain.triage import TriageResult
+from dosewise.formats.triage import triage_summary
 from dosewise.services.advice import triage_symptoms
 from dosewise.services.audit import record
 from dosewise.services.dates import read_date
@@ -86,25 +85,6 @@ def record_header(*, store: Store, clock: Clock, actor: Actor, public_id: str) -
         return RecordHeader(alert_from(uow, access.profile.id, clock()), zone)
 
 
-def _triage_json(result: TriageResult, severity: str) -> dict[str, Any]:
-    return {
-        "level": result.level,
-        "reason": result.reason,
-        "symptoms": [result.labels.get(s, s) for s in result.symptoms],
-        "unrecognised": list(result.unrecognised),
-        "patient_text": result.patient_text,
-        "clinician_text": result.clinician_text,
-        "context": [{"flag": flag, "why": why} for flag, why in result.context.why],
-        "rules": [m.rule.id for m in result.rules],
-        "sources": list(result.sources),
-        "source_ids": list(result.source_ids),
-        "kb_version": result.kb_version,
-        "notes": list(result.notes),
-        "severity": severity,
-        "raised_for_severity": result.raised_for_severity,
-    }
-
-
 def record_symptoms(
     *,
     store: Store,
@@ -151,7 +131,7 @@ def record_symptoms(
             patient=patient,
             reported_severity=severity,
         )
-        triage = _triage_json(result, severity)
+        triage = triage_summary(result, severity)
         level = result.level
         entry = uow.diary.add_symptom(
             SymptomEntry(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from multiprocessing import get_context
 from typing import Any
@@ -21,10 +20,8 @@ from dosewise.domain.pk import (
     DoseEvent,
     DoseSchedule,
     IndividualModel,
-    Parameter,
     ParameterSet,
     SimulationRefused,
-    SimulationResult,
     exposure_ratio,
     individualise,
     schedule_from_history,
@@ -38,6 +35,7 @@ from dosewise.domain.pk.population import (
     block_ranges,
     simulate_blocks,
 )
+from dosewise.domain.pk.runs import PERCENTILES, PersonSimulation, PopulationRun
 from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Plan, Step, default_times
 from dosewise.domain.rules import KnowledgeBase
@@ -49,8 +47,6 @@ __all__ = [
     "PersonSimulation",
     "PopulationRun",
     "choose_parameter_set",
-    "person_to_json",
-    "population_to_json",
     "repeated_plan",
     "simulate_history",
     "simulate_plan",
@@ -58,31 +54,7 @@ __all__ = [
     "single_dose_plan",
 ]
 
-PERCENTILES = (5.0, 50.0, 95.0)
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class PersonSimulation:
-    result: SimulationResult
-    reference: SimulationResult
-    ratios: dict[str, float]
-    kb_version: str
-    drug: str
-    crcl_ml_min: float | None
-    crcl_basis: str
-    single_dose: bool
-    warnings: tuple[str, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class PopulationRun:
-    spec: PopulationSpec
-    summary: PopulationSummary
-    kb_version: str
-    drug: str
-    split: str
-    warnings: tuple[str, ...] = field(default=())
 
 
 def choose_parameter_set(*, kb: KnowledgeBase, drug: str, model: str | None = None) -> ParameterSet:
@@ -356,128 +328,3 @@ def _dask_workers(client: Any) -> int:
         return max(1, len(client.scheduler_info().get("workers", {})))
     except Exception:  # any client failure: fall back to one part per block group
         return 1
-
-
-def _number(value: float, digits: int = 4) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return float(f"{value:.{digits}g}")
-
-
-def person_to_json(run: PersonSimulation, *, curve_every_h: float | None = None) -> dict[str, Any]:
-    """The documented `simulate --json` contract (docs/pk.md)."""
-    result = run.result
-    model = result.model
-    ps = model.parameter_set
-
-    def parameter(value: float, source: Parameter) -> dict[str, Any]:
-        entry = dict(source.to_json())
-        entry["value"] = _number(value, 6)
-        return entry
-
-    cl_entry = parameter(model.cl_l_per_h, ps.cl_f)
-    cl_entry["reference_value"] = _number(ps.cl_f.value, 6)
-    cl_entry["renal_factor"] = _number(model.renal_factor, 6)
-    payload: dict[str, Any] = {
-        "format": "dosewise.simulation/1",
-        "kb_version": run.kb_version,
-        "drug": run.drug,
-        "model": {"id": ps.id, "label": ps.label, "structure": ps.structure},
-        "ka_per_h": parameter(model.ka_per_h, ps.ka),
-        "cl_l_per_h": cl_entry,
-        "v_l": parameter(model.v_l, ps.v_f),
-        "half_life_h": _number(model.half_life_h),
-        "kidney": {
-            "crcl_ml_min": _number(run.crcl_ml_min) if run.crcl_ml_min is not None else None,
-            "basis": run.crcl_basis,
-            "reference_crcl_ml_min": ps.renal.reference_crcl_ml_min.to_json(),
-            "renal_fraction": ps.renal.renal_fraction.to_json(),
-        },
-        "units": {"concentration": "ng/mL", "auc": "ng*h/mL", "time": "h"},
-        "origin": result.schedule.origin.isoformat(),
-        "resolution_h": result.resolution_h,
-        "cmax_ng_ml": _number(result.cmax_ng_ml),
-        "tmax_h": _number(result.tmax_h),
-        "cmax_at_h": _number(result.cmax_at_h),
-    }
-    if ps.alpha is not None:
-        payload["micro_constants_per_h"] = {key: _number(value, 6) for key, value in model.micro.items()}
-    if run.single_dose:
-        payload["auc_basis"] = "0-inf"
-        payload["auc_ng_h_ml"] = _number(result.auc_inf_ng_h_ml)
-    else:
-        payload["auc_basis"] = "per_day"
-        payload["auc_ng_h_ml"] = [_number(day.auc_ng_h_ml) for day in result.days]
-    band = result.band_ng_ml
-    payload["therapeutic_band_ng_ml"] = list(band) if band else None
-    payload["hours_in_band"] = _number(result.hours_in_band)
-    payload["hours_above_band"] = _number(result.hours_above_band)
-    payload["days"] = [
-        {
-            "date": day.day.isoformat(),
-            "dose_mg": _number(day.dose_mg),
-            "cmax_ng_ml": _number(day.cmax_ng_ml),
-            "cmin_ng_ml": _number(day.cmin_ng_ml),
-            "auc_ng_h_ml": _number(day.auc_ng_h_ml),
-            "hours_in_band": _number(day.hours_in_band),
-            "hours_above_band": _number(day.hours_above_band),
-        }
-        for day in result.days
-    ]
-    steady = result.steady
-    payload["steady_state"] = (
-        None
-        if steady is None
-        else {
-            "cmax_ng_ml": _number(steady.cmax_ng_ml),
-            "cmin_ng_ml": _number(steady.cmin_ng_ml),
-            "cavg_ng_ml": _number(steady.cavg_ng_ml),
-            "auc_24h_ng_h_ml": _number(steady.auc_24h_ng_h_ml),
-            "hours_to_90_percent": _number(steady.hours_to_90_percent),
-            "reached_on": steady.reached_on.isoformat() if steady.reached_on else None,
-        }
-    )
-    payload["exposure_ratio_vs_reference"] = {key: _number(value) for key, value in run.ratios.items()}
-    payload["warnings"] = list(run.warnings)
-    if curve_every_h:
-        stride = max(1, round(curve_every_h / result.resolution_h))
-        payload["curve"] = {
-            "t_h": [_number(t, 6) for t in result.times_h[::stride]],
-            "ng_ml": [_number(c) for c in result.concentration_ng_ml[::stride]],
-        }
-    return payload
-
-
-def population_to_json(run: PopulationRun) -> dict[str, Any]:
-    """Percentiles and the fraction above the threshold on the percentile grid (hourly by default)."""
-    spec, summary = run.spec, run.summary
-    bins = spec.concentration_bins
-    quantiles = bins.quantiles(summary.concentration, PERCENTILES)
-    cmax_q = bins.quantiles(summary.day_cmax, PERCENTILES)
-    auc_q = spec.auc_bins.quantiles(summary.day_auc, PERCENTILES)
-    return {
-        "subjects": summary.subjects,
-        "seed": spec.seed,
-        "model": spec.parameter_set.id,
-        "kidney": spec.kidney.describe() if spec.kidney else "reference CrCl for everyone",
-        "split": run.split,
-        "percentile_method": (
-            f"log-spaced histogram, {bins.per_decade} bins a decade from {bins.low:g} to {bins.high:g} ng/mL; "
-            f"geometric interpolation inside a bin (error below one bin, {100 * (bins.width_ratio - 1):.1f}%)"
-        ),
-        "threshold_ng_ml": spec.threshold_ng_ml,
-        "t_h": [_number(t, 6) for t in spec.percentile_times_h()],
-        "percentiles_ng_ml": {
-            f"p{int(q)}": [_number(v) for v in row] for q, row in zip(PERCENTILES, quantiles, strict=True)
-        },
-        "fraction_above_threshold": [_number(v) for v in summary.above / max(summary.subjects, 1)],
-        "days": [
-            {
-                "date": window.day.isoformat(),
-                **{f"cmax_p{int(q)}_ng_ml": _number(cmax_q[i][d]) for i, q in enumerate(PERCENTILES)},
-                **{f"auc_p{int(q)}_ng_h_ml": _number(auc_q[i][d]) for i, q in enumerate(PERCENTILES)},
-            }
-            for d, window in enumerate(spec.schedule.days)
-        ],
-        "warnings": list(run.warnings),
-    }

@@ -6,8 +6,6 @@ Times are ISO 8601. A time without an offset is read in the plan's time zone, an
 from __future__ import annotations
 
 import argparse
-from decimal import ROUND_FLOOR, Decimal
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from dosewise.cli.common import add_patient_option, load_kb, load_patient
@@ -18,7 +16,6 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from dosewise.domain.missed import MissedDoseAdvice
-    from dosewise.domain.regimen import Administration
 
 __all__ = ["add_dose_record_options", "parse_moments", "register"]
 
@@ -69,75 +66,6 @@ def parse_moments(values: list[str], tz: ZoneInfo, what: str, assumed: list[str]
     return out
 
 
-def floor_decimal(value: Fraction, places: int = 1) -> float | int:
-    """A duration for display, rounded down (never later than the truth)."""
-    quantum = Decimal(1).scaleb(-places)
-    exact = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(quantum, rounding=ROUND_FLOOR)
-    return int(exact) if exact == exact.to_integral_value() else float(exact)
-
-
-def _slot(slot: Administration | None) -> dict[str, Any] | None:
-    if slot is None:
-        return None
-    return {"at": slot.at.isoformat(), "dose": slot.dose.to_json(), "date": slot.slot_date.isoformat()}
-
-
-def advice_payload(advice: MissedDoseAdvice, drug: str, assumed: list[str]) -> dict[str, Any]:
-    return {
-        "kb_version": advice.kb_version,
-        "drug": drug,
-        "timezone": advice.timezone,
-        "now": advice.now.isoformat(),
-        "read_in_plan_timezone": assumed,
-        "action": advice.action,
-        "status": advice.status,
-        "reason": advice.reason,
-        "missed_dose": (
-            None
-            if advice.missed_slot is None
-            else {
-                **(_slot(advice.missed_slot) or {}),
-                "take_until": advice.take_until.isoformat() if advice.take_until else None,
-            }
-        ),
-        "next_dose_at": advice.next_dose.at.isoformat() if advice.next_dose else None,
-        "next_dose": _slot(advice.next_dose),
-        "urgency": advice.urgency,
-        "urgency_reason": advice.urgency_reason,
-        "consecutive_missed": advice.consecutive_missed,
-        "hours_missed": floor_decimal(advice.missed_hours),
-        "missed_last_48h": advice.missed_recent,
-        "late_last_48h": advice.late_recent,
-        "possible_double_doses": [[a.isoformat(), b.isoformat()] for a, b in advice.possible_doubles],
-        "overdose": None
-        if advice.overdose is None
-        else {
-            "level": advice.overdose.level,
-            "doses": [moment.isoformat() for moment in advice.overdose.doses],
-            "total": advice.overdose.total.to_json(),
-            "reason": advice.overdose.reason,
-            "patient_text": advice.overdose.patient_text,
-            "source": advice.overdose.source,
-            "source_ids": list(advice.overdose.source_ids),
-        },
-        "credits": [
-            {
-                "taken_at": c.taken_at.isoformat(),
-                "slot_at": c.slot.at.isoformat() if c.slot else None,
-                "kind": c.kind,
-            }
-            for c in advice.credits
-        ],
-        "judged_from": advice.history_from.isoformat() if advice.history_from else None,
-        "assumptions": list(advice.assumptions),
-        "patient_text": advice.patient_text,
-        "clinician_text": advice.clinician_text,
-        "is_label_text": advice.is_label_text,
-        "source": advice.source,
-        "source_ids": list(advice.source_ids),
-    }
-
-
 def _text(advice: MissedDoseAdvice, assumed: list[str]) -> str:
     action = {"take_now": "TAKE IT NOW", "skip": "SKIP IT", "none": "NOTHING TO MAKE UP"}[advice.action]
     lines = [f"{action}: {advice.reason}.", "", advice.patient_text, ""]
@@ -164,6 +92,7 @@ def _text(advice: MissedDoseAdvice, assumed: list[str]) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dosewise.formats.missed_dose import advice_to_json
     from dosewise.formats.plan_document import plan_from_document
     from dosewise.services.advice import advise_missed, parse_moment, plan_zone
 
@@ -183,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
     advice = advise_missed(
         kb=kb, plan=plan, now=now, taken=taken, skipped=skipped, since=since, patient=patient
     )
-    payload = advice_payload(advice, plan.drug, assumed)
+    payload = advice_to_json(advice, plan.drug, assumed)
     text = _text(advice, assumed)
     if patient is not None and patient.timezone != plan.timezone:
         note = f"The patient file's time zone ({patient.timezone}) differs from the plan's ({plan.timezone}); plan times are in {plan.timezone}."

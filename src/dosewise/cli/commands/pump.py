@@ -74,7 +74,7 @@ def _changes(values: list[str]) -> tuple[tuple[Any, Quantity], ...]:
 
 
 def _days(value: Fraction) -> float | int:
-    from dosewise.cli.commands.missed import floor_decimal
+    from dosewise.formats.numbers import floor_decimal
 
     return floor_decimal(value)
 

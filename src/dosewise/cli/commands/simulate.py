@@ -156,6 +156,7 @@ def _kidney_spread(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dosewise.formats.simulation import person_to_json
     from dosewise.services import simulation
 
     kb = load_kb(args)
@@ -186,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
             extra_days=args.extra_days,
             single_dose=single,
         )
-    payload = simulation.person_to_json(person, curve_every_h=args.curve_every)
+    payload = person_to_json(person, curve_every_h=args.curve_every)
     if args.plot:
         from dosewise.exports.plots import result_figure, save_figure
 
@@ -197,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_population(args: argparse.Namespace, kb: Any, patient: Any) -> int:
+    from dosewise.formats.simulation import population_document
     from dosewise.services import simulation
 
     if args.history:
@@ -246,12 +248,7 @@ def _run_population(args: argparse.Namespace, kb: Any, patient: Any) -> int:
             client.close()
         if cluster is not None:
             cluster.close()
-    payload: dict[str, Any] = {
-        "format": "dosewise.population/1",
-        "kb_version": population.kb_version,
-        "drug": population.drug,
-    }
-    payload["population"] = simulation.population_to_json(population)
+    payload = population_document(population)
     if args.plot:
         from dosewise.exports.plots import population_figure, save_figure
 

@@ -53,56 +53,6 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.set_defaults(handler=_run)
 
 
-def _payload(result: TriageResult, assumed: list[str], zone: str | None) -> dict[str, Any]:
-    return {
-        "kb_version": result.kb_version,
-        "level": result.level,
-        "reason": result.reason,
-        "symptoms": [{"id": s, "label": result.labels[s]} for s in result.symptoms],
-        "drug": result.context.drug,
-        "inputs": [
-            {
-                "text": m.text,
-                "symptoms": list(m.symptoms),
-                "unrecognised": m.unrecognised or None,
-                "negated": list(m.negated),
-                "kept_red_flags": list(m.kept_red_flags),
-                "temperatures": list(m.temperatures),
-                "ingestion": m.ingestion or None,
-                "corrections": [{"typed": a, "read": b} for a, b in m.corrections],
-                "intensity": m.intense,
-            }
-            for m in result.inputs
-        ],
-        "unrecognised": list(result.unrecognised),
-        "uncovered": list(result.uncovered),
-        "rules": [
-            {
-                "id": m.rule.id,
-                "level": m.rule.level,
-                "reason": m.rule.reason,
-                "symptoms": list(m.symptoms),
-                "context": list(m.context),
-                "patient_text": m.patient_text,
-                "clinician_text": m.clinician_text,
-                "source": m.rule.provenance.cite(),
-                "source_ids": list(m.rule.provenance.source_ids),
-            }
-            for m in result.rules
-        ],
-        "context": {
-            "flags": sorted(result.context.flags),
-            "why": dict(result.context.why),
-        },
-        "read_in_timezone": {"zone": zone, "values": assumed} if assumed else None,
-        "notes": list(result.notes),
-        "patient_text": result.patient_text,
-        "clinician_text": result.clinician_text,
-        "sources": list(result.sources),
-        "source_ids": list(result.source_ids),
-    }
-
-
 _HEADLINES = {
     "emergency": "EMERGENCY NOW",
     "urgent": "URGENT: get medical help today",
@@ -136,6 +86,7 @@ def _run(args: argparse.Namespace) -> int:
     from dosewise.domain.errors import InvalidInput
     from dosewise.domain.quantity import Unit, parse_quantity
     from dosewise.formats.plan_document import plan_from_document
+    from dosewise.formats.triage import triage_to_json
     from dosewise.services.advice import plan_zone, triage_symptoms, zone
 
     kb = load_kb(args)
@@ -171,5 +122,5 @@ def _run(args: argparse.Namespace) -> int:
         stopped_recently=args.stopped_recently,
         missed_days=args.missed_days,
     )
-    emit(args.json, _payload(result, assumed, tz.key), _text(result, assumed, tz.key))
+    emit(args.json, triage_to_json(result, assumed, tz.key), _text(result, assumed, tz.key))
     return 0
