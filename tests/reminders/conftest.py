@@ -60,3 +60,14 @@ def push_peer() -> Iterator[PushPeer]:
     """web-push-testing on a free loopback port, for the whole session."""
     with running_peer() as peer:
         yield peer
+
+
+@pytest.fixture
+def mail_on(web_context: Any, smtp: Any) -> Any:
+    """Turn e-mail on once the people exist (with SMTP set, accounts are made by e-mail link instead)."""
+    from dosewise.adapters.mail import SmtpMailer
+
+    web_context.mailer = SmtpMailer(
+        host="127.0.0.1", port=smtp[1], sender="dosewise@example.org", starttls=False
+    )
+    return smtp[0]

@@ -91,7 +91,7 @@ def running_peer() -> Iterator[PushPeer]:
             try:
                 if _post(f"{peer.url}/status")[0] == 200:
                     break
-            except OSError:
+            except httpx.HTTPError:  # not listening yet
                 pass
             assert process.poll() is None, process.stdout.read() if process.stdout else "peer exited"
             assert time.monotonic() < deadline, "the push peer did not start"
