@@ -108,6 +108,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.guides import views as guides_views
     from dosewise.web.plans import api as plans_api
     from dosewise.web.plans import views as plans_views
+    from dosewise.web.pump import api as pump_api
+    from dosewise.web.pump import views as pump_views
     from dosewise.web.push import api as push_api
     from dosewise.web.push import views as push_views
     from dosewise.web.record import api as record_api
@@ -149,6 +151,7 @@ def create_app(context: WebContext) -> FastAPI:
         reports_views,
         guides_views,
         trial_views,
+        pump_views,
         accounts_api,
         record_api,
         today_api,
@@ -160,6 +163,7 @@ def create_app(context: WebContext) -> FastAPI:
         calendar_feed,
         exports_api,
         trial_api,
+        pump_api,
         reports_api,
         cds_api,
         push_views,

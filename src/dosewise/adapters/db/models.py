@@ -10,6 +10,7 @@ from dosewise.adapters.db.cds import CdsCardRow, CdsFeedbackRow, CdsTokenRow
 from dosewise.adapters.db.diary import CheckInRow, SymptomRow
 from dosewise.adapters.db.doses import DoseEventRow, StockCountRow
 from dosewise.adapters.db.plans import PlanVersionRow
+from dosewise.adapters.db.pump import PumpEntryRow
 from dosewise.adapters.db.records import GrantRow, MedicationRow, PatientRow
 from dosewise.adapters.db.reminders import DeliveryRow, NotifySettingRow, PushSubscriptionRow, ReminderJobRow
 from dosewise.adapters.db.trials import TrialRow
@@ -31,6 +32,7 @@ __all__ = [
     "PasswordResetRow",
     "PatientRow",
     "PlanVersionRow",
+    "PumpEntryRow",
     "PushSubscriptionRow",
     "ReminderJobRow",
     "SessionRow",
@@ -51,4 +53,7 @@ APPEND_ONLY_TABLES = (
     "symptom_entries",
     "checkins",
     "audit_events",
+    "trials",
+    "cds_feedback",
+    "pump_entries",
 )

@@ -1,8 +1,8 @@
 """Reminders and alerts: push subscriptions, who is told what, the due work (reminder jobs) and the
 delivery log.
 
-Revision ID: 0009_reminders
-Revises: 0008_calendar_feeds
+Revision ID: 0011_reminders
+Revises: 0010_pump_entries
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_reminders"
-down_revision = "0008_calendar_feeds"
+revision = "0011_reminders"
+down_revision = "0010_pump_entries"
 branch_labels = None
 depends_on = None
 
