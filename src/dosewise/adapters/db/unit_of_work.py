@@ -90,12 +90,9 @@ class SqlUnitOfWork:
     trials: ports.TrialRepository
     cds: ports.CdsRepository
 
-    def __init__(
-        self, factory: sessionmaker[Session], codec: PlanCodec, *, writes: bool, lock: _Lock | None = None
-    ) -> None:
+    def __init__(self, factory: sessionmaker[Session], codec: PlanCodec, *, lock: _Lock | None = None) -> None:
         self._factory = factory
         self._codec = codec
-        self._writes = writes
         self._lock = lock
         self._session: Session | None = None
 
@@ -116,7 +113,7 @@ class SqlUnitOfWork:
         self.patients = SqlPatients(session)
         self.grants = SqlGrants(session)
         self.medications = SqlMedications(session)
-        self.plans = SqlPlans(session, self._codec, remember=not self._writes)
+        self.plans = SqlPlans(session, self._codec)
         self.calendar_feeds = SqlCalendarFeeds(session)
         self.doses = SqlDoses(session)
         self.stock = SqlStock(session)
@@ -160,10 +157,10 @@ class SqlStore:
         self._write_lock = _writer_queue(engine)
 
     def read(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._read, self.plans, writes=False)
+        return SqlUnitOfWork(self._read, self.plans)
 
     def write(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._write, self.plans, writes=True, lock=self._write_lock)
+        return SqlUnitOfWork(self._write, self.plans, lock=self._write_lock)
 
 
 def _writer_queue(engine: Engine) -> WriterQueue | None:
