@@ -123,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
 
     kb = load_knowledge_base()
-    simon = load_parameter_sets(kb)[0]["simon2018"]
+    simon = load_parameter_sets(kb, "baclofen")[0]["simon2018"]
     sourced_band = kb.drug("baclofen").therapeutic_band_ng_ml  # 80-400 ng/mL, baclofen.toml [concentrations]
     assert sourced_band is not None
     band = (float(sourced_band[0]), float(sourced_band[1]))

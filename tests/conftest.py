@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from dosewise.domain.rules import DrugRules, KnowledgeBase
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
 
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:
     """The default released knowledge base."""
-    return load_knowledge_base(DEFAULT_VERSION)
+    return load_knowledge_base(default_version())
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,19 @@ pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = [1280, 375]
-MAIN_PAGES = ("today", "diary", "plan", "medications", "profile", "history", "sharing", "audit")
+MAIN_PAGES = (
+    "today",
+    "diary",
+    "plan",
+    "medications",
+    "profile",
+    "history",
+    "sharing",
+    "audit",
+    "calendar",
+    "exports",
+    "reports",
+)
 
 
 @pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")
@@ -64,8 +76,9 @@ def _busy_patient(page: Page, server: LiveServer, name: str) -> str:
 
 
 def test_axe_core_finds_no_violation_on_any_main_page(sized: Page, server: LiveServer) -> None:
-    """Every page of a busy record (missed doses, urgent banner, low stock), the sign-in, registration
-    and 404 pages: zero axe-core violations at this width."""
+    """Every page of a busy record (missed doses, urgent banner, low stock, calendar, downloads), the
+    account, sign-in, registration, forgotten-password and 404 pages: zero axe-core violations at this
+    width."""
     page = sized
     pid = _busy_patient(page, server, f"Axe Checker {page.width}")  # type: ignore[attr-defined]
     found: dict[str, Any] = {}
@@ -76,12 +89,13 @@ def test_axe_core_finds_no_violation_on_any_main_page(sized: Page, server: LiveS
     for section in ("today", "diary"):
         page.goto(f"{server.url}/p/{pid}/{section}")
         found[f"{section} with the banner"] = axe_violations(page)
-    page.goto(f"{server.url}/home")
-    found["home"] = axe_violations(page)
+    for signed_in in ("home", "account"):
+        page.goto(f"{server.url}/{signed_in}")
+        found[signed_in] = axe_violations(page)
     page.goto(f"{server.url}/no/such/page")
     found["404"] = axe_violations(page)
     page.context.clear_cookies()
-    for anonymous in ("login", "register"):
+    for anonymous in ("login", "register", "forgot"):
         page.goto(f"{server.url}/{anonymous}")
         found[anonymous] = axe_violations(page)
     assert {name: v for name, v in found.items() if v} == {}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dosewise.cli.main import main
-from dosewise.knowledge import DEFAULT_VERSION
+from dosewise.knowledge import default_version
 
 TID = {"times_per_day": 3, "times": ["08:00", "14:00", "20:00"]}
 
@@ -21,7 +21,7 @@ def write_plan(tmp_path: Path, drug: str = "baclofen", **step: Any) -> str:
     document = {
         "format": "dosewise.plan/1",
         "drug": drug,
-        "kb_version": DEFAULT_VERSION,
+        "kb_version": default_version(),
         "timezone": "Europe/Paris",
         "then": "continue",
         "steps": [{"start": "2026-03-01", "days": 60, "dose": {"value": "10", "unit": "mg"}, **TID, **step}],
@@ -52,7 +52,7 @@ def test_missed_json_says_take_now_with_the_next_dose(
     assert out["missed_dose"]["at"] == "2026-03-10T14:00:00+01:00"
     assert out["missed_dose"]["dose"] == {"value": "10", "unit": "mg"}
     assert out["reason"]
-    assert out["kb_version"] == DEFAULT_VERSION
+    assert out["kb_version"] == default_version()
     assert out["is_label_text"] is False
 
 
@@ -191,7 +191,7 @@ def test_triage_json_gives_level_reason_and_rules(capsys: pytest.CaptureFixture[
     assert out["reason"] == "breathing_depression"
     assert "breathing-depression" in [r["id"] for r in out["rules"]]
     assert {s["id"] for s in out["symptoms"]} == {"slow_breathing", "drowsiness"}
-    assert out["kb_version"] == DEFAULT_VERSION
+    assert out["kb_version"] == default_version()
 
 
 def test_triage_json_reports_unrecognised_symptoms(capsys: pytest.CaptureFixture[str]) -> None:

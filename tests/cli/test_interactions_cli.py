@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dosewise.cli.main import main
-from dosewise.knowledge import DEFAULT_VERSION
+from dosewise.knowledge import default_version
 
 EXIT_OK, EXIT_ATTENTION = 0, 1
 
@@ -38,14 +38,14 @@ def test_pairs_without_the_planned_drug_are_reported_with_source_and_version(
     for item in rules.values():
         assert item["source"]
         assert item["source_ids"]
-        assert item["kb_version"] == DEFAULT_VERSION
+        assert item["kb_version"] == default_version()
         assert item["effect"]
         assert item["action"]
         assert item["severity"] == "major"
     assert rules["opioid-alcohol"]["ingredients"] == ["hydrocodone", "ethanol"]
     (count,) = data["class_counts"]
     assert count["code"] == "class_count.three-cns-depressants"
-    assert count["kb_version"] == DEFAULT_VERSION
+    assert count["kb_version"] == default_version()
 
 
 def test_a_combination_brand_lists_its_ingredients_in_the_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,7 +65,7 @@ def test_the_text_names_both_medicines_severity_and_source(capsys: pytest.Captur
     """Each line names both ingredients with what was written, the severity, and a source line with the KB."""
     _, out = run(capsys, "interactions", "Zanaflex", "vodka")
     assert "[MAJOR] tizanidine (Zanaflex) + alcohol (vodka)" in out
-    assert f"knowledge base {DEFAULT_VERSION}" in out
+    assert f"knowledge base {default_version()}" in out
 
 
 @pytest.mark.parametrize("names", [["zorblatex"], ["metformin", "zorblatex"], ["Tylenol cold"]])

@@ -15,7 +15,7 @@ import pytest
 from dosewise.cli.main import main
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.formats.plan_document import plan_from_document
-from dosewise.knowledge import DEFAULT_VERSION
+from dosewise.knowledge import default_version
 
 START = "2026-11-23"
 EXIT_OK, EXIT_ATTENTION, EXIT_INVALID, EXIT_REFUSED = 0, 1, 2, 3
@@ -49,7 +49,7 @@ def test_titrate_prints_the_label_ladder_in_plain_words(capsys: pytest.CaptureFi
     """The text output lists 5 to 20 mg three times a day with what to take, then "continue"."""
     code, out, _ = run(capsys, "plan", "titrate", "baclofen", "--start", START)
     assert code == EXIT_OK
-    assert "knowledge base " + DEFAULT_VERSION in out
+    assert "knowledge base " + default_version() in out
     assert "2026-11-23 to 2026-11-25 (3 days): 5 mg x3" in out
     assert "take: 1 tablet of 5 mg three times a day" in out
     assert "20 mg x3 at 08:00, 14:00, 20:00 = 60 mg a day" in out
@@ -63,7 +63,7 @@ def test_titrate_json_is_a_plan_document_that_reads_back(
     code, document = run_json(capsys, "plan", "titrate", "baclofen", "--start", START)
     assert code == EXIT_OK
     assert document["format"] == "dosewise.plan/1"
-    assert document["kb_version"] == DEFAULT_VERSION
+    assert document["kb_version"] == default_version()
     assert dailies(document) == [15, 30, 45, 60]
     plan = plan_from_document(document, kb)
     assert plan.kind == "titration"
@@ -310,7 +310,7 @@ def test_check_exits_1_for_an_abrupt_stop(tmp_path: Path, capsys: pytest.Capture
     assert report["needs_attention"] is True
     assert report["highest"] == "major"
     assert "stop.abrupt" in [f["code"] for f in report["findings"]]
-    assert report["kb_version"] == DEFAULT_VERSION
+    assert report["kb_version"] == default_version()
 
 
 def test_check_text_says_needs_attention_and_cites_sources(
@@ -375,7 +375,7 @@ def test_interactions_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
     """`interactions baclofen oxycodone Xanax alchohol`: four items resolved, six major pairs (every pair), each sourced."""
     code, data = run_json(capsys, "interactions", "baclofen", "oxycodone", "Xanax", "alchohol")
     assert code == EXIT_ATTENTION
-    assert data["kb_version"] == DEFAULT_VERSION
+    assert data["kb_version"] == default_version()
     items = {item["query"]: item for item in data["items"]}
     assert items["Xanax"]["ingredient"] == "alprazolam"
     assert items["Xanax"]["matched_by"] == "brand"

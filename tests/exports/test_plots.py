@@ -23,7 +23,7 @@ def result(kb):
 
     first = Step(date(2026, 1, 5), 2, mg(5), default_times(3))
     plan = Plan("baclofen", "oral", (first, Step(first.end, 2, mg(10), default_times(3))), kb.version)
-    model = individualise(load_parameter_sets(kb)[0]["simon2018"], crcl_ml_min=40.0)
+    model = individualise(load_parameter_sets(kb, "baclofen")[0]["simon2018"], crcl_ml_min=40.0)
     return simulate(model, schedule_from_plan(plan, UTC), band_ng_ml=(80.0, 400.0))
 
 

@@ -14,9 +14,9 @@ from dosewise.domain.quantity import Quantity, Unit, mg
 from dosewise.domain.regimen import Override, Plan, PriorRegimen, Step
 from dosewise.domain.rules import KnowledgeBase, Severity
 from dosewise.formats.fhir import ListedMedicine, RecordExport
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 NOW = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
 CLOCKS = [time(h, m) for h in (6, 7, 8, 9, 12, 13, 14, 16, 18, 20, 21, 22) for m in (0, 30)]
 ZONES = ["UTC", "Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata"]

@@ -21,9 +21,9 @@ from dosewise.domain.regimen import Override, Plan, PriorRegimen, Step
 from dosewise.domain.rules import DrugRules, Severity
 from dosewise.formats import registry
 from dosewise.formats.reading import decode_document
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 DRUGS = sorted(KB.drugs)
 ZONES = ("UTC", "Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham")
 PLAN = registry.get("plan-document")

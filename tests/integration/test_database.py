@@ -15,8 +15,8 @@ from sqlalchemy import Engine, inspect, text
 from dosewise.adapters.db import SqlStore, migrate
 from dosewise.adapters.db.models import APPEND_ONLY_TABLES, metadata
 from dosewise.domain.quantity import mg
-from dosewise.services import accounts, diary, plans_service, records, today, today_stock
-from dosewise.services.ports import DoseEvent, SessionRecord
+from dosewise.services import accounts, diary, plans_service, pump, records, today, today_stock, trials
+from dosewise.services.ports import CdsCardRecord, CdsFeedback, DoseEvent, SessionRecord
 
 NOW = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)
 
@@ -91,7 +91,8 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
 
 @pytest.fixture
 def full_record(store: SqlStore, kb: Any) -> SqlStore:
-    """A record with a row in every history table: plan, dose, stock count, symptom, check-in, audit."""
+    """A record with a row in every history table: plan, dose, stock count, symptom, check-in, audit, a
+    treatment trial, an EHR's feedback on a CDS card, and a pump entry."""
     actor, public_id = _on_titration(store, kb)
     today.log_dose(
         store=store,
@@ -126,6 +127,50 @@ def full_record(store: SqlStore, kb: Any) -> SqlStore:
         spasm_frequency=2,
         sleep_quality=6,
         drowsiness=3,
+    )
+    trials.record_trial(
+        store=store,
+        kb=kb,
+        clock=lambda: NOW,
+        actor=actor,
+        public_id=public_id,
+        request=trials.TrialRequest(
+            kind="spasticity", points="2", review_on="2026-12-20", if_no_benefit="taper off with my clinician"
+        ),
+    )
+    card = CdsCardRecord(
+        "0f6e3c1a-6f7e-4d43-9a36-3c0a8e1f2b11",
+        "dosewise-order-sign",
+        "hook-1",
+        "interaction",
+        "warning",
+        kb.version,
+        "https://ehr.example.org/",
+        NOW,
+    )
+    with store.write() as uow:
+        uow.cds.add_cards([card])
+        uow.commit()
+    with store.write() as uow:
+        uow.cds.add_feedback(
+            [
+                CdsFeedback(
+                    card.uuid,
+                    card.service_id,
+                    "overridden",
+                    (),
+                    "http://example.org/reasons",
+                    "aware",
+                    None,
+                    NOW,
+                    NOW,
+                    card.issuer,
+                )
+            ]
+        )
+        uow.commit()
+    pump.record_pump_device(
+        store=store, kb=kb, clock=lambda: NOW, actor=actor, public_id=public_id, reservoir_ml="40"
     )
     return store
 

@@ -16,11 +16,11 @@ from dosewise.domain.errors import KnowledgeError
 from dosewise.domain.guides import COMPARISON_COLUMNS, NOT_RECORDED
 from dosewise.domain.quantity import format_limit, times_per_day_words
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.knowledge import DEFAULT_VERSION
+from dosewise.knowledge import default_version
 from dosewise.knowledge.builder import build_knowledge_base
 from dosewise.knowledge.loader import data_root
 
-DATA = data_root() / DEFAULT_VERSION
+DATA = data_root() / default_version()
 MAX_GRADE = 8.0
 # The issue's sections (issue 13), in the oral baclofen guide.
 BACLOFEN_SECTIONS = {
@@ -36,7 +36,7 @@ DOSE = re.compile(r"\b\d+(?:\.\d+)? (?:mg|mcg|mL|U)\b")
 
 def edited(tmp_path: Path, edits: dict[str, list[tuple[str, str]]]) -> KnowledgeBase:
     """Build a copy of the released folder with exact edits (each must match once)."""
-    folder = tmp_path / DEFAULT_VERSION
+    folder = tmp_path / default_version()
     shutil.copytree(DATA, folder)
     for name, changes in edits.items():
         text = (folder / name).read_text(encoding="utf-8")
@@ -44,7 +44,7 @@ def edited(tmp_path: Path, edits: dict[str, list[tuple[str, str]]]) -> Knowledge
             assert text.count(old) == 1, f"{old!r} must match exactly once in {name}"
             text = text.replace(old, new)
         (folder / name).write_text(text, encoding="utf-8")
-    return build_knowledge_base(folder, DEFAULT_VERSION)
+    return build_knowledge_base(folder, default_version())
 
 
 def patient_text(kb: KnowledgeBase) -> Iterator[tuple[str, str, str]]:

@@ -16,12 +16,12 @@ import pytest
 from dosewise.domain.errors import KnowledgeError
 from dosewise.domain.quantity import Unit, mg, parse_concentration
 from dosewise.domain.rules import KnowledgeBase, Provenance, Scored
-from dosewise.knowledge import DEFAULT_VERSION, available_versions, load_knowledge_base
+from dosewise.knowledge import available_versions, default_version, load_knowledge_base
 from dosewise.knowledge.loader import data_root
 
 GRADES = {"H", "M-H", "M", "L-M", "L", "derived", "policy"}
 ATC = re.compile(r"^[A-Z]\d{2}[A-Z]{2}\d{2}$")
-DATA = data_root() / DEFAULT_VERSION
+DATA = data_root() / default_version()
 
 # clinical-reference.md section 5.2: (ingredient id, RxCUI, ATC) for the rows marked verified there.
 VERIFIED_BOTH = [
@@ -108,8 +108,8 @@ def data_files() -> list[Path]:
 
 def copy_with(tmp_path: Path, file: str, old: str, new: str) -> Path:
     """A copy of the released folder with one exact edit, as its own root (the loader is cached by root)."""
-    shutil.copytree(DATA, tmp_path / DEFAULT_VERSION)
-    target = tmp_path / DEFAULT_VERSION / file
+    shutil.copytree(DATA, tmp_path / default_version())
+    target = tmp_path / default_version() / file
     text = target.read_text(encoding="utf-8")
     assert text.count(old) == 1, f"the edit must match exactly once in {file}"
     target.write_text(text.replace(old, new), encoding="utf-8")
@@ -121,8 +121,8 @@ def copy_with(tmp_path: Path, file: str, old: str, new: str) -> Path:
 
 def test_the_default_version_loads_and_names_itself(kb: KnowledgeBase) -> None:
     """The released version loads, and its release file names the same version."""
-    assert kb.version == DEFAULT_VERSION
-    assert DEFAULT_VERSION in available_versions()
+    assert kb.version == default_version()
+    assert default_version() in available_versions()
     assert {"baclofen", "tizanidine"} <= set(kb.drugs)
 
 
@@ -131,20 +131,20 @@ def test_an_unknown_version_is_refused_with_the_available_ones(tmp_path: Path) -
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge_base("1999.01.0")
     assert caught.value.hint is not None
-    assert DEFAULT_VERSION in caught.value.hint
+    assert default_version() in caught.value.hint
 
 
 def test_an_unmodified_copy_loads(tmp_path: Path) -> None:
     """The control for the defect tests below: an exact copy of the folder loads."""
-    shutil.copytree(DATA, tmp_path / DEFAULT_VERSION)
-    assert load_knowledge_base(DEFAULT_VERSION, root=tmp_path).version == DEFAULT_VERSION
+    shutil.copytree(DATA, tmp_path / default_version())
+    assert load_knowledge_base(default_version(), root=tmp_path).version == default_version()
 
 
 def test_a_number_without_its_unit_is_refused_at_load(tmp_path: Path) -> None:
     """max_daily = "80" (unit removed) fails validation."""
     root = copy_with(tmp_path, "baclofen.toml", 'max_daily = "80 mg"', 'max_daily = "80"')
     with pytest.raises(KnowledgeError) as caught:
-        load_knowledge_base(DEFAULT_VERSION, root=root)
+        load_knowledge_base(default_version(), root=root)
     assert "baclofen.toml" in caught.value.message
 
 
@@ -152,14 +152,14 @@ def test_a_strength_without_its_unit_is_refused_at_load(tmp_path: Path) -> None:
     """A product strength "5" (unit removed) fails validation."""
     root = copy_with(tmp_path, "tizanidine.toml", 'strength = "2 mg"', 'strength = "2"')
     with pytest.raises(KnowledgeError):
-        load_knowledge_base(DEFAULT_VERSION, root=root)
+        load_knowledge_base(default_version(), root=root)
 
 
 def test_a_dose_in_the_wrong_unit_family_is_refused_at_load(tmp_path: Path) -> None:
     """An intrathecal bolus written in mL where mcg belongs fails validation."""
     root = copy_with(tmp_path, "baclofen_intrathecal.toml", 'dose = "50 mcg"', 'dose = "50 mL"')
     with pytest.raises(KnowledgeError):
-        load_knowledge_base(DEFAULT_VERSION, root=root)
+        load_knowledge_base(default_version(), root=root)
 
 
 def test_an_unknown_source_id_is_refused_at_load(tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_an_unknown_source_id_is_refused_at_load(tmp_path: Path) -> None:
         'sources = ["pms_baclofen_mims", "a_source_nobody_wrote"]',
     )
     with pytest.raises(KnowledgeError) as caught:
-        load_knowledge_base(DEFAULT_VERSION, root=root)
+        load_knowledge_base(default_version(), root=root)
     assert "a_source_nobody_wrote" in caught.value.message
 
 
@@ -184,7 +184,7 @@ def test_a_rule_with_no_source_is_refused_at_load(tmp_path: Path) -> None:
         "sources = []",
     )
     with pytest.raises(KnowledgeError):
-        load_knowledge_base(DEFAULT_VERSION, root=root)
+        load_knowledge_base(default_version(), root=root)
 
 
 def test_an_extra_field_is_refused_at_load(tmp_path: Path) -> None:
@@ -193,7 +193,7 @@ def test_an_extra_field_is_refused_at_load(tmp_path: Path) -> None:
         tmp_path, "baclofen.toml", 'max_daily = "80 mg"', 'max_daily = "80 mg"\nmax_dialy = "100 mg"'
     )
     with pytest.raises(KnowledgeError) as caught:
-        load_knowledge_base(DEFAULT_VERSION, root=root)
+        load_knowledge_base(default_version(), root=root)
     assert "max_dialy" in caught.value.message
 
 
@@ -204,21 +204,50 @@ def test_an_unknown_confidence_grade_is_refused_at_load(tmp_path: Path) -> None:
     )
     root = copy_with(tmp_path, "tizanidine.toml", monitoring, monitoring.replace('"H"', '"very high"'))
     with pytest.raises(KnowledgeError):
-        load_knowledge_base(DEFAULT_VERSION, root=root)
+        load_knowledge_base(default_version(), root=root)
+
+
+def test_a_broken_pk_file_fails_at_load_naming_the_file_and_field(tmp_path: Path) -> None:
+    """pk.toml is validated with the rest: a clearance without its unit fails the load itself (not the first
+    simulation), and the message names the file and the field's path."""
+    root = copy_with(tmp_path, "pk.toml", 'value = "11.6 L/h"', 'value = "11.6"')
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge_base(default_version(), root=root)
+    assert "pk.toml" in caught.value.message
+    assert "drugs.baclofen.sets.simon2018.cl_f.value" in caught.value.message
+
+
+def test_a_pk_value_that_disagrees_with_its_derivation_fails_at_load(tmp_path: Path) -> None:
+    """Editing fe without the expected renal share is caught when the knowledge base loads."""
+    root = copy_with(tmp_path, "pk.toml", 'fe_oral = "69 %"', 'fe_oral = "70 %"')
+    with pytest.raises(KnowledgeError, match=r"pk\.toml baclofen simon2018 renal: derived"):
+        load_knowledge_base(default_version(), root=root)
+
+
+def test_a_pk_section_for_a_drug_the_release_does_not_plan_fails_at_load(tmp_path: Path) -> None:
+    """pk.toml is keyed by drug id; a key that names no drug file of the release is refused."""
+    shutil.copytree(DATA, tmp_path / default_version())
+    pk = tmp_path / default_version() / "pk.toml"
+    pk.write_text(
+        pk.read_text(encoding="utf-8").replace("drugs.baclofen", "drugs.baclophen"), encoding="utf-8"
+    )
+    root = tmp_path
+    with pytest.raises(KnowledgeError, match="drugs.baclophen is not a drug of this release"):
+        load_knowledge_base(default_version(), root=root)
 
 
 def test_a_malformed_atc_code_is_refused_at_load(tmp_path: Path) -> None:
     """An ATC code that does not match letter-2 digits-2 letters-2 digits fails validation."""
     root = copy_with(tmp_path, "dictionary.toml", 'atc = "M03BX01"', 'atc = "M03-BX01"')
     with pytest.raises(KnowledgeError):
-        load_knowledge_base(DEFAULT_VERSION, root=root)
+        load_knowledge_base(default_version(), root=root)
 
 
 def test_a_name_shared_by_two_ingredients_is_refused_at_load(tmp_path: Path) -> None:
     """If a brand were listed under two ingredients, the load fails rather than screen ambiguously."""
     root = copy_with(tmp_path, "dictionary.toml", 'brands = ["Ativan"]', 'brands = ["Ativan", "Valium"]')
     with pytest.raises(KnowledgeError) as caught:
-        load_knowledge_base(DEFAULT_VERSION, root=root)
+        load_knowledge_base(default_version(), root=root)
     assert "valium" in caught.value.message.lower()
 
 

@@ -18,9 +18,9 @@ from dosewise.domain.quantity import mg
 from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase, Severity
 from dosewise.formats.plan_document import plan_from_document
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 
 
 def a_plan(kb: KnowledgeBase, drug: str = "baclofen", dose: str = "20 mg", per_day: int = 3) -> Plan:

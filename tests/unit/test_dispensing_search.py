@@ -16,9 +16,9 @@ from dosewise.domain.dispensing import TakePart, _best_solid, _halvable, _score,
 from dosewise.domain.errors import UnmakeableDose
 from dosewise.domain.quantity import Quantity, Unit
 from dosewise.domain.rules import Product
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 SOLIDS = {
     name: tuple(p for p in KB.drug(name).products if p.strength is not None)
     for name in ("baclofen", "tizanidine")

@@ -16,10 +16,10 @@ from dosewise.domain.missed import MissedDoseAdvice, advise
 from dosewise.domain.regimen import Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.formats.plan_document import plan_from_document
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
 PARIS = ZoneInfo("Europe/Paris")
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 RULE = KB.drug("baclofen").missed_dose
 assert RULE is not None
 
@@ -47,7 +47,7 @@ def plan_document(
     return {
         "format": "dosewise.plan/1",
         "drug": "baclofen",
-        "kb_version": DEFAULT_VERSION,
+        "kb_version": default_version(),
         "timezone": timezone,
         "then": then,
         "steps": steps,

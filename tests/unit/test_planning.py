@@ -19,7 +19,7 @@ from dosewise.domain.planning import TaperOptions, TitrationOptions, plan_taper,
 from dosewise.domain.quantity import Quantity, Unit, mg
 from dosewise.domain.regimen import Override, Plan
 from dosewise.domain.rules import DrugRules, KnowledgeBase
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
 START = date(2026, 11, 23)
 LABEL_MAX = Fraction(80)  # mg a day, 20 mg four times a day (clinical-reference 1.1)
@@ -29,7 +29,7 @@ RENAL_AVOID = Override("renal_avoid", "nephrology agreed after review")
 BEERS_AVOID = Override("beers_avoid", "geriatrician agreed after review")
 BELOW_AGE = Override("below_label_age", "paediatric neurology plan")
 # Property tests read the knowledge base directly: hypothesis would print a fixture's whole value on failure.
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 FORBIDDEN = ("stop.abrupt", "taper.too_fast", "titration.too_fast_", "limit.")
 
 

@@ -19,9 +19,9 @@ from dosewise.domain.planning import TaperOptions, TitrationOptions, plan_taper,
 from dosewise.domain.quantity import mg
 from dosewise.domain.regimen import Override, Plan, PriorRegimen
 from dosewise.domain.rules import Severity
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 START = date(2026, 11, 23)
 # The plan-shape findings a planner must never write at major or above (list and patient findings, such as
 # an interaction or a kidney band, are reported whatever the plan looks like).

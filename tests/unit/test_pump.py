@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dosewise.domain.errors import InvalidInput
-from dosewise.domain.pump import RefillPlan, plan_refill
+from dosewise.domain.pump import RefillPlan, plan_refill, residual_volume
 from dosewise.domain.quantity import Concentration, Quantity, mcg, mg, ml, parse_concentration
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 RULES = KB.pump
 assert RULES is not None
 TODAY = date(2026, 11, 1)
@@ -359,3 +359,21 @@ def test_a_concentration_a_thousandfold_off_a_product_names_the_product() -> Non
     warning = found["pump.unmarketed_concentration"]
     assert warning.severity.value == "major"
     assert "2000 mcg/mL" in warning.message.split(";")[-1]
+
+
+def test_the_residual_volume_follows_each_programme_segment() -> None:
+    """40 mL at 0.25 mL a day for 9 days (2.25 mL), then 0.5 mL a day: 37.75 mL on the change day, 32.75
+    mL ten days later; the days left at the change are that residual above the alarm over the new rate."""
+    change = TODAY + timedelta(days=9)
+    plan = refill_with(((change, mcg(1000)),))
+    assert residual_volume(plan, TODAY) == ml(40)
+    assert residual_volume(plan, change) == ml("37.75")
+    assert residual_volume(plan, change + timedelta(days=10)) == ml("32.75")
+    left_at_change = (residual_volume(plan, change) - plan.alarm).amount / Fraction("0.5")
+    assert plan.days_to_alarm == 9 + left_at_change
+
+
+def test_the_residual_volume_never_goes_below_empty() -> None:
+    """Long after the empty date the reservoir holds 0 mL, not a negative volume."""
+    plan = refill()
+    assert residual_volume(plan, plan.empty_date + timedelta(days=30)) == ml(0)

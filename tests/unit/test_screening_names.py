@@ -11,9 +11,9 @@ from screening_corpus import MISSPELLINGS, NON_DRUG_WORDS
 
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.domain.screening import resolve
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 
 
 @pytest.mark.parametrize(

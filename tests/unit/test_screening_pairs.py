@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from dosewise.domain.rules import Ingredient, InteractionRule, KnowledgeBase, Severity
 from dosewise.domain.screening import find_interactions, resolve, resolve_all
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 from dosewise.services.screening import screen
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 
 
 def members(side: str) -> list[Ingredient]:

@@ -16,10 +16,10 @@ from dosewise.domain.errors import InvalidInput
 from dosewise.domain.patient import Medication, Patient
 from dosewise.domain.triage import LEVELS, TriageContext, TriageResult, recognise, triage
 from dosewise.formats.plan_document import plan_from_document
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 from dosewise.services.advice import triage_context, triage_symptoms
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 PARIS = ZoneInfo("Europe/Paris")
 REASONS = {
     "withdrawal",
@@ -51,7 +51,7 @@ def plan(
         "format": "dosewise.plan/1",
         "drug": drug,
         "kind": kind,
-        "kb_version": DEFAULT_VERSION,
+        "kb_version": default_version(),
         "timezone": "Europe/Paris",
         "then": then,
         "steps": steps,
@@ -478,7 +478,7 @@ def test_a_plan_without_now_is_refused() -> None:
 
 def test_a_side_effect_the_person_calls_severe_is_never_expected() -> None:
     """Severe drowsiness is raised from expected to soon by the knowledge base's reported-severity rule."""
-    kb = load_knowledge_base(DEFAULT_VERSION)
+    kb = load_knowledge_base(default_version())
     mild = triage(["drowsy"], TriageContext(), kb, reported_severity="mild")
     severe = triage(["drowsy"], TriageContext(), kb, reported_severity="severe")
     assert (mild.level, mild.raised_for_severity) == ("expected", False)
@@ -488,5 +488,5 @@ def test_a_side_effect_the_person_calls_severe_is_never_expected() -> None:
 
 def test_reported_severity_never_lowers_a_level() -> None:
     """Calling slow breathing 'mild' leaves it an emergency."""
-    kb = load_knowledge_base(DEFAULT_VERSION)
+    kb = load_knowledge_base(default_version())
     assert triage(["slow breathing"], TriageContext(), kb, reported_severity="mild").level == "emergency"

@@ -11,10 +11,10 @@ import pytest
 
 from dosewise.domain.quantity import parse_quantity
 from dosewise.domain.triage import TriageResult, recognise, triage
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 from dosewise.services.advice import triage_context
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 
 
 def run(

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from dosewise.domain.patient import Medication, Patient
 from dosewise.domain.quantity import parse_quantity
 from dosewise.domain.triage import TriageResult, recognise, triage
-from dosewise.knowledge import DEFAULT_VERSION, load_knowledge_base
+from dosewise.knowledge import default_version, load_knowledge_base
 from dosewise.services.advice import triage_context, triage_symptoms
 
-KB = load_knowledge_base(DEFAULT_VERSION)
+KB = load_knowledge_base(default_version())
 RED_FLAGS = [s for s in KB.symptoms if s.red_flag]
 
 

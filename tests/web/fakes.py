@@ -21,6 +21,7 @@ from dosewise.services.ports import (
     Medication,
     PlanVersion,
     Profile,
+    PumpEntry,
     Role,
     SessionRecord,
     StockCount,
@@ -54,6 +55,7 @@ class FakeData:
             _Table(),
         )
         self.calendar_feeds = _Table()
+        self.pump = _Table()
         self.sessions: dict[str, SessionRecord] = {}
         self.resets: dict[str, tuple[int, datetime, datetime | None]] = {}
         self.failures: list[tuple[str, datetime]] = []
@@ -446,6 +448,24 @@ class FakeDiary:
         ]
 
 
+class FakePump:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    def add(self, entry: PumpEntry) -> PumpEntry:
+        return self.data.pump.insert(entry)
+
+    def get(self, entry_id: int) -> PumpEntry | None:
+        return self.data.pump.rows.get(entry_id)
+
+    def entries(self, patient_id: int) -> Sequence[PumpEntry]:
+        return [e for _, e in sorted(self.data.pump.rows.items()) if e.patient_id == patient_id]
+
+    def entries_for(self, patient_ids: Sequence[int]) -> dict[int, Sequence[PumpEntry]]:
+        found = {pid: self.entries(pid) for pid in patient_ids}
+        return {pid: entries for pid, entries in found.items() if entries}
+
+
 class FakeAudit:
     def __init__(self, data: FakeData) -> None:
         self.data = data
@@ -517,6 +537,7 @@ class FakeUnitOfWork:
             ("doses", FakeDoses),
             ("stock", FakeStock),
             ("diary", FakeDiary),
+            ("pump", FakePump),
             ("audit", FakeAudit),
             ("cds", FakeCds),
         ):

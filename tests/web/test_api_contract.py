@@ -70,6 +70,13 @@ PAGE_TO_API = {
     ("POST", "/reset/{token}"): ("POST", "/api/v1/password-resets/{token}"),
     ("POST", "/register/finish/{token}"): ("POST", "/api/v1/signups/{token}"),
     ("POST", "/p/{pid}/trial"): ("POST", "/api/v1/patients/{patient_id}/trial"),
+    ("POST", "/p/{pid}/pump/device"): ("POST", "/api/v1/patients/{patient_id}/pump/device"),
+    ("POST", "/p/{pid}/pump/refills"): ("POST", "/api/v1/patients/{patient_id}/pump/refills"),
+    ("POST", "/p/{pid}/pump/programme"): ("POST", "/api/v1/patients/{patient_id}/pump/programme"),
+    ("POST", "/p/{pid}/pump/entries/{entry_id}/error"): (
+        "POST",
+        "/api/v1/patients/{patient_id}/pump/entries/{entry_id}/corrections",
+    ),
 }
 
 

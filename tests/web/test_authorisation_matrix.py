@@ -37,6 +37,8 @@ _PERMISSION: tuple[tuple[str, str, str], ...] = (
     ("DELETE", r"/medications/\{medication_id\}$", "edit_record"),
     ("POST", r"/plan(/.*)?$", "manage_plans"),
     ("POST", r"/trial$", "manage_plans"),
+    # The pump's device, refills and programme are clinical settings: the patient and their clinician.
+    ("POST", r"/pump/(device|refills|programme|entries/\{entry_id\}/(error|corrections))$", "manage_plans"),
     ("POST", r"/(doses|stock|symptoms|checkins|diary/symptoms|diary/checkins)(/.*)?$", "log"),
 )
 
@@ -79,6 +81,15 @@ _BODIES: dict[str, dict[str, Any]] = {
     "PUT /medications/{medication_id}": {"name": "Diazepam"},
     "POST /calendar-feed": {},
     "POST /trial": {"kind": "spasticity", "points": "2", "review_on": "2027-01-10"},
+    "POST /pump/device": {"reservoir_ml": "40"},
+    "POST /pump/refills": {
+        "on": "2026-11-01",
+        "fill_ml": "20",
+        "concentration_mcg_ml": "2000",
+        "daily_mcg": "500",
+    },
+    "POST /pump/programme": {"on": "2026-11-10", "daily_mcg": "400"},
+    "POST /pump/entries/{entry_id}/corrections": {"reason": "typo"},
 }
 _FORM = {
     "name": "x",
@@ -101,6 +112,10 @@ _FORM = {
     "prescriber": "Dr Who",
     "start": "2026-11-10",
     "drug": "baclofen",
+    "reservoir_ml": "40",
+    "fill_ml": "20",
+    "daily_mcg": "400",
+    "on": "2026-11-10",
 }
 # Routes outside any record: who may use them (anyone, or signed-in people only).
 _OPEN = {
@@ -183,6 +198,14 @@ def _record(person: Person, ids: dict[str, int]) -> None:
         f"/api/v1/patients/{pid}/checkins",
         json={"spasticity": 4, "spasm_frequency": 1, "sleep_quality": 6, "drowsiness": 2},
     ).json()["id"]
+    pump = f"/api/v1/patients/{pid}/pump"
+    person.api("POST", f"{pump}/device", json={"reservoir_ml": "40"})
+    for where in ("page", "api"):
+        ids[f"pump_entry_id_{where}"] = person.api(
+            "POST",
+            f"{pump}/refills",
+            json={"on": "2026-11-01", "fill_ml": "20", "concentration_mcg_ml": "2000"} | {"daily_mcg": "500"},
+        ).json()["id"]
 
 
 def _grant_id(owner: Person, email: str) -> int:
@@ -234,6 +257,7 @@ def _url(path: str, pid: str, ids: dict[str, int]) -> str:
     url = url.replace("{gid}", "baclofen")  # a guide id (the personal guide pages)
     url = url.replace("symptoms/{entry_id}", f"symptoms/{ids['symptom_id']}")
     url = url.replace("checkins/{entry_id}", f"checkins/{ids['checkin_id']}")
+    url = url.replace("pump/entries/{entry_id}", f"pump/entries/{ids[f'pump_entry_id_{where}']}")
     assert "{" not in url, f"a new path parameter needs a value here: {url}"
     return url
 

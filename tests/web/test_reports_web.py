@@ -163,3 +163,30 @@ def test_the_reports_page_links_both_downloads(record: Person) -> None:
     assert f'action="/p/{record.patient_id}/reports/schedule.pdf"' in page.text
     assert f'action="/p/{record.patient_id}/reports/clinician.pdf"' in page.text
     assert f'href="/p/{record.patient_id}/reports"' in page.text
+
+
+def _downloads(person: Person, pid: str) -> list[dict[str, Any]]:
+    trail = person.api("GET", f"/api/v1/patients/{pid}/audit")
+    assert trail.status_code == 200, trail.text
+    return [e for e in trail.json()["events"] if e["action"] == "record.downloaded"]
+
+
+def test_every_copy_taken_out_of_the_record_is_in_the_patients_audit_trail(
+    record: Person, register: Any
+) -> None:
+    """A caregiver's report, the patient's sheet and the FHIR record each leave a dated audit event with
+    who took it and which format; the patient sees all three, and a refused export leaves none."""
+    caregiver = register("Cara Download")
+    give_access(record, caregiver, "caregiver")
+    pid = record.patient_id
+    assert _downloads(record, pid) == []
+    assert caregiver.client.get(f"/p/{pid}/reports/clinician.pdf").status_code == 200
+    assert record.api("GET", f"/api/v1/patients/{pid}/reports/schedule.pdf").status_code == 200
+    assert record.client.get(f"/p/{pid}/exports/record.fhir.json").status_code == 200
+    assert record.api("GET", f"/api/v1/patients/{pid}/reports/schedule.pdf?days=93").status_code == 422
+    events = _downloads(record, pid)
+    assert sorted((e["by"], e["detail"]["format"]) for e in events) == sorted(
+        [("Cara Download", "clinician-report"), (record.name, "schedule-sheet"), (record.name, "fhir-r4")]
+    )
+    # The caregiver sees the care history too, downloads included (they are not sharing or account events).
+    assert len(_downloads(caregiver, pid)) == 3

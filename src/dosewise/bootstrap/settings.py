@@ -20,7 +20,11 @@ class Setting:
 
 # Every setting is documented in docs/configuration.md; a test fails when one is missing there.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("DOSEWISE_KB_VERSION", "", "Knowledge-base version to load (default: the newest released)."),
+    Setting(
+        "DOSEWISE_KB_VERSION",
+        "",
+        "Knowledge-base version to load (default: the one knowledge/data/current.toml names).",
+    ),
     Setting(
         "DOSEWISE_DATA_DIR",
         "",

@@ -44,7 +44,7 @@ EXIT_KNOWLEDGE = 4
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the documented JSON contract")
-    common.add_argument("--kb-version", default=None, help="knowledge-base version (default: newest)")
+    common.add_argument("--kb-version", default=None, help="knowledge-base version (default: current.toml)")
     parser = argparse.ArgumentParser(
         prog="dosewise",
         description="Plan, check and track medicines that must be raised slowly and never stopped abruptly.",

@@ -138,7 +138,6 @@ def assess(
 ) -> Assessment:
     """Kidney band, dialysis, eGFR rules, older-adult and Beers rules, minimum age, label contraindications
     and co-medication dose rules from the medication list, for one drug."""
-    assert rules.limits is not None
     patient = patient or Patient()
     kidney = kidney_function(patient)
     multiplier = Fraction(1)

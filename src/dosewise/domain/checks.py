@@ -6,11 +6,10 @@ clinician and patient text, its source and the knowledge-base version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 
-from dosewise.domain.assessment import Assessment, assess, screen_co_medications
+from dosewise.domain.assessment import assess, screen_co_medications
+from dosewise.domain.check_context import Check, CheckContext
 from dosewise.domain.checks_escalation import check_escalation
 from dosewise.domain.checks_medication_list import check_medication_list
 from dosewise.domain.dispensing import can_make, choose_products
@@ -23,27 +22,14 @@ from dosewise.domain.planning import (
 )
 from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Plan
-from dosewise.domain.rules import DrugRules, KnowledgeBase, Severity
+from dosewise.domain.rules import KnowledgeBase, Severity
 from dosewise.domain.screening import duplicate_therapy, find_interactions, resolve
 
 __all__ = ["CHECKS", "CheckContext", "check_plan"]
 
 
-@dataclass(frozen=True)
-class CheckContext:
-    plan: Plan
-    rules: DrugRules
-    kb: KnowledgeBase
-    patient: Patient | None
-    assessment: Assessment
-
-
-Check = Callable[[CheckContext], list[Finding]]
-
-
 def check_limits(ctx: CheckContext) -> list[Finding]:
     limits = ctx.rules.limits
-    assert limits is not None
     out: list[Finding] = []
     # The regimen a taper starts from (None for a titration, or a taper with no recorded regimen).
     prior = ctx.plan.prior if ctx.plan.kind == "taper" else None
@@ -112,7 +98,6 @@ def check_limits(ctx: CheckContext) -> list[Finding]:
 def _current_regimen_limits(ctx: CheckContext, daily: Quantity, dose: Quantity) -> list[Finding]:
     """The regimen a taper starts from, judged against the same limits as any step."""
     limits = ctx.rules.limits
-    assert limits is not None
     out: list[Finding] = []
     above = []
     if daily > limits.max_daily:
@@ -138,7 +123,6 @@ def _current_regimen_limits(ctx: CheckContext, daily: Quantity, dose: Quantity) 
 
 def check_taper(ctx: CheckContext) -> list[Finding]:
     taper = ctx.rules.taper
-    assert taper is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
     rapid = ctx.plan.override_note(OVERRIDE_RAPID_WITHDRAWAL)
@@ -219,7 +203,6 @@ def check_taper(ctx: CheckContext) -> list[Finding]:
 def check_stops(ctx: CheckContext) -> list[Finding]:
     """An abrupt stop: the plan ends (or pauses) from a daily dose above the final-step limit."""
     taper = ctx.rules.taper
-    assert taper is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
     rapid = ctx.plan.override_note(OVERRIDE_RAPID_WITHDRAWAL)

@@ -5,22 +5,18 @@ there is one."""
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
+from dosewise.domain.check_context import CheckContext
 from dosewise.domain.findings import Finding, finding
 from dosewise.domain.planning import OVERRIDE_ABOVE_LABEL_START, OVERRIDE_FASTER_ESCALATION
 from dosewise.domain.quantity import Quantity
 from dosewise.domain.rules import Severity
-
-if TYPE_CHECKING:
-    from dosewise.domain.checks import CheckContext
 
 __all__ = ["check_escalation"]
 
 
 def check_escalation(ctx: CheckContext) -> list[Finding]:
     titration = ctx.rules.titration
-    assert titration is not None
     out: list[Finding] = []
     steps = ctx.plan.steps
     prior = ctx.plan.prior

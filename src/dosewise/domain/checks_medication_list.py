@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dosewise.domain.check_context import CheckContext
 from dosewise.domain.findings import Finding, finding
 from dosewise.domain.quantity import Quantity
 from dosewise.domain.rules import DuplicateRule
@@ -22,7 +23,6 @@ from dosewise.domain.screening import (
 )
 
 if TYPE_CHECKING:
-    from dosewise.domain.checks import CheckContext
     from dosewise.domain.patient import Medication
 
 __all__ = ["check_medication_list", "listed_daily_dose"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dosewise.domain.rules import Provenance
+from dosewise.domain.provenance import Provenance
 
 __all__ = [
     "COMPARISON_COLUMNS",

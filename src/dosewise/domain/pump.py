@@ -25,7 +25,7 @@ from dosewise.domain.errors import InvalidInput
 from dosewise.domain.quantity import Concentration, Quantity, Unit
 from dosewise.domain.rules import Provenance, PumpRules, Severity
 
-__all__ = ["ORIGINS", "PumpWarning", "RefillPlan", "days_until_used", "plan_refill"]
+__all__ = ["ORIGINS", "PumpWarning", "RefillPlan", "days_until_used", "plan_refill", "residual_volume"]
 
 ORIGINS = ("spinal", "cerebral")
 
@@ -199,6 +199,25 @@ def days_until_used(volume: Fraction, programme: list[tuple[date, Quantity]], pe
                 continue
         return elapsed + remaining / rate
     raise AssertionError("unreachable: the last segment runs until the volume is used")  # pragma: no cover
+
+
+def residual_volume(plan: RefillPlan, day: date) -> Quantity:
+    """The volume left in the reservoir at the start of ``day``, at the programmed rates since the fill.
+
+    The same segments as the alarm date: before a programme change the old rate, from it the new one; so
+    the days left after a change part-way through the interval are counted from this residual volume.
+    Never below zero (an empty reservoir delivers nothing).
+    """
+    per_ml = plan.concentration.per_ml.amount
+    programme = [(plan.today, plan.daily_dose), *plan.changes]
+    used = Fraction(0)
+    for index, (start, dose) in enumerate(programme):
+        end = programme[index + 1][0] if index + 1 < len(programme) else day
+        end = min(end, day)
+        if end <= start:
+            break
+        used += dose.amount / per_ml * (end - start).days
+    return Quantity(max(plan.fill.amount - used, Fraction(0)), Unit.ML)
 
 
 def _within_service_life(

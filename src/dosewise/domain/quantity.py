@@ -15,6 +15,7 @@ from fractions import Fraction
 from dosewise.domain.errors import InvalidInput, UnitMismatch
 
 __all__ = [
+    "ML_PER_MIN_TO_L_PER_H",
     "Concentration",
     "Quantity",
     "Unit",
@@ -70,6 +71,10 @@ _UNIT_ALIASES: dict[str, Unit] = {
     "ng/ml": Unit.NG_PER_ML,
     "%": Unit.PERCENT,
 }
+
+# 1 mL/min = 60 mL/h = 0.06 L/h (unit arithmetic, not a clinical number): a float, because it serves the
+# pharmacokinetic model (domain.pk) and pk.toml's load-time check, never a dose.
+ML_PER_MIN_TO_L_PER_H = 0.06
 
 # mg <-> mcg is the only conversion; it is exact and always explicit.
 _MASS_IN_MCG = {Unit.MG: Fraction(1000), Unit.MCG: Fraction(1)}

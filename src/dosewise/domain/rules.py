@@ -6,21 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import Literal
 
 from dosewise.domain.errors import UnknownDrug
+from dosewise.domain.guides import ComparisonRow, Guide
+from dosewise.domain.provenance import Confidence, Provenance, SourceRef
 from dosewise.domain.quantity import Concentration, Quantity
-
-if TYPE_CHECKING:  # domain.guides builds on Provenance, defined here
-    from dosewise.domain.guides import ComparisonRow, Guide
 
 __all__ = [
     "ClassCountRule",
     "CoMedicationRule",
+    "CodeStatus",
     "Combination",
+    "Confidence",
     "Conflict",
     "ContextCue",
+    "ContextFlag",
     "DialysisRule",
+    "DoseUnit",
     "DrugRules",
     "DuplicateRule",
     "EgfrRule",
@@ -32,11 +35,16 @@ __all__ = [
     "LimitRule",
     "MissedDoseRule",
     "Product",
+    "ProductForm",
     "Provenance",
     "PumpRules",
+    "RenalAction",
     "RenalBand",
     "RenalRules",
+    "RestrictAction",
+    "Route",
     "Scored",
+    "SevereAtLeast",
     "Severity",
     "SeverityFloorRule",
     "SourceRef",
@@ -45,8 +53,45 @@ __all__ = [
     "TemperatureRule",
     "TitrationRule",
     "TriageContextRule",
+    "TriageLevel",
+    "TriageReason",
     "TriageRule",
     "TrialRule",
+]
+
+
+# The closed sets of words a rule may hold. knowledge/schema.py validates the data files against these same
+# aliases, so a value the load accepts is one the engine knows (tests/knowledge/test_schema_and_rules_agree).
+Route = Literal["oral", "intrathecal"]
+DoseUnit = Literal["mg", "mcg"]
+ProductForm = Literal["tablet", "oral_solution", "oral_suspension", "granules", "capsule"]
+RenalAction = Literal["none", "reduce", "avoid"]  # a kidney band: no change, a multiplier, or avoid
+RestrictAction = Literal["reduce", "avoid"]  # an eGFR rule or dialysis
+CodeStatus = Literal["verified", "unverified", "not_found"]  # an RxCUI or ATC code (clinical-reference 5.2)
+TriageLevel = Literal["expected", "soon", "urgent", "emergency"]
+SevereAtLeast = Literal["soon", "urgent", "emergency"]
+TriageReason = Literal[
+    "withdrawal",
+    "overdose",
+    "encephalopathy",
+    "breathing_depression",
+    "low_blood_pressure",
+    "side_effect",
+    "low_oxygen",
+    "chest_pain",
+    "allergic_reaction",
+    "self_harm",
+    "neurological",
+]
+ContextFlag = Literal[
+    "missed_doses",
+    "dose_stopped",
+    "recent_increase",
+    "kidney_impaired",
+    "older_low_egfr",
+    "sedative_comedication",
+    "unscreened_comedication",
+    "pump",
 ]
 
 
@@ -68,35 +113,12 @@ _SEVERITY_ORDER = [Severity.INFO, Severity.MINOR, Severity.MODERATE, Severity.MA
 
 
 @dataclass(frozen=True)
-class SourceRef:
-    id: str
-    citation: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a rule comes from: source ids resolved to citations, and the confidence grade."""
-
-    sources: tuple[SourceRef, ...]
-    confidence: str
-
-    def cite(self) -> str:
-        names = "; ".join(source.citation for source in self.sources)
-        return f"{names} [{self.confidence}]"
-
-    @property
-    def source_ids(self) -> tuple[str, ...]:
-        return tuple(source.id for source in self.sources)
-
-
-@dataclass(frozen=True)
 class Conflict:
     """A source that says something else, and how the knowledge base resolved it (the safer default)."""
 
     source: SourceRef
     statement: str
-    confidence: str
+    confidence: Confidence
     resolution: str
 
 
@@ -109,7 +131,7 @@ class Scored(Enum):
 @dataclass(frozen=True)
 class Product:
     id: str
-    form: str
+    form: ProductForm
     label: str
     provenance: Provenance
     strength: Quantity | None = None
@@ -164,7 +186,7 @@ class RenalBand:
     crcl_from: Fraction
     crcl_to: Fraction
     multiplier: Fraction
-    action: str  # none | reduce | avoid
+    action: RenalAction
     clinician_text: str
     provenance: Provenance
     conflicts: tuple[Conflict, ...] = ()
@@ -175,17 +197,17 @@ class EgfrRule:
     id: str
     egfr_from: Fraction
     egfr_to: Fraction
-    action: str
+    action: RestrictAction
     clinician_text: str
     provenance: Provenance
 
 
 @dataclass(frozen=True)
 class DialysisRule:
-    action: str
-    override_max_daily: Quantity | None
+    action: RestrictAction
     clinician_text: str
     provenance: Provenance
+    override_max_daily: Quantity | None = None
     conflicts: tuple[Conflict, ...] = ()
 
 
@@ -249,8 +271,8 @@ class MissedDoseRule:
     urgent_after_missed_hours: int
     clinician_text: str
     provenance: Provenance
-    is_label_text: bool = False
-    recent_window_hours: int = 48
+    is_label_text: bool
+    recent_window_hours: int
 
 
 @dataclass(frozen=True)
@@ -277,8 +299,8 @@ class PumpRules:
     note: str
     provenance: Provenance
     limits_provenance: Provenance
-    # clinical-reference 8.3: a SynchroMed II runs at most 7 years; 8.2: the smallest screening bolus.
-    max_service_years: int = 7
+    max_service_years: int  # clinical-reference 8.3, from the intrathecal file
+    # clinical-reference 8.2: the smallest screening bolus (none when the file lists no bolus).
     smallest_screening_dose: Quantity | None = None
     screening_provenance: Provenance | None = None
 
@@ -289,19 +311,21 @@ class DrugRules:
 
     id: str
     name: str
-    route: str
-    dose_unit: str
+    route: Route
+    dose_unit: DoseUnit
     products: tuple[Product, ...]
     provenance: Provenance
-    titration: TitrationRule | None = None
-    limits: LimitRule | None = None
+    # Required, as in the schema: every drug the planners plan has a titration, limits, a taper and the
+    # withdrawal it must not provoke, so no planner or check needs to ask whether they are there.
+    titration: TitrationRule
+    limits: LimitRule
+    taper: TaperRule
+    withdrawal_signs: tuple[str, ...]
+    withdrawal_text: str
     renal: RenalRules | None = None
     elderly: ElderlyRule | None = None
-    taper: TaperRule | None = None
     missed_dose: MissedDoseRule | None = None
     co_medication: tuple[CoMedicationRule, ...] = ()
-    withdrawal_signs: tuple[str, ...] = ()
-    withdrawal_text: str = ""
     therapeutic_band_ng_ml: tuple[Fraction, Fraction] | None = None
     trial: TrialRule | None = None
 
@@ -317,13 +341,13 @@ class Ingredient:
     id: str
     name: str
     classes: tuple[str, ...]
-    rxcui: str | None
-    rxcui_status: str
-    atc: str | None
-    atc_status: str
+    rxcui_status: CodeStatus
+    atc_status: CodeStatus
     brands: tuple[str, ...]
     misspellings: tuple[str, ...]
     provenance: Provenance
+    rxcui: str | None = None
+    atc: str | None = None
     substance: bool = False
 
 
@@ -350,8 +374,8 @@ class Combination:
     name: str
     ingredients: tuple[str, ...]
     brands: tuple[str, ...]
-    misspellings: tuple[str, ...]
     provenance: Provenance
+    misspellings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -396,7 +420,7 @@ class SymptomDefinition:
 class ContextCue:
     """Words that state a context flag ("ran out of my tablets" means the dose stopped)."""
 
-    flag: str
+    flag: ContextFlag
     why: str
     patterns: tuple[tuple[str, ...], ...]
 
@@ -425,15 +449,15 @@ class TemperatureRule:
 @dataclass(frozen=True)
 class TriageRule:
     id: str
-    level: str
-    reason: str
+    level: TriageLevel
+    reason: TriageReason
     any_symptoms: tuple[str, ...]
     patient_text: str
     clinician_text: str
     provenance: Provenance
     min_matched: int = 1
-    context_any: tuple[str, ...] = ()
-    context_all: tuple[str, ...] = ()
+    context_any: tuple[ContextFlag, ...] = ()
+    context_all: tuple[ContextFlag, ...] = ()
     all_groups: tuple[tuple[str, ...], ...] = ()
 
 
@@ -451,7 +475,7 @@ class TriageContextRule:
 class SeverityFloorRule:
     """The lowest triage level for a symptom the person reports as severe."""
 
-    severe_at_least: str
+    severe_at_least: SevereAtLeast
     patient_text: str
     clinician_text: str
     provenance: Provenance
@@ -471,7 +495,9 @@ class KnowledgeBase:
     sources: dict[str, SourceRef]
     pump: PumpRules | None = None
     alternatives: tuple[dict[str, str], ...] = ()
-    pk: dict[str, object] = field(default_factory=dict)
+    # pk.toml's sections by drug id, checked at load and kept as plain data; knowledge.pk builds a drug's
+    # parameter sets when a simulation asks (so loading the knowledge base never imports numpy).
+    pk: dict[str, dict[str, object]] = field(default_factory=dict)
     triage_context: TriageContextRule | None = None
     severity_floor: SeverityFloorRule | None = None
     context_cues: tuple[ContextCue, ...] = ()

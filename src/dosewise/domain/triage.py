@@ -280,6 +280,7 @@ def triage(
     matched.sort(key=lambda m: -_rank(m.rule.level))  # stable: knowledge-base order within a level
     fallback = "soon" if unrecognised or uncovered else None
     top = matched[0] if matched else None
+    reason: str  # a rule's reason, or "unrecognised" when no rule covers the words
     if top is not None and (fallback is None or _rank(top.rule.level) >= _rank(fallback)):
         level, reason = top.rule.level, top.rule.reason
     else:

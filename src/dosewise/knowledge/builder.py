@@ -50,11 +50,12 @@ from dosewise.domain.rules import (
     TrialRule,
 )
 from dosewise.domain.triage_text import compile_lexicon
-from dosewise.knowledge import guides, schema
+from dosewise.knowledge import guides, pk_schema, schema
 
-__all__ = ["build_knowledge_base"]
+__all__ = ["ALWAYS_PRESENT", "build_knowledge_base"]
 
-_DRUG_FILES = ("baclofen.toml", "tizanidine.toml")
+# The files every release has; everything else in a version folder is named by release.toml [contents].
+ALWAYS_PRESENT = ("release.toml", "sources.toml", "dictionary.toml", "interactions.toml", "triage.toml")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -377,10 +378,28 @@ def _check_combinations(
 
 def _read_raw(folder: Path, name: str) -> dict[str, Any]:
     path = folder / name
-    if not path.is_file():
-        return {}
-    with path.open("rb") as handle:
-        return tomllib.load(handle)
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"knowledge file missing: {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise KnowledgeError(f"{path.name}: not valid TOML ({exc})") from exc
+
+
+def _check_listed(folder: Path, contents: schema.ReleaseContents) -> None:
+    """Every .toml in the folder is one the release names: a drug file left out of [contents] would
+    otherwise be silently ignored, and a listed one that is missing fails when it is read."""
+    listed = {*ALWAYS_PRESENT, *contents.drugs}
+    listed |= {name for name in (contents.intrathecal, contents.alternatives, contents.pk) if name}
+    stray = sorted(path.name for path in folder.glob("*.toml") if path.name not in listed)
+    if stray:
+        raise KnowledgeError(
+            f"release.toml [contents] does not list {', '.join(stray)}",
+            hint="add each drug file to contents.drugs (or remove the file from the version folder)",
+        )
+    if len(set(contents.drugs)) != len(contents.drugs):
+        raise KnowledgeError("release.toml [contents]: a drug file is listed twice")
 
 
 def _ingestion(
@@ -422,20 +441,23 @@ def _guides(
     builder: _Builder,
     drugs: dict[str, DrugRules],
     models: dict[str, schema.DrugFile],
-    intrathecal: schema.IntrathecalFile,
-    alternatives: schema.AlternativesFile,
-    pump: PumpRules,
+    intrathecal: tuple[schema.IntrathecalFile, PumpRules] | None,
+    alternatives: schema.AlternativesFile | None,
 ) -> tuple[dict[str, Guide], tuple[ComparisonRow, ...]]:
-    """Each file's guide and comparison row, filled from the rules just built (the planner's own values)."""
+    """Each file's guide and comparison row, filled from the rules just built (the planner's own values).
+    Rows follow the release's drug list; the intrathecal row comes right after its ingredient's."""
     found: list[tuple[str, str, schema.GuideEntry | None, schema.ComparisonSection | None, dict[str, str]]]
     found = [
         (d, drugs[d].name, models[d].guide, models[d].comparison, guides.drug_values(drugs[d], models[d]))
         for d in models
     ]
-    it_values = guides.pump_values(pump, intrathecal)
-    it = intrathecal.drug
-    found.insert(1, (it.id, it.name, intrathecal.guide, intrathecal.comparison, it_values))
-    found += [(a.id, a.name, a.guide, a.comparison, guides.agent_values(a)) for a in alternatives.agents]
+    if intrathecal is not None:
+        model, pump = intrathecal
+        it = model.drug
+        after = next((n + 1 for n, row in enumerate(found) if row[0] == it.ingredient), len(found))
+        found.insert(after, (it.id, it.name, model.guide, model.comparison, guides.pump_values(pump, model)))
+    if alternatives is not None:
+        found += [(a.id, a.name, a.guide, a.comparison, guides.agent_values(a)) for a in alternatives.agents]
     out: dict[str, Guide] = {}
     rows = []
     for drug, name, entry, section, values in found:
@@ -457,27 +479,41 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
     release = _read(folder, "release.toml", schema.ReleaseFile)
     if release.version != version:
         raise KnowledgeError(f"folder {version} holds release {release.version}")
+    contents = release.contents
+    _check_listed(folder, contents)
     sources_file = _read(folder, "sources.toml", schema.SourcesFile)
     sources = {key: SourceRef(key, entry.citation, entry.url) for key, entry in sources_file.sources.items()}
     builder = _Builder(sources)
 
     drugs: dict[str, DrugRules] = {}
     models: dict[str, schema.DrugFile] = {}
-    for name in _DRUG_FILES:
+    for name in contents.drugs:
         model = _read(folder, name, schema.DrugFile)
         rules = builder.drug(model)
+        if rules.id in drugs:
+            raise KnowledgeError(f"{name}: drug id '{rules.id}' is already given by another file")
         drugs[rules.id] = rules
         models[rules.id] = model
-    intrathecal = _read(folder, "baclofen_intrathecal.toml", schema.IntrathecalFile)
-    builder.provenance(intrathecal.drug, "intrathecal")
-    for entry in [*intrathecal.concentrations, *intrathecal.screening_boluses, *intrathecal.titration]:
-        builder.provenance(entry, "intrathecal")
-    builder.provenance(intrathecal.initial_dose, "intrathecal initial dose")
-    builder.provenance(intrathecal.withdrawal, "intrathecal withdrawal")
-    alternatives = _read(folder, "alternatives.toml", schema.AlternativesFile)
-    for agent in alternatives.agents:
-        builder.provenance(agent, f"alternative {agent.id}")
-    pump = builder.pump(intrathecal)
+    intrathecal = None
+    pump = None
+    if contents.intrathecal:
+        it_file = _read(folder, contents.intrathecal, schema.IntrathecalFile)
+        builder.provenance(it_file.drug, "intrathecal")
+        for entry in [*it_file.concentrations, *it_file.screening_boluses, *it_file.titration]:
+            builder.provenance(entry, "intrathecal")
+        builder.provenance(it_file.initial_dose, "intrathecal initial dose")
+        builder.provenance(it_file.withdrawal, "intrathecal withdrawal")
+        pump = builder.pump(it_file)
+        intrathecal = (it_file, pump)
+    alternatives = None
+    if contents.alternatives:
+        alternatives = _read(folder, contents.alternatives, schema.AlternativesFile)
+        for agent in alternatives.agents:
+            builder.provenance(agent, f"alternative {agent.id}")
+    pk_sections: dict[str, dict[str, Any]] = {}
+    if contents.pk:
+        routes = {drug_id: rules.route for drug_id, rules in drugs.items()}
+        pk_sections = pk_schema.check_pk_file(_read_raw(folder, contents.pk), sources, routes, contents.pk)
 
     dictionary = _read(folder, "dictionary.toml", schema.DictionaryFile)
     ingredients = tuple(
@@ -550,7 +586,7 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
         if dup is not None
         else None
     )
-    guide_map, comparison = _guides(builder, drugs, models, intrathecal, alternatives, pump)
+    guide_map, comparison = _guides(builder, drugs, models, intrathecal, alternatives)
     triage = _read(folder, "triage.toml", schema.TriageFile)
     _check_references(ingredients, interactions, triage)
     _check_combinations(ingredients, combinations, class_counts)
@@ -598,9 +634,9 @@ def build_knowledge_base(folder: Path, version: str) -> KnowledgeBase:
         comparison=comparison,
         alternatives=tuple(
             {"id": a.id, "name": a.name, "kind": a.kind, "titration": a.titration, "warnings": a.warnings}
-            for a in alternatives.agents
+            for a in (alternatives.agents if alternatives else ())
         ),
-        pk=_read_raw(folder, "pk.toml"),
+        pk=pk_sections,
         severity_floor=SeverityFloorRule(
             severe_at_least=triage.reported_severity.severe_at_least,
             patient_text=triage.reported_severity.patient_text,

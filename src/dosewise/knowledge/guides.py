@@ -55,39 +55,30 @@ def _percent_high(frequency: str) -> str:
 def drug_values(rules: DrugRules, model: schema.DrugFile) -> dict[str, str]:
     """Every value a daily drug's guide may state, from the rules the planner and checker run on."""
     values = {"name": rules.name, "unit": rules.dose_unit}
-    titration = rules.titration
-    if titration is not None:
-        first, last = titration.steps[0][0], titration.steps[-1][0]
-        values |= {
-            "start_dose": str(first),
-            "times_a_day": times_per_day_words(titration.times_per_day),
-            "start_daily": str(first * titration.times_per_day),
-            "increment": str(titration.increment_per_dose),
-            "step_days": str(titration.min_interval_days),
-            "top_step_dose": str(last),
-            "top_step_daily": str(last * titration.times_per_day),
-        }
-    limits = rules.limits
-    if limits is not None:
-        values |= {
-            "max_daily": str(limits.max_daily),
-            "max_single_dose": str(limits.max_single_dose),
-            "max_times_a_day": times_per_day_words(limits.max_times_per_day),
-            "min_age_years": str(limits.min_age_years),
-        }
-        if limits.usual_daily_low is not None and limits.usual_daily_high is not None:
-            values |= {"usual_daily_low": str(limits.usual_daily_low)}
-            values |= {"usual_daily_high": str(limits.usual_daily_high)}
-    taper = rules.taper
-    if taper is not None:
-        values |= {
-            "taper_min_days": str(taper.min_days),
-            "taper_step_days": str(taper.step_days),
-            "taper_step_daily": str(taper.step_daily),
-            "taper_final_daily": str(taper.final_max_daily),
-        }
-        if taper.min_days % 7 == 0:
-            values["taper_min_weeks"] = str(taper.min_days // 7)
+    titration, limits, taper = rules.titration, rules.limits, rules.taper
+    first, last = titration.steps[0][0], titration.steps[-1][0]
+    values |= {
+        "start_dose": str(first),
+        "times_a_day": times_per_day_words(titration.times_per_day),
+        "start_daily": str(first * titration.times_per_day),
+        "increment": str(titration.increment_per_dose),
+        "step_days": str(titration.min_interval_days),
+        "top_step_dose": str(last),
+        "top_step_daily": str(last * titration.times_per_day),
+        "max_daily": str(limits.max_daily),
+        "max_single_dose": str(limits.max_single_dose),
+        "max_times_a_day": times_per_day_words(limits.max_times_per_day),
+        "min_age_years": str(limits.min_age_years),
+        "taper_min_days": str(taper.min_days),
+        "taper_step_days": str(taper.step_days),
+        "taper_step_daily": str(taper.step_daily),
+        "taper_final_daily": str(taper.final_max_daily),
+    }
+    if limits.usual_daily_low is not None and limits.usual_daily_high is not None:
+        values |= {"usual_daily_low": str(limits.usual_daily_low)}
+        values |= {"usual_daily_high": str(limits.usual_daily_high)}
+    if taper.min_days % 7 == 0:
+        values["taper_min_weeks"] = str(taper.min_days // 7)
     if rules.renal is not None:
         values |= _renal_values(rules)
     if rules.elderly is not None:

@@ -1,5 +1,8 @@
 """Load a knowledge-base version, validating it on first use and reusing the validated build after.
 
+Which version loads by default is data too: ``data/current.toml`` names it (a root of one's own, such as
+a test fixture, carries its own ``current.toml``).
+
 The cache key is a hash of every data file's bytes plus the dosewise and Python versions, so any edit to
 the data (or to the code that builds it) forces a full validation again. A cache that cannot be read is
 ignored, never trusted.
@@ -10,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import sys
 import tempfile
+import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -20,13 +25,40 @@ from dosewise import __version__
 from dosewise.domain.errors import KnowledgeError
 from dosewise.domain.rules import KnowledgeBase
 
-__all__ = ["DEFAULT_VERSION", "available_versions", "data_root", "load_knowledge_base"]
+__all__ = ["available_versions", "clear_loaded", "data_root", "default_version", "load_knowledge_base"]
 
-DEFAULT_VERSION = "2026.11.0"
+_VERSION = re.compile(r"^\d{4}\.\d{2}\.\d+$")
+CURRENT_FILE = "current.toml"
 
 
 def data_root() -> Path:
     return Path(str(resources.files("dosewise.knowledge") / "data"))
+
+
+@lru_cache(maxsize=8)
+def default_version(root: Path | None = None) -> str:
+    """The version ``current.toml`` in the data root points at; ``KnowledgeError`` if it is missing,
+    malformed or points at no release folder. (Read with tomllib: pydantic is too slow for the CLI path.)"""
+    base = root or data_root()
+    path = base / CURRENT_FILE
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise KnowledgeError(f"{path}: missing; it names the default knowledge-base version") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise KnowledgeError(f"{CURRENT_FILE}: not valid TOML ({exc})") from exc
+    version = raw.get("version")
+    if set(raw) != {"version"} or not isinstance(version, str) or not _VERSION.match(version):
+        raise KnowledgeError(
+            f'{CURRENT_FILE}: must hold exactly one field, version = "YYYY.MM.N" (found {sorted(raw)})'
+        )
+    if version not in available_versions(base):
+        raise KnowledgeError(
+            f"{CURRENT_FILE}: version '{version}' has no release folder",
+            hint=f"available: {', '.join(available_versions(base)) or 'none'}",
+        )
+    return version
 
 
 def available_versions(root: Path | None = None) -> list[str]:
@@ -47,7 +79,9 @@ def _digest(folder: Path) -> str:
         here / "builder.py",
         here / "schema.py",
         here / "guides.py",
+        here / "pk_schema.py",
         domain / "rules.py",
+        domain / "provenance.py",
         domain / "guides.py",
     )
     for code in (*built, *triage_code):
@@ -74,11 +108,15 @@ def _write_cache(path: Path, kb: KnowledgeBase) -> None:
         return  # a cache that cannot be written only costs time
 
 
-@lru_cache(maxsize=8)
 def load_knowledge_base(
-    version: str = DEFAULT_VERSION, root: Path | None = None, cache_dir: Path | None = None
+    version: str | None = None, root: Path | None = None, cache_dir: Path | None = None
 ) -> KnowledgeBase:
-    """Load and validate a version; raises ``KnowledgeError`` on any defect."""
+    """Load and validate a version (the current one when none is named); ``KnowledgeError`` on any defect."""
+    return _load(version or default_version(root), root, cache_dir)
+
+
+@lru_cache(maxsize=8)
+def _load(version: str, root: Path | None, cache_dir: Path | None) -> KnowledgeBase:
     folder = (root or data_root()) / version
     if not folder.is_dir():
         raise KnowledgeError(
@@ -96,3 +134,9 @@ def load_knowledge_base(
     if cache_file is not None:
         _write_cache(cache_file, kb)
     return kb
+
+
+def clear_loaded() -> None:
+    """Forget the builds and the default version held in this process (the on-disk cache stays)."""
+    _load.cache_clear()
+    default_version.cache_clear()

@@ -6,12 +6,26 @@ belongs fails validation. Every rule names its sources and confidence grade.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 from dosewise.domain.errors import InvalidInput
 from dosewise.domain.quantity import Unit, parse_amount, parse_concentration, parse_quantity
+from dosewise.domain.rules import (
+    CodeStatus,
+    Confidence,
+    ContextFlag,
+    DoseUnit,
+    ProductForm,
+    RenalAction,
+    RestrictAction,
+    Route,
+    SevereAtLeast,
+    TriageLevel,
+    TriageReason,
+)
 
 __all__ = [
     "Confidence",
@@ -22,9 +36,9 @@ __all__ = [
     "ReleaseFile",
     "SourcesFile",
     "TriageFile",
+    "is_reference_only",
+    "reference_only",
 ]
-
-Confidence = Literal["H", "M-H", "M", "L-M", "L", "derived", "policy"]
 
 
 def _unit_checker(*units: Unit) -> AfterValidator:
@@ -68,6 +82,22 @@ FractionText = Annotated[str, AfterValidator(_check_fraction)]
 SourceIds = Annotated[list[str], Field(min_length=1)]
 
 
+_REFERENCE_ONLY = "reference_only"
+
+
+def reference_only(why: str, **field: Any) -> Any:
+    """A field (or whole section) validated at load, units and sources included, that no rule reads: kept
+    for the clinician reading the file and for features to come. Changing it changes nothing dosewise
+    does; tests/knowledge/test_reference_only.py proves that for every field so marked. ``why`` says why
+    it is kept."""
+    return Field(json_schema_extra={_REFERENCE_ONLY: why}, **field)
+
+
+def is_reference_only(info: FieldInfo) -> bool:
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and _REFERENCE_ONLY in extra
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -84,17 +114,32 @@ class ConflictEntry(Strict):
     resolution: str
 
 
+TomlFileName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]*\.toml$")]
+VersionText = Annotated[str, Field(pattern=r"^\d{4}\.\d{2}\.\d+$")]
+
+
+class ReleaseContents(Strict):
+    """The files of a release beyond the four every release has (sources, dictionary, interactions,
+    triage): the drug list is data, so a new drug is a new file named here, never a code change."""
+
+    drugs: list[TomlFileName] = Field(min_length=1)
+    intrathecal: TomlFileName | None = None
+    alternatives: TomlFileName | None = None
+    pk: TomlFileName | None = None
+
+
 class ReleaseFile(Strict):
-    version: str = Field(pattern=r"^\d{4}\.\d{2}\.\d+$")
-    released: str
+    version: VersionText
+    released: str = reference_only("the release date, for people; the version string is what outputs name")
     status: str
     notice: str
+    contents: ReleaseContents
 
 
 class SourceEntry(Strict):
     citation: str = Field(min_length=5)
     url: str
-    section: str
+    section: str = reference_only("where in shared/clinical-reference.md the source was read")
 
 
 class SourcesFile(Strict):
@@ -104,15 +149,15 @@ class SourcesFile(Strict):
 class DrugHeader(Sourced):
     id: str
     name: str
-    route: Literal["oral", "intrathecal"]
-    dose_unit: Literal["mg", "mcg"]
-    indication: str
+    route: Route
+    dose_unit: DoseUnit
+    indication: str = reference_only("what the drug is for; dosewise plans what a clinician prescribed")
     ingredient: str | None = None
 
 
 class ProductEntry(Sourced):
     id: str
-    form: Literal["tablet", "oral_solution", "oral_suspension", "granules", "capsule"]
+    form: ProductForm
     label: str
     strength: Mass | None = None
     concentration: ConcentrationText | None = None
@@ -153,7 +198,7 @@ class RenalBandEntry(Sourced):
     crcl_from: ClearanceText
     crcl_to: ClearanceText
     multiplier: FractionText
-    action: Literal["none", "reduce", "avoid"]
+    action: RenalAction
     clinician_text: str
     conflicts: list[ConflictEntry] = []
 
@@ -162,12 +207,12 @@ class EgfrRuleEntry(Sourced):
     id: str
     egfr_from: EgfrText
     egfr_to: EgfrText
-    action: Literal["reduce", "avoid"]
+    action: RestrictAction
     clinician_text: str
 
 
 class DialysisEntry(Sourced):
-    action: Literal["reduce", "avoid"]
+    action: RestrictAction
     override_max_daily: Mass | None = None
     clinician_text: str
     conflicts: list[ConflictEntry] = []
@@ -181,7 +226,9 @@ class EncephalopathyEntry(Sourced):
 
 class RenalSection(Sourced):
     measure: Literal["crcl"]
-    boundary_rule: str
+    boundary_rule: str = reference_only(
+        "the edge rule in words; the checker applies it (a shared edge is the worse band)"
+    )
     general_statement: str
     bands: list[RenalBandEntry] = Field(min_length=1)
     dialysis: DialysisEntry | None = None
@@ -231,15 +278,21 @@ class WithdrawalSection(Sourced):
     clinician_text: str
 
 
+class IntrathecalWithdrawal(WithdrawalSection):
+    """The signs reach the intrathecal guide; the clinician text is the label's, for people."""
+
+    clinician_text: str = reference_only("the label's withdrawal text; the guide states the signs")
+
+
 class SideEffect(Sourced):
     name: str
     frequency: str = Field(pattern=r"^\d+(\.\d+)?-\d+(\.\d+)?%$")
-    note: str = ""
+    note: str = reference_only("context for the frequency; guides state the frequency itself", default="")
 
 
 class RedFlag(Sourced):
     id: str
-    text: str
+    text: str = reference_only("the label's wording; triage words its own advice from triage.toml")
     threshold: Mass | None = None
 
 
@@ -256,8 +309,8 @@ class MissedDoseSection(Sourced):
 class ConcentrationBand(Sourced):
     therapeutic_low: NgPerMl
     therapeutic_high: NgPerMl
-    toxic_low: NgPerMl
-    toxic_high: NgPerMl
+    toxic_low: NgPerMl = reference_only("reported toxic levels; simulations show the therapeutic band only")
+    toxic_high: NgPerMl = reference_only("reported toxic levels; simulations show the therapeutic band only")
 
 
 class MonitoringSection(Sourced):
@@ -343,7 +396,9 @@ class DrugFile(Strict):
     red_flags: list[RedFlag] = []
     missed_dose: MissedDoseSection | None = None
     concentrations: ConcentrationBand | None = None
-    monitoring: MonitoringSection | None = None
+    monitoring: MonitoringSection | None = reference_only(
+        "lab monitoring the label asks for; no monitoring reminders yet", default=None
+    )
     guide: GuideEntry | None = None
     comparison: ComparisonSection | None = None
     trial: TrialSection | None = None
@@ -351,15 +406,15 @@ class DrugFile(Strict):
 
 class ItConcentration(Sourced):
     value: ConcentrationText
-    use: Literal["screening", "maintenance"]
-    products: list[str]
+    use: Literal["screening", "maintenance"] = reference_only("which phase a strength serves, for people")
+    products: list[str] = reference_only("the marketed products of this strength")
 
 
 class ScreeningBolus(Sourced):
-    order: int
+    order: int = reference_only("the label's sequence; the pump rules use the smallest dose")
     dose: Mcg
-    volume: Volume
-    note: str
+    volume: Volume = reference_only("the bolus volume; no screening planner yet")
+    note: str = reference_only("the label's instructions for the bolus")
 
 
 class InitialDose(Sourced):
@@ -369,22 +424,22 @@ class InitialDose(Sourced):
 
 class ItTitration(Sourced):
     origin: Literal["spinal", "cerebral"]
-    increase_from: Percent
-    increase_to: Percent
-    every_hours: int
+    increase_from: Percent = reference_only("the post-implant titration; pump programming is the clinician's")
+    increase_to: Percent = reference_only("the post-implant titration; pump programming is the clinician's")
+    every_hours: int = reference_only("the post-implant titration; pump programming is the clinician's")
     maintenance_low: Mcg
     maintenance_high: Mcg
-    refill_increase_to: Percent
-    refill_decrease_to: Percent
+    refill_increase_to: Percent = reference_only("dose changes at refill; the clinician programmes them")
+    refill_decrease_to: Percent = reference_only("dose changes at refill; the clinician programmes them")
 
 
 class ItLimits(Sourced):
     max_daily: Mcg
-    note: str
+    note: str = reference_only("context for the maximum, for people")
 
 
 class PumpSection(Sourced):
-    model: str
+    model: str = reference_only("the pump the alarm volumes belong to")
     reservoir_sizes: list[Volume]
     low_reservoir_alarm: Volume
     safer_alarm: Volume
@@ -398,11 +453,11 @@ class IntrathecalFile(Strict):
     drug: DrugHeader
     concentrations: list[ItConcentration]
     screening_boluses: list[ScreeningBolus]
-    initial_dose: InitialDose
+    initial_dose: InitialDose = reference_only("the first infusion after screening; no implant planner yet")
     titration: list[ItTitration]
     limits: ItLimits
     pump: PumpSection
-    withdrawal: WithdrawalSection
+    withdrawal: IntrathecalWithdrawal
     guide: GuideEntry | None = None
     comparison: ComparisonSection | None = None
 
@@ -428,9 +483,9 @@ class IngredientEntry(Sourced):
     name: str
     classes: list[str] = Field(min_length=1)
     rxcui: str | None = Field(default=None, pattern=r"^\d+$")
-    rxcui_status: Literal["verified", "unverified", "not_found"]
+    rxcui_status: CodeStatus
     atc: str | None = Field(default=None, pattern=r"^[A-Z]\d{2}[A-Z]{2}\d{2}$")
-    atc_status: Literal["verified", "unverified", "not_found"]
+    atc_status: CodeStatus
     brands: list[str]
     misspellings: list[str]
     substance: bool = False
@@ -507,34 +562,10 @@ class SymptomEntry(Strict):
     specific: bool = False
 
 
-ContextFlag = Literal[
-    "missed_doses",
-    "dose_stopped",
-    "recent_increase",
-    "kidney_impaired",
-    "older_low_egfr",
-    "sedative_comedication",
-    "unscreened_comedication",
-    "pump",
-]
-
-
 class TriageRuleEntry(Sourced):
     id: str
-    level: Literal["expected", "soon", "urgent", "emergency"]
-    reason: Literal[
-        "withdrawal",
-        "overdose",
-        "encephalopathy",
-        "breathing_depression",
-        "low_blood_pressure",
-        "side_effect",
-        "low_oxygen",
-        "chest_pain",
-        "allergic_reaction",
-        "self_harm",
-        "neurological",
-    ]
+    level: TriageLevel
+    reason: TriageReason
     any_symptoms: list[str] = Field(min_length=1)
     min_matched: int = Field(default=1, ge=1)
     all_groups: list[list[str]] = []
@@ -551,7 +582,7 @@ class TriageContextEntry(Sourced):
 
 
 class ReportedSeverityEntry(Sourced):
-    severe_at_least: Literal["soon", "urgent", "emergency"]
+    severe_at_least: SevereAtLeast
     patient_text: str
     clinician_text: str
     words: list[str] = []  # intensity words in the text count as "reported severe"

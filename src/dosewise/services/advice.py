@@ -268,6 +268,7 @@ def triage_context(
     skipped: Sequence[datetime] = (),
     patient: Patient | None = None,
     pump: bool = False,
+    pump_on_record: bool = False,
     notes: list[str] | None = None,
     records: Sequence[DoseRecord] = (),
     drug: str | None = None,
@@ -280,6 +281,9 @@ def triage_context(
     context = _drug_context(kb, plan, drug, tablet, notes)
     if pump:
         context = context.with_flag("pump", "stated")
+    if pump_on_record:
+        # The record's pump history (services.pump.has_pump): its withdrawal and overdose signs apply.
+        context = context.with_flag("pump", "intrathecal pump on the record")
     if stopped_recently:
         context = context.with_flag("dose_stopped", "stated: stopped recently (--stopped-recently)")
     if missed_days is not None:
@@ -320,6 +324,7 @@ def triage_symptoms(
     skipped: Sequence[datetime] = (),
     patient: Patient | None = None,
     pump: bool = False,
+    pump_on_record: bool = False,
     reported_severity: str | None = None,
     records: Sequence[DoseRecord] = (),
     drug: str | None = None,
@@ -337,6 +342,7 @@ def triage_symptoms(
         skipped=skipped,
         patient=patient,
         pump=pump,
+        pump_on_record=pump_on_record,
         notes=notes,
         records=records,
         drug=drug,

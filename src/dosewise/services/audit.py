@@ -1,15 +1,17 @@
-"""The audit trail: every change is recorded, in the same transaction, with who, what and when."""
+"""The audit trail: every change is recorded, in the same transaction, with who, what and when.
+
+Reading the trail needs the sharing rules, which record through this module, so the reading use case
+lives above both, in ``audit_trail``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from dosewise.services.ports import Actor, AuditEvent, Store, UnitOfWork
 
-__all__ = ["audit_trail", "record", "visible_to"]
+__all__ = ["record", "record_download", "visible_to"]
 
 # Field names whose values never enter the trail (the trail itself is readable by everyone with access).
 _SECRET_FIELDS = frozenset({"password", "password_hash", "csrf_token", "token", "secret"})
@@ -44,6 +46,27 @@ def record(
     )
 
 
+def record_download(
+    store: Store, *, at: datetime, actor: Actor, patient_id: int, what: str, format_name: str
+) -> None:
+    """Record that ``actor`` took a copy of the record out of dosewise (a disclosure the patient can see).
+
+    Called once the copy has been made, so a failed export is not recorded as a download; in its own
+    transaction, because making the copy only read the record.
+    """
+    with store.write() as uow:
+        record(
+            uow,
+            at=at,
+            actor=actor,
+            patient_id=patient_id,
+            action="record.downloaded",
+            summary=f"Downloaded {what}",
+            detail={"format": format_name},
+        )
+        uow.commit()
+
+
 # What a grantee does not need to read: who else the patient let in or shut out, and account details.
 _PATIENT_ONLY_ACTIONS = ("access.", "account.")
 _PERSONAL_FIELDS = frozenset({"email", "role"})
@@ -64,15 +87,3 @@ def visible_to(event: AuditEvent, relation: str) -> AuditEvent | None:
         return event
     detail = {key: value for key, value in event.detail.items() if key not in _PERSONAL_FIELDS}
     return replace(event, detail=detail)
-
-
-def audit_trail(*, store: Store, actor: Actor, public_id: str, limit: int = 200) -> Sequence[AuditEvent]:
-    """The patient's audit trail, newest first, as much of it as the reader's role needs."""
-    from dosewise.services.sharing import authorise  # sharing records its own changes through this module
-
-    with store.read() as uow:
-        access = authorise(uow, actor=actor, public_id=public_id, permission="view")
-        shown = (
-            visible_to(e, access.relation) for e in uow.audit.for_patient(access.profile.id, limit=limit)
-        )
-        return [event for event in shown if event is not None]

@@ -449,7 +449,7 @@ def _order_cards(kb: KnowledgeBase, request: HookRequest, order: MedicationOrder
     facts = _facts(request, listed)
     implicated = tuple(r for r in (order.reference, prior_order.reference if prior_order else None) if r)
     about = _About(kb, order.label, facts, request, today, implicated)
-    if rules is None or rules.limits is None:
+    if rules is None:
         return [_card(f, about) for f in _screen_findings(kb, order, facts.patient.medications)]
     prior = _prior(prior_order, rules)
     plan, problems = _plan(order, rules, prior, kb, today)

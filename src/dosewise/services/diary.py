@@ -22,6 +22,7 @@ from dosewise.services.dates import read_date
 from dosewise.services.diary_alert import ALERT_WINDOW, Alert, alert_from, standing
 from dosewise.services.plans_service import plan_in_force
 from dosewise.services.ports import Actor, CheckIn, Clock, Conflict, DoseEvent, Store, SymptomEntry
+from dosewise.services.pump import has_pump
 from dosewise.services.record_day import record_today, record_zone
 from dosewise.services.records import to_patient
 from dosewise.services.sharing import Access, authorise
@@ -129,6 +130,7 @@ def record_symptoms(
             now=now if plan else None,
             records=dose_records(events, now),
             patient=patient,
+            pump_on_record=has_pump(uow.pump.entries(access.profile.id)),
             reported_severity=severity,
         )
         triage = triage_summary(result, severity)

@@ -15,6 +15,7 @@ from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.formats.fhir import FhirImport, ListedMedicine, RecordExport, read_fhir, record_bundle
 from dosewise.services import plan_gate
+from dosewise.services.audit import record_download
 from dosewise.services.plans_service import plan_in_force
 from dosewise.services.ports import Actor, Clock, PlanVersion, Store
 from dosewise.services.record_day import record_today
@@ -139,4 +140,13 @@ def record_fhir(
         + list(report.duplicates)
         + list(report.class_counts),
     )
-    return record_bundle(export, per_step=per_step)
+    bundle = record_bundle(export, per_step=per_step)
+    record_download(
+        store,
+        at=now,
+        actor=actor,
+        patient_id=profile.id,
+        what="the whole record (FHIR R4)",
+        format_name="fhir-r4",
+    )
+    return bundle

@@ -138,7 +138,7 @@ def _kidney_notes(
     kb: KnowledgeBase, guide: Guide, access: Access, medications: Sequence[Medication], today: date
 ) -> list[PersonalNote]:
     rules = kb.drugs.get(guide.drug)
-    if rules is None or rules.limits is None or rules.renal is None:
+    if rules is None or rules.renal is None:
         return []
     patient = to_patient(access.profile, today, medications)
     assessment = assess(rules, patient, kb.version)

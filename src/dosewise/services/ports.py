@@ -323,6 +323,33 @@ class CheckIn:
 
 
 @dataclass(frozen=True)
+class PumpEntry:
+    """One entry of a record's intrathecal pump history (append-only; a correction supersedes).
+
+    ``kind`` says which fields it carries: "pump" the device (reservoir and low-reservoir alarm volumes,
+    mL), "refill" a refill (its day, the volume put in, mL, the concentration, mcg/mL, and the programmed
+    daily total from that day, mcg a day), "programme" a programme change (from ``on``, a new daily total,
+    mcg a day). Every number is exact and in the unit its name says; nothing is stored in mg.
+    """
+
+    id: int
+    patient_id: int
+    kind: Literal["pump", "refill", "programme"]
+    on: date
+    recorded_at: datetime
+    recorded_by: int
+    recorded_by_name: str
+    reservoir_ml: Fraction | None = None
+    alarm_ml: Fraction | None = None
+    fill_ml: Fraction | None = None
+    concentration_mcg_ml: Fraction | None = None
+    daily_mcg: Fraction | None = None
+    note: str = ""
+    status: Literal["recorded", "entered_in_error"] = "recorded"
+    supersedes_id: int | None = None
+
+
+@dataclass(frozen=True)
 class AuditEvent:
     id: int
     at: datetime
@@ -501,6 +528,18 @@ class DiaryRepository(Protocol):
     def checkin_by_key(self, patient_id: int, idempotency_key: str) -> CheckIn | None: ...
 
 
+class PumpRepository(Protocol):
+    def add(self, entry: PumpEntry) -> PumpEntry: ...
+    def get(self, entry_id: int) -> PumpEntry | None: ...
+    def entries(self, patient_id: int) -> Sequence[PumpEntry]:
+        """Every entry of the record's pump history, oldest first (corrections included)."""
+        ...
+
+    def entries_for(self, patient_ids: Sequence[int]) -> dict[int, Sequence[PumpEntry]]:
+        """The same for many records in one query (the clinician's panel); records without any are absent."""
+        ...
+
+
 class AuditRepository(Protocol):
     def add(self, event: AuditEvent) -> AuditEvent: ...
     def for_patient(self, patient_id: int, limit: int = 200) -> Sequence[AuditEvent]: ...
@@ -535,6 +574,7 @@ class UnitOfWork(Protocol):
     doses: DoseRepository
     stock: StockRepository
     diary: DiaryRepository
+    pump: PumpRepository
     audit: AuditRepository
     trials: TrialRepository
     cds: CdsRepository

@@ -15,6 +15,7 @@ from dosewise.domain.adherence import adherence
 from dosewise.domain.regimen import Plan
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.formats.report import SymptomLine
+from dosewise.services.audit import record_download
 from dosewise.services.diary_alert import standing
 from dosewise.services.plans_service import plan_in_force
 from dosewise.services.ports import Actor, Clock, Conflict, PlanVersion, Store, SymptomEntry, UnitOfWork
@@ -104,7 +105,7 @@ def record_report(
         now=now,
         amounts=taken,
     )
-    return clinician_report(
+    report = clinician_report(
         kb=kb,
         plan=plan,
         now=now,
@@ -116,6 +117,15 @@ def record_report(
         plan_label=_label(version),
         creatinine_date=profile.creatinine_date,
     )
+    record_download(
+        store,
+        at=now,
+        actor=actor,
+        patient_id=profile.id,
+        what="the clinician report (PDF)",
+        format_name="clinician-report",
+    )
+    return report
 
 
 def record_sheet(
@@ -132,4 +142,16 @@ def record_sheet(
     with store.read() as uow:
         access, version, plan = _opened(uow, kb, actor, public_id)
         name = access.profile.display_name
-    return schedule_sheet(kb=kb, plan=plan, now=now, days=days, patient_name=name, plan_label=_label(version))
+        patient_id = access.profile.id
+    sheet = schedule_sheet(
+        kb=kb, plan=plan, now=now, days=days, patient_name=name, plan_label=_label(version)
+    )
+    record_download(
+        store,
+        at=now,
+        actor=actor,
+        patient_id=patient_id,
+        what="the schedule sheet (PDF)",
+        format_name="schedule-sheet",
+    )
+    return sheet

@@ -60,10 +60,10 @@ Progress = Callable[[int, int], None]
 def choose_parameter_set(*, kb: KnowledgeBase, drug: str, model: str | None = None) -> ParameterSet:
     """The knowledge base's default set for the drug, or the named one; refuse anything else."""
     rules = kb.drug(drug)
-    sets, file = load_parameter_sets(kb)
-    if rules.id != file.drug or rules.route != file.route:
+    if rules.id not in kb.pk:
         raise SimulationRefused(f"no pharmacokinetic model for {rules.name} ({rules.route}) in {kb.version}")
-    chosen = model or file.default_set
+    sets, section = load_parameter_sets(kb, rules.id)
+    chosen = model or section.default_set
     if chosen not in sets:
         raise InvalidInput(f"unknown model '{chosen}'", hint=f"models: {', '.join(sorted(sets))}")
     return sets[chosen]

@@ -25,6 +25,7 @@ from dosewise.services.audit import record
 from dosewise.services.diary_alert import Alert, alert_from, standing
 from dosewise.services.plans_service import knowledge_note, plan_in_force
 from dosewise.services.ports import Actor, Clock, Conflict, DoseEvent, PlanVersion, Store
+from dosewise.services.pump import PumpOutlook, outlook_for
 from dosewise.services.record_day import record_today, record_zone
 from dosewise.services.records import to_patient
 from dosewise.services.sharing import Access, authorise
@@ -91,6 +92,7 @@ class TodayView:
     daily_text: str
     alert: Alert | None = None
     kb_note: str | None = None  # plain words when the plan was made with another knowledge-base release
+    pump: PumpOutlook | None = None  # the pump's refill and alarm dates, for a record with a pump
 
     @property
     def paused(self) -> bool:
@@ -271,8 +273,11 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
         since_count = uow.doses.between(access.profile.id, since, today + timedelta(days=1))
         events = [e for e in since_count if e.slot_date >= first - timedelta(days=3)]
         alert = alert_from(uow, access.profile.id, now_utc)
+        pump = outlook_for(uow, kb, access.profile.id, today)
     if plan is None:
-        return TodayView(access, today, now, zone_name, None, None, "", (), (), None, (), "", alert)
+        return TodayView(
+            access, today, now, zone_name, None, None, "", (), (), None, (), "", alert, pump=pump
+        )
     advice = _advice(kb, plan, now_utc, events, to_patient(access.profile, today))
     window = _slots(kb, plan, tz, first, today + timedelta(days=2), now, events, advice)
     slots = tuple(s for s in window if s.administration.slot_date == today)
@@ -312,6 +317,7 @@ def today_view(*, store: Store, kb: KnowledgeBase, clock: Clock, actor: Actor, p
         daily_text,
         alert,
         knowledge_note(plan, kb),
+        pump,
     )
 
 

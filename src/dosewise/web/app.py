@@ -103,6 +103,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.guides import views as guides_views
     from dosewise.web.plans import api as plans_api
     from dosewise.web.plans import views as plans_views
+    from dosewise.web.pump import api as pump_api
+    from dosewise.web.pump import views as pump_views
     from dosewise.web.record import api as record_api
     from dosewise.web.record import views as record_views
     from dosewise.web.reports import api as reports_api
@@ -142,6 +144,7 @@ def create_app(context: WebContext) -> FastAPI:
         reports_views,
         guides_views,
         trial_views,
+        pump_views,
         accounts_api,
         record_api,
         today_api,
@@ -153,6 +156,7 @@ def create_app(context: WebContext) -> FastAPI:
         calendar_feed,
         exports_api,
         trial_api,
+        pump_api,
         reports_api,
         cds_api,
     ):

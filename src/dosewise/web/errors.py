@@ -6,7 +6,6 @@ password); a live preview gets the message as a fragment; a page that may not be
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -26,6 +25,7 @@ from dosewise.services.ports import (
     LoginThrottled,
     ServiceBusy,
 )
+from dosewise.web.hints import web_hint
 from dosewise.web.security import CsrfRejected, is_api, is_partial, set_flash
 
 __all__ = ["ERROR_RESPONSES", "FIELD_NAMES", "ErrorBody", "install_error_handlers", "status_for", "web_hint"]
@@ -75,7 +75,6 @@ FIELD_NAMES = {
     "adjustment": "What to do from today",
     "clinician_phone": "Clinician's phone number",
 }
-_CLI_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
 
 
 class ErrorDetail(BaseModel):
@@ -154,27 +153,6 @@ async def _form_echo(request: Request) -> dict[str, Any]:
     except Exception:
         return {}
     return {key: value for key, value in form.items() if isinstance(value, str)}
-
-
-def web_hint(error: DosewiseError) -> str | None:
-    """The hint as the web words it: the engine's hint is written for the command line.
-
-    A plan refusal names the overrides that would allow it (structured); the web says where a clinician
-    gives one. Any other hint that speaks of command-line flags is not shown on a page.
-    """
-    hint = error.hint
-    overrides = getattr(error, "overrides", ())
-    if overrides:
-        before = (hint or "").split("a clinician may override with")[0].strip().rstrip(";").strip()
-        names = ", ".join(code.replace("_", " ") for code in overrides)
-        web = (
-            f"Only a clinician can go past this limit: on the Plan page, under 'Override a limit', choose "
-            f"'{names}' and write the clinical reason. The override is recorded and shown on the plan."
-        )
-        return f"{before}. {web}" if before and not _CLI_FLAG.search(before) else web
-    if hint and _CLI_FLAG.search(hint):
-        return None
-    return hint
 
 
 async def handle(request: Request, error: DosewiseError) -> Response:

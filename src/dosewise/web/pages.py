@@ -20,6 +20,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("diary", "Diary", "view"),
     ("plan", "Plan", "view"),
     ("medications", "Medicines", "view"),
+    ("pump", "Pump", "view"),
     ("profile", "Profile", "view"),
     ("history", "History", "view"),
     ("reports", "Reports", "view"),

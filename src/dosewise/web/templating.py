@@ -16,6 +16,8 @@ from starlette.responses import HTMLResponse
 from dosewise.domain.missed.wording import WATCH_LEAD, WATCH_TAIL, watch_sentence
 from dosewise.domain.quantity import Quantity, format_amount, times_per_day_words
 from dosewise.services.typed_input import dial_string
+from dosewise.web.guide_links import guide_url
+from dosewise.web.hints import web_hint
 from dosewise.web.security import FLASH_COOKIE, pop_flash, set_anonymous_csrf_cookie, visitor
 
 __all__ = ["plain", "render", "templates"]
@@ -113,8 +115,8 @@ templates.env.filters.update(
 )
 templates.env.globals.update(
     new_key=lambda: uuid.uuid4().hex,
-    web_hint=lambda error: _web_hint(error),
-    guide_url=lambda request, drug, section="", pid=None: _guide_url(request, drug, section, pid),
+    web_hint=web_hint,
+    guide_url=guide_url,
     # Form fields whose element id is not their name (the error summary links to the element).
     field_ids={"amount": "stock-amount", "product_id": "stock-product", "text": "sym-text"},
     watch_lead=WATCH_LEAD,
@@ -127,18 +129,6 @@ templates.env.globals.update(
         "emergency": "emergency",
     },
 )
-
-
-def _guide_url(request: Any, drug: str | None, section: str, pid: str | None) -> str:
-    from dosewise.web.guides.links import guide_url
-
-    return guide_url(request, drug, section, pid)
-
-
-def _web_hint(error: Any) -> str | None:
-    from dosewise.web.errors import web_hint
-
-    return web_hint(error)
 
 
 def render(request: Request, name: str, status_code: int = 200, **data: Any) -> HTMLResponse:

@@ -23,7 +23,7 @@ OdeReference = Callable[[IndividualModel, np.ndarray, np.ndarray, np.ndarray], n
 @pytest.fixture(scope="session")
 def parameter_sets(kb: KnowledgeBase) -> dict[str, ParameterSet]:
     """Every parameter set of the released pk.toml, built into the domain."""
-    return load_parameter_sets(kb)[0]
+    return load_parameter_sets(kb, "baclofen")[0]
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from dosewise.adapters.db.cds import CdsCardRow, CdsFeedbackRow, CdsTokenRow
 from dosewise.adapters.db.diary import CheckInRow, SymptomRow
 from dosewise.adapters.db.doses import DoseEventRow, StockCountRow
 from dosewise.adapters.db.plans import PlanVersionRow
+from dosewise.adapters.db.pump import PumpEntryRow
 from dosewise.adapters.db.records import GrantRow, MedicationRow, PatientRow
 from dosewise.adapters.db.trials import TrialRow
 
@@ -28,6 +29,7 @@ __all__ = [
     "PasswordResetRow",
     "PatientRow",
     "PlanVersionRow",
+    "PumpEntryRow",
     "SessionRow",
     "StockCountRow",
     "SymptomRow",
@@ -46,4 +48,7 @@ APPEND_ONLY_TABLES = (
     "symptom_entries",
     "checkins",
     "audit_events",
+    "trials",
+    "cds_feedback",
+    "pump_entries",
 )

@@ -20,6 +20,7 @@ from dosewise.adapters.db.diary import SqlDiary
 from dosewise.adapters.db.doses import SqlDoses, SqlStock
 from dosewise.adapters.db.engine import write_engine
 from dosewise.adapters.db.plans import PlanCodec, SqlPlans
+from dosewise.adapters.db.pump import SqlPump
 from dosewise.adapters.db.records import SqlGrants, SqlMedications, SqlPatients
 from dosewise.adapters.db.trials import SqlTrials
 from dosewise.domain.rules import KnowledgeBase
@@ -86,6 +87,7 @@ class SqlUnitOfWork:
     doses: ports.DoseRepository
     stock: ports.StockRepository
     diary: ports.DiaryRepository
+    pump: ports.PumpRepository
     audit: ports.AuditRepository
     trials: ports.TrialRepository
     cds: ports.CdsRepository
@@ -118,6 +120,7 @@ class SqlUnitOfWork:
         self.doses = SqlDoses(session)
         self.stock = SqlStock(session)
         self.diary = SqlDiary(session)
+        self.pump = SqlPump(session)
         self.audit = SqlAudit(session)
         self.trials = SqlTrials(session)
         self.cds = SqlCds(session)

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dosewise.domain.errors import InvalidInput, SimulationRefused
+from dosewise.domain.quantity import ML_PER_MIN_TO_L_PER_H
 
 __all__ = [
     "ML_PER_MIN_TO_L_PER_H",
@@ -27,9 +28,6 @@ __all__ = [
     "Variability",
     "individualise",
 ]
-
-# 1 mL/min = 60 mL/h = 0.06 L/h (unit arithmetic, not a clinical number).
-ML_PER_MIN_TO_L_PER_H = 0.06
 
 CrCl = TypeVar("CrCl", float, npt.NDArray[np.float64])
 

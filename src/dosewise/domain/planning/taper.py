@@ -32,7 +32,6 @@ __all__ = [
 
 def _taper_dailies(rules: DrugRules, options: TaperOptions, maker: Maker) -> list[tuple[Fraction, int]]:
     """Successive (dose, doses a day) below the current dose down to the target (0 means stop)."""
-    assert rules.taper is not None and rules.limits is not None
     taper = rules.taper
     current_dose = options.current_dose.amount
     per_day = options.current_times_per_day
@@ -119,8 +118,6 @@ def plan_taper(
 ) -> Plan:
     """From the current regimen down to the target (zero: a stop), never rising, only makeable doses, at
     least the minimum duration unless a clinician records a rapid withdrawal."""
-    if rules.taper is None or rules.limits is None:
-        raise PlanRefused(f"no taper rules for {rules.name}")
     taper = rules.taper
     validate_overrides(options.overrides)
     check_unit(options.current_dose, rules, "current dose")

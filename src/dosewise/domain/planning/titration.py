@@ -52,7 +52,6 @@ def _titration_targets(
     label's lower start and smaller daily steps) replaces the ladder's start and rise. The goal is the
     clinician's target as written, or the label's last step scaled by the multiplier.
     """
-    assert rules.titration is not None
     label = rules.titration
     multiplier = assessment.multiplier
     co = assessment.co_medication
@@ -168,7 +167,6 @@ def _require_makeable_target(rules: DrugRules, maker: Maker, target: Fraction) -
     """A target daily dose is kept when some number of doses a day makes it exactly; otherwise refused with
     the products that could."""
     limits = rules.limits
-    assert limits is not None
     counts = range(1, limits.max_times_per_day + 1)
 
     def makes(product_ids: tuple[str, ...], confirmed: tuple[str, ...]) -> bool:
@@ -195,8 +193,6 @@ def plan_titration(
     """The label schedule (or the clinician's start, step, interval and target, or a continuation from the
     regimen the patient takes), adjusted for kidney function, age and co-medication, ending at the target
     or the ceiling, whichever is lower."""
-    if rules.titration is None or rules.limits is None:
-        raise PlanRefused(f"no titration rules for {rules.name}")
     limits = rules.limits
     label = rules.titration
     validate_overrides(options.overrides)

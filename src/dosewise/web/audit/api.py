@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from dosewise.services.audit import audit_trail
+from dosewise.services.audit_trail import audit_trail
 from dosewise.services.ports import Actor
 from dosewise.web.audit.models import audit_json
 from dosewise.web.errors import ERROR_RESPONSES

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from dosewise.services.audit import audit_trail
+from dosewise.services.audit_trail import audit_trail
 from dosewise.services.ports import Actor
 from dosewise.services.records import read_record
 from dosewise.web.pages import patient_page

@@ -1,1 +1,1 @@
-"""Public guide pages (/guides/...), their personal version inside a record, and links to them."""
+"""Public guide pages (/guides/...) and their personal version inside a record (links to them: ``web.guide_links``)."""

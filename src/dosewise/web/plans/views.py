@@ -66,8 +66,8 @@ def _previewed(data: dict[str, Any]) -> str:
 
 
 def plannable(kb: KnowledgeBase) -> list[DrugRules]:
-    """The drugs the planner form offers: those the knowledge base has titration rules for."""
-    return sorted((r for r in kb.drugs.values() if r.titration is not None), key=lambda r: r.name)
+    """The drugs the planner form offers: every drug of the knowledge base (each has titration rules)."""
+    return sorted(kb.drugs.values(), key=lambda r: r.name)
 
 
 def _form_drug(kb: KnowledgeBase, overview: plans_service.PlanOverview, asked: str) -> DrugRules | None:
