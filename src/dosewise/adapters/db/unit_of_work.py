@@ -92,7 +92,9 @@ class SqlUnitOfWork:
     trials: ports.TrialRepository
     cds: ports.CdsRepository
 
-    def __init__(self, factory: sessionmaker[Session], codec: PlanCodec, *, lock: _Lock | None = None) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], codec: PlanCodec, *, lock: _Lock | None = None
+    ) -> None:
         self._factory = factory
         self._codec = codec
         self._lock = lock
