@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, insert, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Table, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dosewise.adapters.db.base import Base, UtcDateTime
@@ -40,7 +40,7 @@ def _event(row: AuditRow) -> AuditEvent:
 
 
 # Every change adds one event beside it: a Core insert, no ORM flush.
-_ADD = insert(AuditRow.__table__)
+_ADD = insert(cast(Table, AuditRow.__table__))
 
 
 class SqlAudit:

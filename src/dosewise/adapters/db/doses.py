@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
     String,
+    Table,
     Text,
     UniqueConstraint,
     bindparam,
@@ -78,7 +79,7 @@ _BETWEEN = (
     .order_by(_EVENTS.c.slot_date, _EVENTS.c.slot_index, _EVENTS.c.id)
 )
 # Every logged dose adds one row: a Core insert, no ORM flush (unit of work bookkeeping for one row).
-_ADD = insert(_EVENTS)
+_ADD = insert(cast(Table, _EVENTS))
 _BY_KEY = select(_EVENTS).where(
     _EVENTS.c.patient_id == bindparam("patient"), _EVENTS.c.idempotency_key == bindparam("key")
 )
