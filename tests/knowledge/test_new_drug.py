@@ -15,7 +15,7 @@ from dosewise.domain.quantity import mg
 from dosewise.domain.regimen import Plan, Step, default_times
 from dosewise.domain.rules import KnowledgeBase, Severity
 from dosewise.knowledge import load_knowledge_base
-from dosewise.services import planning, screening
+from dosewise.services import planning, screening, simulation
 
 FIXTURE = Path(__file__).parent / "fixtures" / "exampleprofen"
 VERSION = "9999.01.0"
@@ -33,7 +33,7 @@ def test_the_fixture_root_loads_its_own_current_version(fixture_kb: KnowledgeBas
     assert fixture_kb.version == VERSION
     assert set(fixture_kb.drugs) == {"exampleprofen"}
     assert fixture_kb.pump is None
-    assert fixture_kb.pk == {}
+    assert set(fixture_kb.pk) == {"exampleprofen"}
     with pytest.raises(UnknownDrug):
         fixture_kb.drug("baclofen")
 
@@ -79,6 +79,22 @@ def test_a_medication_list_is_screened_with_the_new_drugs_rules(fixture_kb: Know
     assert [r.query for r in report.unscreened] == ["unknownium"]
     assert report.kb_version == VERSION
     assert report.needs_attention
+
+
+def test_the_new_drug_is_simulated_with_its_own_parameter_set(fixture_kb: KnowledgeBase) -> None:
+    """pk.toml keyed by the new drug's id: its default set is chosen, and the levels follow the invented
+    numbers: on the last day (30 mg twice a day, at steady state: half-life ln 2 x 50 L / 10 L/h = 3.5 h)
+    the average level is the dose rate over the clearance, 60 mg / 24 h / 10 L/h = 250 ng/mL."""
+    plan = planning.titrate(kb=fixture_kb, drug="exampleprofen", start=START)
+    run = simulation.simulate_plan(kb=fixture_kb, plan=plan)
+    assert run.kb_version == VERSION
+    assert run.result.model.parameter_set.id == "invented2026"
+    assert run.result.model.parameter_set.cl_f.source_ids == ("test_fixture",)
+    k = run.result.model.cl_l_per_h / run.result.model.v_l
+    assert k == pytest.approx(10 / 50)
+    last = run.result.days[-1]
+    assert last.dose_mg == pytest.approx(60)
+    assert last.auc_ng_h_ml / 24 == pytest.approx(250, rel=0.01)
 
 
 def test_a_drug_file_missing_from_the_release_list_fails_the_load(tmp_path: Path) -> None:
