@@ -95,11 +95,10 @@ class SqlUnitOfWork:
     reminders: reminders_ports.ReminderRepository
 
     def __init__(
-        self, factory: sessionmaker[Session], codec: PlanCodec, *, writes: bool, lock: _Lock | None = None
+        self, factory: sessionmaker[Session], codec: PlanCodec, *, lock: _Lock | None = None
     ) -> None:
         self._factory = factory
         self._codec = codec
-        self._writes = writes
         self._lock = lock
         self._session: Session | None = None
 
@@ -120,7 +119,7 @@ class SqlUnitOfWork:
         self.patients = SqlPatients(session)
         self.grants = SqlGrants(session)
         self.medications = SqlMedications(session)
-        self.plans = SqlPlans(session, self._codec, remember=not self._writes)
+        self.plans = SqlPlans(session, self._codec)
         self.calendar_feeds = SqlCalendarFeeds(session)
         self.doses = SqlDoses(session)
         self.stock = SqlStock(session)
@@ -166,10 +165,10 @@ class SqlStore:
         self._write_lock = _writer_queue(engine)
 
     def read(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._read, self.plans, writes=False)
+        return SqlUnitOfWork(self._read, self.plans)
 
     def write(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._write, self.plans, writes=True, lock=self._write_lock)
+        return SqlUnitOfWork(self._write, self.plans, lock=self._write_lock)
 
 
 def _writer_queue(engine: Engine) -> WriterQueue | None:
