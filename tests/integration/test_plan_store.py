@@ -95,7 +95,7 @@ def test_a_version_is_decoded_once_and_then_served_from_the_codec(store: SqlStor
     with store.write() as uow:
         version_id = uow.plans.add(_version(patient_id, user_id, plan, 1)).id
         uow.commit()
-    assert store.plans.cached(version_id) is None  # a write unit never fills the cache
+    assert store.plans.cached(version_id) is None  # the unit that added it never fills the cache
     with store.read() as uow:
         first = uow.plans.latest(patient_id)
     with store.read() as uow:
@@ -129,3 +129,24 @@ def test_a_rolled_back_version_never_shadows_the_one_stored_under_its_id(
     assert read is not None
     assert read.plan == tizanidine
     assert gone is None
+
+
+def test_a_committed_version_read_in_a_write_unit_is_decoded_once(store: SqlStore, kb: KnowledgeBase) -> None:
+    """Every logged dose reads the plan in force inside a write unit: a committed version it did not add
+    itself is remembered there too, so the next write (and the next page) gets the very same Plan."""
+    user_id, patient_id = _patient(store)
+    plan = planning.titrate(kb=kb, drug="baclofen", start=date(2026, 11, 10))
+    with store.write() as uow:
+        version_id = uow.plans.add(_version(patient_id, user_id, plan, 1)).id
+        uow.commit()
+    with store.write() as uow:
+        first = uow.plans.latest(patient_id)
+    assert store.plans.cached(version_id) == (plan, None)
+    with store.write() as uow:
+        second = uow.plans.latest(patient_id)
+    with store.read() as uow:
+        third = uow.plans.get(version_id)
+    assert first is not None
+    assert second is not None
+    assert third is not None
+    assert first.plan is second.plan is third.plan

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Table, Text, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dosewise.adapters.db.base import Base, UtcDateTime
@@ -38,23 +39,29 @@ def _event(row: AuditRow) -> AuditEvent:
     )
 
 
+# Every change adds one event beside it: a Core insert, no ORM flush.
+_ADD = insert(cast(Table, AuditRow.__table__))
+
+
 class SqlAudit:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def add(self, event: AuditEvent) -> AuditEvent:
-        row = AuditRow(
-            at=event.at,
-            actor_id=event.actor_id,
-            actor_name=event.actor_name,
-            patient_id=event.patient_id,
-            action=event.action,
-            summary=event.summary,
-            detail=event.detail,
+        result = self.session.execute(
+            _ADD,
+            {
+                "at": event.at,
+                "actor_id": event.actor_id,
+                "actor_name": event.actor_name,
+                "patient_id": event.patient_id,
+                "action": event.action,
+                "summary": event.summary,
+                "detail": event.detail,
+            },
         )
-        self.session.add(row)
-        self.session.flush()
-        return _event(row)
+        (event_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
+        return replace(event, id=int(event_id))
 
     def for_patient(self, patient_id: int, limit: int = 200) -> Sequence[AuditEvent]:
         rows = self.session.scalars(

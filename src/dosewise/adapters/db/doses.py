@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, bindparam, func, select
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dosewise.adapters.db.base import Base, FractionText, UtcDateTime
@@ -65,6 +78,8 @@ _BETWEEN = (
     )
     .order_by(_EVENTS.c.slot_date, _EVENTS.c.slot_index, _EVENTS.c.id)
 )
+# Every logged dose adds one row: a Core insert, no ORM flush (unit of work bookkeeping for one row).
+_ADD = insert(cast(Table, _EVENTS))
 _BY_KEY = select(_EVENTS).where(
     _EVENTS.c.patient_id == bindparam("patient"), _EVENTS.c.idempotency_key == bindparam("key")
 )
@@ -106,26 +121,28 @@ class SqlDoses:
         self.session = session
 
     def add(self, event: DoseEvent) -> DoseEvent:
-        row = DoseEventRow(
-            patient_id=event.patient_id,
-            plan_version_id=event.plan_version_id,
-            slot_date=event.slot_date,
-            slot_index=event.slot_index,
-            scheduled_at=event.scheduled_at,
-            dose_value=event.dose.amount,
-            dose_unit=event.dose.unit.value,
-            status=event.status,
-            taken_at=event.taken_at,
-            recorded_by=event.recorded_by,
-            recorded_by_name=event.recorded_by_name,
-            recorded_at=event.recorded_at,
-            idempotency_key=event.idempotency_key,
-            note=event.note,
-            supersedes_id=event.supersedes_id,
+        result = self.session.execute(
+            _ADD,
+            {
+                "patient_id": event.patient_id,
+                "plan_version_id": event.plan_version_id,
+                "slot_date": event.slot_date,
+                "slot_index": event.slot_index,
+                "scheduled_at": event.scheduled_at,
+                "dose_value": event.dose.amount,
+                "dose_unit": event.dose.unit.value,
+                "status": event.status,
+                "taken_at": event.taken_at,
+                "recorded_by": event.recorded_by,
+                "recorded_by_name": event.recorded_by_name,
+                "recorded_at": event.recorded_at,
+                "idempotency_key": event.idempotency_key,
+                "note": event.note,
+                "supersedes_id": event.supersedes_id,
+            },
         )
-        self.session.add(row)
-        self.session.flush()
-        return _event(row)
+        (event_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
+        return replace(event, id=int(event_id))
 
     def by_key(self, patient_id: int, idempotency_key: str) -> DoseEvent | None:
         row = self.session.execute(_BY_KEY, {"patient": patient_id, "key": idempotency_key}).first()

@@ -3,9 +3,10 @@
 The port speaks ``Plan`` (a domain value); the row stores the plan document (``formats.plan_document``).
 A version never changes, so its decoded plans are kept by version id in the store's ``PlanCodec``: the
 metadata of a version is read on every request, its documents only the first time (no JSON is parsed on a
-page that shows a plan already decoded). Only read units remember what they decode: they see committed
-rows only, and a committed row is never changed, deleted or its id reused; a write unit may see its own
-row that a rollback then discards (and whose id SQLite hands out again).
+page or a logged dose whose plan is already decoded). What is remembered is a committed row only: a
+committed row is never changed, deleted or its id reused. A unit of work sees committed rows and the rows
+it added itself; those it added are never remembered, since a rollback may discard them (and SQLite then
+hands the id out again).
 """
 
 from __future__ import annotations
@@ -103,10 +104,11 @@ _DOCUMENTS = select(_VERSIONS.c.id, _VERSIONS.c.document, _VERSIONS.c.resume_doc
 
 
 class SqlPlans:
-    def __init__(self, session: Session, codec: PlanCodec, *, remember: bool) -> None:
+    def __init__(self, session: Session, codec: PlanCodec) -> None:
         self.session = session
         self.codec = codec
-        self.remember = remember  # True in read units only (see the module docstring)
+        # Versions this unit of work added: not committed yet, so never remembered (module docstring).
+        self._added: set[int] = set()
 
     def _versions(self, rows: Sequence[Any]) -> list[PlanVersion]:
         """Plan versions from metadata rows; the documents of versions not decoded yet are read at once."""
@@ -115,7 +117,7 @@ class SqlPlans:
         if missing:
             for found in self.session.execute(_DOCUMENTS, {"ids": missing}):
                 decoded = self.codec.decode(found.document, found.resume_document)
-                if self.remember:
+                if found.id not in self._added:
                     self.codec.remember(found.id, decoded)
                 plans[found.id] = decoded
         return [_version(row, *_present(plans[row.id])) for row in rows]
@@ -140,6 +142,7 @@ class SqlPlans:
         )
         self.session.add(row)
         self.session.flush()
+        self._added.add(row.id)
         # What is returned is what later reads decode: a plan its own document cannot carry fails here,
         # before the transaction commits, not on the next page.
         return _version(row, *self.codec.decode(document, resume))

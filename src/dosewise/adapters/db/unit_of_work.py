@@ -22,9 +22,10 @@ from dosewise.adapters.db.engine import write_engine
 from dosewise.adapters.db.plans import PlanCodec, SqlPlans
 from dosewise.adapters.db.pump import SqlPump
 from dosewise.adapters.db.records import SqlGrants, SqlMedications, SqlPatients
+from dosewise.adapters.db.reminders import SqlReminders
 from dosewise.adapters.db.trials import SqlTrials
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.services import ports
+from dosewise.services import ports, reminders_ports
 
 __all__ = ["SqlStore", "SqlUnitOfWork"]
 
@@ -91,13 +92,13 @@ class SqlUnitOfWork:
     audit: ports.AuditRepository
     trials: ports.TrialRepository
     cds: ports.CdsRepository
+    reminders: reminders_ports.ReminderRepository
 
     def __init__(
-        self, factory: sessionmaker[Session], codec: PlanCodec, *, writes: bool, lock: _Lock | None = None
+        self, factory: sessionmaker[Session], codec: PlanCodec, *, lock: _Lock | None = None
     ) -> None:
         self._factory = factory
         self._codec = codec
-        self._writes = writes
         self._lock = lock
         self._session: Session | None = None
 
@@ -118,7 +119,7 @@ class SqlUnitOfWork:
         self.patients = SqlPatients(session)
         self.grants = SqlGrants(session)
         self.medications = SqlMedications(session)
-        self.plans = SqlPlans(session, self._codec, remember=not self._writes)
+        self.plans = SqlPlans(session, self._codec)
         self.calendar_feeds = SqlCalendarFeeds(session)
         self.doses = SqlDoses(session)
         self.stock = SqlStock(session)
@@ -127,6 +128,7 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(session)
         self.trials = SqlTrials(session)
         self.cds = SqlCds(session)
+        self.reminders = SqlReminders(session)
         return self
 
     def __exit__(
@@ -163,10 +165,10 @@ class SqlStore:
         self._write_lock = _writer_queue(engine)
 
     def read(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._read, self.plans, writes=False)
+        return SqlUnitOfWork(self._read, self.plans)
 
     def write(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._write, self.plans, writes=True, lock=self._write_lock)
+        return SqlUnitOfWork(self._write, self.plans, lock=self._write_lock)
 
 
 def _writer_queue(engine: Engine) -> WriterQueue | None:
