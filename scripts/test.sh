@@ -14,6 +14,9 @@ fi
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 # Mozilla's ical.js (Thunderbird's calendar parser), pinned in tests/ical/package-lock.json
 (cd tests/ical && npm ci --no-audit --no-fund --silent)
+# web-push-testing (a real Web Push service: checks the VAPID JWT, decrypts aes128gcm), pinned in
+# tests/reminders/package-lock.json
+(cd tests/reminders && npm ci --no-audit --no-fund --silent)
 # The independent FHIR R4 checkers (R4 JSON schema, the official core package) into tests/fhir/.validators
 scripts/fetch_fhir_validators.sh
 py=.venv/bin/python
@@ -40,7 +43,7 @@ run_pytest -q -n 2 -m "not browser" tests
 echo "== database-backed tests on PostgreSQL"
 pg_url="$(scripts/postgres.sh start)"
 trap 'scripts/postgres.sh stop' EXIT
-DOSEWISE_TEST_DATABASE_URL="$pg_url" run_pytest -q -n 2 -m "not browser" tests/web tests/integration tests/cds
+DOSEWISE_TEST_DATABASE_URL="$pg_url" run_pytest -q -n 2 -m "not browser" tests/web tests/integration tests/cds tests/reminders
 
 echo "== browser journeys (Chromium)"
 run_pytest -q -n 2 -m browser tests/browser

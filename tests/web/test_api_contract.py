@@ -63,6 +63,8 @@ PAGE_TO_API = {
     ),
     ("POST", "/p/{pid}/calendar"): ("POST", "/api/v1/patients/{patient_id}/calendar-feed"),
     ("POST", "/p/{pid}/calendar/revoke"): ("DELETE", "/api/v1/patients/{patient_id}/calendar-feed"),
+    ("POST", "/p/{pid}/reminders"): ("PUT", "/api/v1/patients/{patient_id}/reminders"),
+    ("POST", "/p/{pid}/reminders/team"): ("PUT", "/api/v1/patients/{patient_id}/reminders/care-team"),
     ("POST", "/invitations/{token}/accept"): ("POST", "/api/v1/invitations/{token}/accept"),
     ("POST", "/account/password"): ("POST", "/api/v1/account/password"),
     ("POST", "/account/sign-out-everywhere"): ("DELETE", "/api/v1/sessions"),

@@ -26,6 +26,8 @@ _PERMISSION: tuple[tuple[str, str, str], ...] = (
     ("GET", r"/(calendar|calendar-feed)$", "manage_access"),
     ("POST", r"/(calendar|calendar/revoke|calendar-feed)$", "manage_access"),
     ("DELETE", r"/calendar-feed$", "manage_access"),
+    # The delivery log shows what every care-team member was told: the patient's own.
+    ("GET", r"/deliveries$", "manage_access"),
     ("GET", r".*", "view"),
     ("POST", r"/(sharing|grants)(/\{grant_id\}/(revoke|link|confirm))?$", "manage_access"),
     ("DELETE", r"/grants/\{grant_id\}$", "manage_access"),
@@ -40,6 +42,11 @@ _PERMISSION: tuple[tuple[str, str, str], ...] = (
     # The pump's device, refills and programme are clinical settings: the patient and their clinician.
     ("POST", r"/pump/(device|refills|programme|entries/\{entry_id\}/(error|corrections))$", "manage_plans"),
     ("POST", r"/(doses|stock|symptoms|checkins|diary/symptoms|diary/checkins)(/.*)?$", "log"),
+    # Reminders: each person's own ways of being told, and their devices; the patient chooses for others.
+    ("POST", r"/(reminders|push-subscriptions)$", "view"),
+    ("PUT", r"/reminders$", "view"),
+    ("POST", r"/reminders/team$", "manage_access"),
+    ("PUT", r"/reminders/care-team$", "manage_access"),
 )
 
 _BODIES: dict[str, dict[str, Any]] = {
@@ -81,6 +88,13 @@ _BODIES: dict[str, dict[str, Any]] = {
     "PUT /medications/{medication_id}": {"name": "Diazepam"},
     "POST /calendar-feed": {},
     "POST /trial": {"kind": "spasticity", "points": "2", "review_on": "2027-01-10"},
+    "POST /push-subscriptions": {
+        "endpoint": "https://push.example.org/matrix",
+        "keys": {"p256dh": "B" + "x" * 86, "auth": "matrix-auth-secret"},
+    },
+    "PUT /reminders": {"quiet_from": "22:00", "quiet_to": "07:00"},
+    # Not a member of the care team: refused with 422 after authorisation (a 404 would hide the record).
+    "PUT /reminders/care-team": {"user_id": 2147483647, "kinds": ["triage"]},
     "POST /pump/device": {"reservoir_ml": "40"},
     "POST /pump/refills": {
         "on": "2026-11-01",
@@ -149,6 +163,11 @@ _OPEN = {
     "POST /register/finish/{token}",
     # The calendar feed: the secret in the address is the credential (calendar programs cannot sign in).
     "GET /calendar/{token}.ics",
+    # The installable app: its manifest and service worker carry no record.
+    "GET /manifest.webmanifest",
+    "GET /sw.js",
+    # A notification's Taken / Snooze button: the token the notification carried is the credential.
+    "POST /api/v1/push/actions",
 }
 _LAST = re.compile(r"(remove|revoke|/logout$|/sessions?$|sign-out-everywhere$)")
 _ROLES = ("patient", "caregiver", "clinician", "stranger", "revoked", "signed_out", "anonymous")

@@ -84,6 +84,33 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DOSEWISE_SMTP_FROM", "dosewise@localhost", "Sender address of dosewise's e-mails."),
     Setting("DOSEWISE_SMTP_STARTTLS", "true", "Use STARTTLS (true/false); set false only for a local relay."),
     Setting(
+        "DOSEWISE_REMINDERS",
+        "true",
+        "Run the reminder scheduler in `dosewise serve` (true/false): dose reminders and care-team alerts.",
+    ),
+    Setting(
+        "DOSEWISE_REMINDER_TICK_SECONDS",
+        "30",
+        "How often the scheduler looks for due reminders (seconds); a reminder goes out at most this late.",
+    ),
+    Setting(
+        "DOSEWISE_VAPID_KEY_FILE",
+        "",
+        "PEM file of the Web Push (VAPID) private key; made on first start when missing "
+        "(default: vapid_private.pem in the data directory).",
+    ),
+    Setting(
+        "DOSEWISE_VAPID_SUBJECT",
+        "",
+        "Contact the push services may use (mailto: or https:); Apple refuses one that is not real "
+        "(default: mailto: and DOSEWISE_SMTP_FROM).",
+    ),
+    Setting(
+        "DOSEWISE_PUSH_INSECURE_ENDPOINTS",
+        "false",
+        "Accept http:// push endpoints (true only for a local test push service; browsers use https).",
+    ),
+    Setting(
         "DOSEWISE_CDS_CLIENTS",
         "",
         "JSON file of the CDS Hooks clients (EHRs) trusted to call /cds-services: each issuer with its JWK "
@@ -108,6 +135,7 @@ _LIMITS = (
     ("DOSEWISE_HSTS_SECONDS", 0),
     ("DOSEWISE_CDS_TOKEN_MAX_SECONDS", 1),
     ("DOSEWISE_CDS_CLOCK_SKEW_SECONDS", 0),
+    ("DOSEWISE_REMINDER_TICK_SECONDS", 1),
 )
 
 
@@ -137,6 +165,11 @@ class Settings:
     cds_clients: str = ""
     cds_token_max_seconds: int = 300
     cds_clock_skew_seconds: int = 60
+    reminders: bool = True
+    reminder_tick_seconds: int = 30
+    vapid_key_file: str = ""
+    vapid_subject: str = ""
+    push_insecure_endpoints: bool = False
 
     @property
     def base_url(self) -> str:
@@ -174,9 +207,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not values[name].isdigit() or int(values[name]) < 1:
             raise ValueError(f"{name} must be a positive whole number, not '{values[name]}'")
         numbers[name] = int(values[name])
-    starttls = values["DOSEWISE_SMTP_STARTTLS"].strip().lower()
-    if starttls not in ("true", "false", "1", "0", "yes", "no"):
-        raise ValueError(f"DOSEWISE_SMTP_STARTTLS is true or false, not '{starttls}'")
+    switches = {}
+    for name in ("DOSEWISE_SMTP_STARTTLS", "DOSEWISE_REMINDERS", "DOSEWISE_PUSH_INSECURE_ENDPOINTS"):
+        word = values[name].strip().lower()
+        if word not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(f"{name} is true or false, not '{word}'")
+        switches[name] = word in ("true", "1", "yes")
+    subject = values["DOSEWISE_VAPID_SUBJECT"].strip() or f"mailto:{values['DOSEWISE_SMTP_FROM'].strip()}"
+    if not subject.startswith(("mailto:", "https://")):
+        raise ValueError(f"DOSEWISE_VAPID_SUBJECT is a mailto: or https: address, not '{subject}'")
     return Settings(
         **limits,
         tls_certfile=values["DOSEWISE_TLS_CERTFILE"],
@@ -189,7 +228,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp_user=values["DOSEWISE_SMTP_USER"],
         smtp_password=values["DOSEWISE_SMTP_PASSWORD"],
         smtp_from=values["DOSEWISE_SMTP_FROM"],
-        smtp_starttls=starttls in ("true", "1", "yes"),
+        smtp_starttls=switches["DOSEWISE_SMTP_STARTTLS"],
+        reminders=switches["DOSEWISE_REMINDERS"],
+        vapid_key_file=values["DOSEWISE_VAPID_KEY_FILE"],
+        vapid_subject=subject,
+        push_insecure_endpoints=switches["DOSEWISE_PUSH_INSECURE_ENDPOINTS"],
         cds_clients=values["DOSEWISE_CDS_CLIENTS"],
         kb_version=values["DOSEWISE_KB_VERSION"],
         data_dir=data_dir,

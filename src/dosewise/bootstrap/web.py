@@ -20,6 +20,7 @@ from dosewise.bootstrap.settings import Settings
 from dosewise.domain.rules import KnowledgeBase
 from dosewise.services.cds_auth import CdsClients, parse_clients
 from dosewise.services.ports import Clock, Mailer, PasswordHasher, ServiceBusy, Store
+from dosewise.services.reminders_ports import PushSender
 
 T = TypeVar("T")
 
@@ -30,6 +31,7 @@ __all__ = [
     "build_web_context",
     "cds_clients_for",
     "mailer_for",
+    "push_sender_for",
     "secret_key",
     "system_clock",
 ]
@@ -109,6 +111,18 @@ def mailer_for(settings: Settings) -> Mailer | None:
     )
 
 
+def push_sender_for(settings: Settings) -> PushSender:
+    """Web Push signed with the VAPID key in the data directory (made on first start)."""
+    from dosewise.adapters.push import WebPushSender
+
+    key = (
+        Path(settings.vapid_key_file)
+        if settings.vapid_key_file
+        else Path(settings.data_dir) / "vapid_private.pem"
+    )
+    return WebPushSender(key_path=key, subject=settings.vapid_subject)
+
+
 @dataclass
 class WebContext:
     """Everything the web app needs, built once at start-up."""
@@ -124,6 +138,23 @@ class WebContext:
     database_backend: str = "sqlite"
     close: Callable[[], None] = field(default=lambda: None)
     cds_clients: CdsClients = field(default_factory=lambda: CdsClients({}))
+    push: PushSender | None = None
+
+    def start_scheduler(self) -> Callable[[], None]:
+        """Start this process's reminder scheduler (``dosewise serve``); returns the function that stops it."""
+        from dosewise.services.scheduler_loop import SchedulerLoop
+
+        loop = SchedulerLoop(
+            store=self.store,
+            kb=self.kb,
+            clock=self.clock,
+            sender=self.push,
+            mailer=self.mailer,
+            secret=self.secret_key,
+            base_url=self.settings.base_url,
+            tick_seconds=self.settings.reminder_tick_seconds,
+        )
+        return loop.start()
 
     @property
     def reads_inline(self) -> bool:
@@ -199,4 +230,5 @@ def build_web_context(
         database_backend=engine.dialect.name,
         close=close,
         cds_clients=cds_clients_for(settings),
+        push=push_sender_for(settings),
     )

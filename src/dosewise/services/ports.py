@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol, Self
 from dosewise.domain.errors import DosewiseError
 from dosewise.domain.quantity import Quantity
 from dosewise.domain.regimen import Plan
+from dosewise.services.reminders_ports import ReminderRepository
 
 __all__ = [
     "AccessDenied",
@@ -578,6 +579,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     trials: TrialRepository
     cds: CdsRepository
+    reminders: ReminderRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

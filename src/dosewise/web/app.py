@@ -82,7 +82,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     import anyio.to_thread
 
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    # `dosewise serve` runs the reminder scheduler in every worker process (they claim jobs from the
+    # database, so each job goes out once); an app built by create_app alone (the tests) does not.
+    stop = app.state.ctx.start_scheduler() if getattr(app.state, "scheduler", False) else None
     yield
+    if stop is not None:
+        stop()
 
 
 def create_app(context: WebContext) -> FastAPI:
@@ -105,6 +110,8 @@ def create_app(context: WebContext) -> FastAPI:
     from dosewise.web.plans import views as plans_views
     from dosewise.web.pump import api as pump_api
     from dosewise.web.pump import views as pump_views
+    from dosewise.web.push import api as push_api
+    from dosewise.web.push import views as push_views
     from dosewise.web.record import api as record_api
     from dosewise.web.record import views as record_views
     from dosewise.web.reports import api as reports_api
@@ -159,8 +166,12 @@ def create_app(context: WebContext) -> FastAPI:
         pump_api,
         reports_api,
         cds_api,
+        push_views,
+        push_api,
     ):
         app.include_router(module.router)
+    app.include_router(push_views.app_files)
+    app.include_router(push_api.actions)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)
@@ -187,4 +198,7 @@ def app_from_environment(**overrides: Any) -> FastAPI:
     from dosewise.bootstrap import load_settings
     from dosewise.bootstrap.web import build_web_context
 
-    return create_app(build_web_context(load_settings(), **overrides))
+    settings = load_settings()
+    app = create_app(build_web_context(settings, **overrides))
+    app.state.scheduler = settings.reminders
+    return app

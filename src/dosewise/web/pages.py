@@ -26,6 +26,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("reports", "Reports", "view"),
     ("sharing", "Sharing", "manage_access"),
     ("calendar", "Calendar", "manage_access"),
+    ("reminders", "Reminders", "view"),
     ("audit", "Audit trail", "view"),
     ("exports", "Downloads", "view"),
 )

@@ -12,6 +12,7 @@ from dosewise.adapters.db.doses import DoseEventRow, StockCountRow
 from dosewise.adapters.db.plans import PlanVersionRow
 from dosewise.adapters.db.pump import PumpEntryRow
 from dosewise.adapters.db.records import GrantRow, MedicationRow, PatientRow
+from dosewise.adapters.db.reminders import DeliveryRow, NotifySettingRow, PushSubscriptionRow, ReminderJobRow
 from dosewise.adapters.db.trials import TrialRow
 
 __all__ = [
@@ -22,14 +23,18 @@ __all__ = [
     "CdsFeedbackRow",
     "CdsTokenRow",
     "CheckInRow",
+    "DeliveryRow",
     "DoseEventRow",
     "GrantRow",
     "LoginFailureRow",
     "MedicationRow",
+    "NotifySettingRow",
     "PasswordResetRow",
     "PatientRow",
     "PlanVersionRow",
     "PumpEntryRow",
+    "PushSubscriptionRow",
+    "ReminderJobRow",
     "SessionRow",
     "StockCountRow",
     "SymptomRow",

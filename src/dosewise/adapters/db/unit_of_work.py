@@ -22,9 +22,10 @@ from dosewise.adapters.db.engine import write_engine
 from dosewise.adapters.db.plans import PlanCodec, SqlPlans
 from dosewise.adapters.db.pump import SqlPump
 from dosewise.adapters.db.records import SqlGrants, SqlMedications, SqlPatients
+from dosewise.adapters.db.reminders import SqlReminders
 from dosewise.adapters.db.trials import SqlTrials
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.services import ports
+from dosewise.services import ports, reminders_ports
 
 __all__ = ["SqlStore", "SqlUnitOfWork"]
 
@@ -91,6 +92,7 @@ class SqlUnitOfWork:
     audit: ports.AuditRepository
     trials: ports.TrialRepository
     cds: ports.CdsRepository
+    reminders: reminders_ports.ReminderRepository
 
     def __init__(
         self, factory: sessionmaker[Session], codec: PlanCodec, *, lock: _Lock | None = None
@@ -126,6 +128,7 @@ class SqlUnitOfWork:
         self.audit = SqlAudit(session)
         self.trials = SqlTrials(session)
         self.cds = SqlCds(session)
+        self.reminders = SqlReminders(session)
         return self
 
     def __exit__(

@@ -1,0 +1,1 @@
+"""Reminders and alerts: the settings page, push subscriptions, notification buttons, the service worker."""
