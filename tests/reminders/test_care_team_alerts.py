@@ -184,3 +184,104 @@ def test_tablets_running_out_within_the_warning_days_are_told_once(
     [alert] = push_peer.messages(device)
     assert alert["title"].startswith("Pat Patient: tablets run out ")
     assert "repeat prescription" in alert["body"]
+
+
+def test_a_pump_refill_is_flagged_a_week_ahead_to_the_patient_and_the_clinician(
+    patient: Any, register: Any, web_context: Any, clock: Any, push_peer: Any
+) -> None:
+    """40 mL of 2000 mcg/mL at 500 mcg a day from 1 Nov: refill due Friday 26 March (the Pump page's
+    date). Nothing on 18 March; on 19 March, a week ahead (the refill buffer), the patient and Dora the
+    clinician are each told once."""
+    doctor = register("Dora Doctor", "clinician")
+    give_access(patient, doctor, "clinician")
+    pump = f"/api/v1/patients/{patient.patient_id}/pump"
+    assert patient.api("POST", f"{pump}/device", json={"reservoir_ml": "40"}).status_code == 201
+    refill = {"on": "2026-11-01", "fill_ml": "40", "concentration_mcg_ml": "2000", "daily_mcg": "500"}
+    assert patient.api("POST", f"{pump}/refills", json=refill).status_code == 201
+    own = subscribe_device(patient, push_peer)  # the patient's own reminders include the refill
+    theirs = subscribe_device(doctor, push_peer, pid=patient.patient_id)
+    _choose(patient, doctor, "pump_refill")
+    tick(web_context)
+    clock.now = clock.now.replace(year=2027, month=3, day=18, hour=12, minute=0)
+    patient.sign_in()
+    tick(web_context)
+    assert push_peer.messages(own) == []
+    assert push_peer.messages(theirs) == []
+    clock.now = clock.now.replace(day=19)
+    tick(web_context)
+    clock.now = clock.now.replace(hour=18)
+    tick(web_context)
+    for device in (own, theirs):
+        [alert] = push_peer.messages(device)
+        assert alert["title"] == "Pat Patient: pump refill due Friday 26 March"
+        assert "Friday 2 April" in alert["body"]
+        assert alert["url"].endswith("/pump")
+
+
+def test_the_delivery_log_shows_the_patient_what_went_to_whom_and_whether_it_arrived(
+    family: Any, web_context: Any, clock: Any, request: Any
+) -> None:
+    """After an urgent alert by push and e-mail, the patient's Reminders page lists both, to Cara, with the
+    channel and "delivered"; an e-mail server that refuses is logged as failed, and tried again."""
+    patient, carer, _ = family
+    request.getfixturevalue("mail_on")
+    _choose(patient, carer, "triage")
+    _mine(carer, patient.patient_id, by_email=True)
+    patient.api(
+        "POST", f"/api/v1/patients/{patient.patient_id}/symptoms", json={"symptoms": ["hallucinations"]}
+    )
+    tick(web_context)
+    page = patient.client.get(f"/p/{patient.patient_id}/reminders").text
+    table = page.split('<h2 id="log-heading">')[1]
+    assert table.count("<td>Cara Carer</td>") == 2
+    assert f"email ({carer.email})" in table
+    assert "push (device 1)" in table
+    assert table.count("<td>delivered</td>") == 2
+
+    from push_peer import free_port
+
+    from dosewise.adapters.mail import SmtpMailer
+
+    web_context.mailer = SmtpMailer(
+        host="127.0.0.1", port=free_port(), sender="dosewise@example.org", starttls=False
+    )
+    _mine(carer, patient.patient_id, by_push=False, by_email=True)
+    patient.api("POST", f"/api/v1/patients/{patient.patient_id}/symptoms", json={"text": "slow breathing"})
+    tick(web_context)
+    failed = [d for d in deliveries(patient) if d["outcome"] == "failed"]
+    assert [(d["channel"], d["detail"]) for d in failed] == [("email", "ConnectionRefusedError")]
+    # The server answers again: the retry, 30 s on, delivers the e-mail.
+    web_context.mailer = SmtpMailer(
+        host="127.0.0.1",
+        port=request.getfixturevalue("smtp")[1],
+        sender="dosewise@example.org",
+        starttls=False,
+    )
+    clock.advance(patient, carer, seconds=31)
+    tick(web_context)
+    emergency = [d for d in deliveries(patient) if d["title"].startswith("Pat Patient: an emergency")]
+    assert [d["outcome"] for d in emergency] == ["delivered", "failed"]
+
+
+def test_a_plan_change_is_told_to_the_caregiver_and_a_paused_plan_sends_no_dose_reminder(
+    family: Any, web_context: Any, clock: Any, push_peer: Any
+) -> None:
+    """Pat pauses the plan: Cara, who chose plan changes, is told once; Pat's 14:00 reminder is not sent
+    (a reminder for a held dose could be taken as an instruction)."""
+    from web_support import saved_after_preview
+
+    patient, carer, device = family
+    _choose(patient, carer, "plan_change")
+    own = subscribe_device(patient, push_peer)
+    tick(web_context)  # the 08:00 reminder
+    paused = saved_after_preview(
+        patient,
+        f"/api/v1/patients/{patient.patient_id}/plan/adjustments",
+        {"adjustment": "pause", "reason": "dizzy"},
+    )
+    assert paused.status_code == 201, paused.text
+    clock.advance(patient, carer, hours=4, minutes=30)  # 14:00
+    tick(web_context)
+    [told] = push_peer.messages(device)
+    assert told["title"] == "Pat Patient's plan changed"
+    assert "Time for your 14:00 dose" not in [m["title"] for m in push_peer.messages(own)]

@@ -94,7 +94,7 @@ def test_a_clinician_cannot_be_given_a_caregivers_alerts(patient: Any, register:
     doctor = register("Dora Doctor", "clinician")
     give_access(patient, doctor, "clinician")
     [member] = patient.api("GET", f"/api/v1/patients/{patient.patient_id}/reminders").json()["care_team"]
-    assert member["offered"] == ["triage", "missed_run", "stock"]
+    assert member["offered"] == ["triage", "missed_run", "stock", "pump_refill"]
     refused = patient.api(
         "PUT",
         f"/api/v1/patients/{patient.patient_id}/reminders/care-team",

@@ -13,10 +13,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +147,74 @@ def _plan(person: Person, first: datetime) -> None:
     assert saved.status_code == 201, saved.text
 
 
+class HoldingProxy:
+    """Between dosewise and the push service: holds pushes (never forwarding them) until told to pass
+    them on, so the server can be killed with a push in flight that the push service never saw."""
+
+    def __init__(self, peer: PushPeer) -> None:
+        self.peer, self.held, self.forwarding = peer, 0, False
+        self.release = threading.Event()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                if not proxy.forwarding:
+                    proxy.held += 1
+                    proxy.release.wait(60)  # the sender waits for an answer that never comes
+                    self.close_connection = True
+                    return
+                names = ("TTL", "Urgency", "Topic", "Content-Encoding", "Content-Type", "Authorization")
+                headers = {n: self.headers[n] for n in names if self.headers.get(n)}
+                answer = httpx.post(proxy.peer.url + self.path, content=body, headers=headers, timeout=10)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def pass_on(self) -> None:
+        """Drop what was held (the push service never got it) and forward everything from now on."""
+        self.forwarding = True
+        self.release.set()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+
+
+def _enrol(
+    server: Server, peer: PushPeer, count: int, first: datetime, via: str | None = None
+) -> list[Subscription]:
+    """``count`` patients on plans whose first dose is at ``first``, each with a device (through ``via``)."""
+    devices = []
+    key = None
+    for number in range(count):
+        person = _patient(server, number)
+        _plan(person, first)
+        key = key or person.api("GET", "/api/v1/push/key").json()["public_key"]
+        device = peer.subscribe(key)
+        subscription = device.as_json()
+        if via is not None:
+            subscription["endpoint"] = subscription["endpoint"].replace(peer.url, via)
+        answer = person.api(
+            "POST", f"/api/v1/patients/{person.patient_id}/push-subscriptions", json=subscription
+        )
+        assert answer.status_code == 201, answer.text
+        mine = person.api(
+            "PUT", f"/api/v1/patients/{person.patient_id}/reminders", json={"own_kinds": ["dose"]}
+        )
+        assert mine.status_code == 200, mine.text
+        devices.append(device)
+    return devices
+
+
 def _jobs(database: str, due: datetime) -> dict[str, int]:
     engine = create_engine(database)
     try:
@@ -179,33 +249,18 @@ def test_a_reminder_is_delivered_exactly_once_when_the_server_is_killed_between_
     now = datetime.now(UTC)
     # The first dose far enough ahead for six accounts and plans to be made (argon2 at full cost).
     first = (now + timedelta(seconds=150)).replace(second=0, microsecond=0)
-    people: list[tuple[Person, Subscription]] = []
-    key = None
-    for number in range(PATIENTS):
-        person = _patient(server, number)
-        _plan(person, first)
-        key = key or person.api("GET", "/api/v1/push/key").json()["public_key"]
-        device = push_peer.subscribe(key)
-        answer = person.api(
-            "POST", f"/api/v1/patients/{person.patient_id}/push-subscriptions", json=device.as_json()
-        )
-        assert answer.status_code == 201, answer.text
-        mine = person.api(
-            "PUT", f"/api/v1/patients/{person.patient_id}/reminders", json={"own_kinds": ["dose"]}
-        )
-        assert mine.status_code == 200, mine.text
-        people.append((person, device))
+    devices = _enrol(server, push_peer, PATIENTS, first)
     assert datetime.now(UTC) < first - timedelta(seconds=10), "setup took too long for this run"
     _wait(lambda: _jobs(database, first).get("pending", 0) == PATIENTS, 30, "the jobs to be scheduled")
     server.kill()
     assert _jobs(database, first) == {"pending": PATIENTS}
-    assert all(push_peer.messages(device) == [] for _, device in people)
+    assert all(push_peer.messages(device) == [] for device in devices)
     # Down through the reminders' time (they are still inside the take window when it comes back).
     time.sleep(max(0.0, (first - datetime.now(UTC)).total_seconds()) + 3)
     server.start()
     _wait(lambda: _jobs(database, first).get("sent", 0) == PATIENTS, 60, "every reminder to be sent")
     time.sleep(3)  # two more ticks of both workers: anything sent twice would show now
-    received = [push_peer.messages(device) for _, device in people]
+    received = [push_peer.messages(device) for device in devices]
     titles = Counter(m["title"] for messages in received for m in messages)
     delivered = sum(len(messages) for messages in received)
     duplicates = sum(max(0, len(messages) - 1) for messages in received)
@@ -217,3 +272,39 @@ def test_a_reminder_is_delivered_exactly_once_when_the_server_is_killed_between_
     assert [len(messages) for messages in received] == [1] * PATIENTS
     assert duplicates == 0
     assert _jobs(database, first) == {"sent": PATIENTS}
+
+
+def test_a_push_in_flight_when_the_server_is_killed_is_sent_once_after_the_restart(
+    server: Server, database: str, push_peer: PushPeer
+) -> None:
+    """The worst moment: a worker has claimed the due reminders and its push is on the wire (held by a
+    proxy, never reaching the push service) when the server is killed. The claims outlive the process;
+    when their lease runs out the restarted server sends each reminder once: duplicates 0."""
+    count = 3
+    proxy = HoldingProxy(push_peer)
+    try:
+        first = (datetime.now(UTC) + timedelta(seconds=90)).replace(second=0, microsecond=0)
+        devices = _enrol(server, push_peer, count, first, via=proxy.url)
+        assert datetime.now(UTC) < first, "setup took too long for this run"
+        _wait(lambda: proxy.held >= 1, (first - datetime.now(UTC)).total_seconds() + 20, "a push in flight")
+        server.kill()
+        at_kill = _jobs(database, first)
+        assert at_kill.get("claimed", 0) >= 1, at_kill
+        assert at_kill.get("sent", 0) == 0, at_kill
+        proxy.pass_on()
+        assert all(push_peer.messages(device) == [] for device in devices)
+        server.start()
+        # The dead worker's claims are honoured until their lease (60 s) runs out, then taken over.
+        _wait(lambda: _jobs(database, first).get("sent", 0) == count, 120, "every reminder to be sent")
+        time.sleep(3)
+        received = [push_peer.messages(device) for device in devices]
+        duplicates = sum(max(0, len(messages) - 1) for messages in received)
+        backend = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
+        print(
+            f"restart test, push in flight ({backend}, kill -9 with {at_kill.get('claimed', 0)} claimed): "
+            f"sent {count}, delivered {sum(len(m) for m in received)}, duplicates {duplicates}"
+        )
+        assert [len(messages) for messages in received] == [1] * count
+        assert duplicates == 0
+    finally:
+        proxy.close()

@@ -17,7 +17,8 @@ from dosewise.domain.errors import DosewiseError, InvalidInput, KnowledgeError, 
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
-# Each name is a module in dosewise.cli.commands exposing register(subparsers, parents).
+# Each name is a module in dosewise.cli.commands exposing register(subparsers, parents); the command a
+# person types is the module's name ("import_" is typed "import").
 COMMANDS: tuple[str, ...] = (
     "plan",
     "check",
@@ -41,7 +42,22 @@ EXIT_REFUSED = 3
 EXIT_KNOWLEDGE = 4
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: Sequence[str] | None) -> tuple[str, ...]:
+    """The command modules to load: only the one named, when ``argv`` names one; else all of them.
+
+    A run imports only its own command (and what that imports): the other commands' modules and their
+    parsers cost more start-up time than most commands take to run. Without a known command name (no
+    arguments, ``--help``, ``--version``, a typo) every command is registered, so help and errors list all.
+    """
+    if argv is None:
+        return COMMANDS
+    word = next((arg for arg in argv if not arg.startswith("-")), "")
+    module = "import_" if word == "import" else word
+    return (module,) if module in COMMANDS and word != "import_" else COMMANDS
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv`` (only the command it names: see ``_modules_for``); all commands for None."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print the documented JSON contract")
     common.add_argument("--kb-version", default=None, help="knowledge-base version (default: current.toml)")
@@ -52,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dosewise {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in COMMANDS:
+    for name in _modules_for(argv):
         module = importlib.import_module(f"dosewise.cli.commands.{name}")
         module.register(subparsers, [common])
     return parser
@@ -80,8 +96,9 @@ def _report(error: DosewiseError, json_mode: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(arguments)
+    args = parser.parse_args(arguments)
     try:
         result = args.handler(args)
     except DosewiseError as error:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime
 from fractions import Fraction
@@ -78,10 +77,16 @@ def _json(text: str) -> Any:
     return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
 
 
+def _toml(text: str) -> Any:
+    import tomllib  # only for TOML files: its import costs a CLI run that reads none (benchmarks/cli_startup.py)
+
+    return tomllib.loads(text)
+
+
 def _parse(text: str, name: str) -> Any:
     """JSON or TOML by the file name (JSON first for other names); the other format is named in the hint."""
     as_toml = name.endswith(".toml")
-    first, second = (tomllib.loads, _json) if as_toml else (_json, tomllib.loads)
+    first, second = (_toml, _json) if as_toml else (_json, _toml)
     first_name, second_name = ("TOML", "JSON") if as_toml else ("JSON", "TOML")
     try:
         return first(text)

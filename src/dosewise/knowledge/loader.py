@@ -15,10 +15,8 @@ import os
 import pickle
 import re
 import sys
-import tempfile
 import tomllib
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from dosewise import __version__
@@ -32,7 +30,9 @@ CURRENT_FILE = "current.toml"
 
 
 def data_root() -> Path:
-    return Path(str(resources.files("dosewise.knowledge") / "data"))
+    # The package's own folder (importlib.resources gives the same path for an installed package, and its
+    # import cost every CLI run more than the lookup itself: benchmarks/cli_startup.py).
+    return Path(__file__).parent / "data"
 
 
 @lru_cache(maxsize=8)
@@ -100,6 +100,8 @@ def _read_cache(path: Path) -> KnowledgeBase | None:
 
 def _write_cache(path: Path, kb: KnowledgeBase) -> None:
     try:
+        import tempfile  # only when the cache is written (the first run of a version)
+
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
             pickle.dump(kb, handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -13,9 +13,10 @@ import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dosewise.domain.errors import DosewiseError
 from dosewise.domain.missed.slots import Schedule, match_records, scale
 from dosewise.domain.regimen import Administration, Plan, administrations
 from dosewise.domain.rules import KnowledgeBase
@@ -23,6 +24,7 @@ from dosewise.services.advice import advise_missed
 from dosewise.services.diary_alert import ALERT_WINDOW, standing
 from dosewise.services.plans_service import plan_in_force
 from dosewise.services.ports import AccessDenied, Actor, Profile, UnitOfWork, User
+from dosewise.services.pump import PumpOutlook, pump_outlook
 from dosewise.services.record_day import record_zone
 from dosewise.services.reminders_ports import CARE_TEAM_KINDS, OWN_KINDS, NotifySetting, ReminderJob
 from dosewise.services.sharing import authorise
@@ -37,6 +39,7 @@ __all__ = [
     "allowed_kinds",
     "compose",
     "in_quiet_hours",
+    "refill_outlook",
     "slot_times",
 ]
 
@@ -196,6 +199,8 @@ def _message(
         )
     if job.kind == "stock":
         return _stock(uow, kb, job, now, profile, plan, private, quiet)
+    if job.kind == "pump_refill":
+        return _pump(uow, kb, job, now, profile, plan, private, quiet)
     if job.kind == "plan_change":
         version = uow.plans.get(int(job.ref)) if job.ref.isdigit() else None
         if version is None or version.patient_id != profile.id:
@@ -338,6 +343,59 @@ def _about_a_dose(
     )
 
 
+def refill_outlook(
+    uow: UnitOfWork, kb: KnowledgeBase, profile: Profile, plan: Plan | None, now: datetime
+) -> PumpOutlook | None:
+    """The pump's refill and alarm dates from the Pump page's one answer (``pump.pump_outlook``), or None
+    (no pump, an incomplete history, or one the planner refuses: the Pump page says why)."""
+    today = now.astimezone(ZoneInfo(record_zone(profile, plan))).date()
+    try:
+        return pump_outlook(kb=kb, entries=uow.pump.entries(profile.id), today=today)
+    except DosewiseError:
+        return None
+
+
+def _pump(
+    uow: UnitOfWork,
+    kb: KnowledgeBase,
+    job: ReminderJob,
+    now: datetime,
+    profile: Profile,
+    plan: Plan | None,
+    private: bool,
+    quiet: bool,
+) -> Message | NotSent:
+    outlook = refill_outlook(uow, kb, profile, plan, now)
+    if outlook is None or f"{outlook.refill_due.isoformat()}@{outlook.standing}" != job.ref:
+        return NotSent("the pump's dates changed: a refill or a new programme was recorded")
+    name = profile.display_name
+    due = _day(outlook.refill_due)
+    alarm = _day(outlook.alarm_on)
+    title = {
+        "due_soon": f"{name}: pump refill due {due}",
+        "refill_overdue": f"{name}: pump refill overdue since {due}",
+        "alarm_due": f"{name}: the pump's low-reservoir alarm is due",
+    }.get(outlook.standing, f"{name}: pump refill due {due}")
+    body = (
+        f"The low-reservoir alarm is expected on {alarm}. Book the refill with the pump clinic before then: "
+        "if the pump runs empty, the sudden stop can cause dangerous withdrawal."
+    )
+    urgency = "high" if outlook.standing != "due_soon" else "normal"
+    return Message(
+        title if not private else f"{name}: a refill is due",
+        body if not private else "Open dosewise to see when, and book it in time.",
+        f"/p/{profile.public_id}/pump",
+        f"pump-{profile.public_id}-{outlook.refill_due.isoformat()}",
+        _ttl(None, now),
+        urgency,
+        silent=quiet and outlook.standing == "due_soon",
+    )
+
+
+def _day(day: date) -> str:
+    return day.strftime("%A %d %B").replace(" 0", " ")
+
+
 def _stock(
     uow: UnitOfWork,
     kb: KnowledgeBase,
@@ -369,7 +427,7 @@ def _stock(
     if found is None or found.runs_out_on is None or found.runs_out_on.isoformat() != day:
         return NotSent("the forecast changed: new stock was counted")
     name = profile.display_name
-    when = found.runs_out_on.strftime("%A %d %B").replace(" 0", " ")
+    when = _day(found.runs_out_on)
     return Message(
         f"{name}: tablets run out {when}" if not private else f"{name}: medicine runs out soon",
         (

@@ -50,6 +50,7 @@ KIND_WORDS = {
     "missed_run": "doses are missed in a row",
     "triage": "a diary entry is rated urgent or emergency",
     "stock": "tablets will run out within a week",
+    "pump_refill": "the intrathecal pump's refill is due within its buffer, overdue, or at its alarm",
     "plan_change": "the plan changes",
 }
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")

@@ -31,12 +31,14 @@ __all__ = [
 ]
 
 # What the patient is told themselves, and what each care-team member can be told (the patient chooses).
-OWN_KINDS = ("dose", "follow_up")
+OWN_KINDS = ("dose", "follow_up", "pump_refill")
 CARE_TEAM_KINDS: dict[str, tuple[str, ...]] = {
-    "caregiver": ("not_logged", "missed_run", "triage", "stock", "plan_change"),
-    "clinician": ("triage", "missed_run", "stock"),
+    "caregiver": ("not_logged", "missed_run", "triage", "stock", "pump_refill", "plan_change"),
+    "clinician": ("triage", "missed_run", "stock", "pump_refill"),
 }
-ALERT_KINDS = ("dose", "follow_up", "snooze", "not_logged", "missed_run", "triage", "stock", "plan_change")
+ALERT_KINDS = (
+    "dose", "follow_up", "snooze", "not_logged", "missed_run", "triage", "stock", "pump_refill", "plan_change",
+)  # fmt: skip
 
 JobState = Literal["pending", "claimed", "sent", "not_sent", "failed"]
 DeliveryOutcome = Literal["delivered", "failed", "expired", "not_sent"]

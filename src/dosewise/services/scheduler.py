@@ -24,7 +24,15 @@ from zoneinfo import ZoneInfo
 from dosewise.domain.missed.slots import Schedule
 from dosewise.domain.regimen import administrations
 from dosewise.domain.rules import KnowledgeBase
-from dosewise.services.alerts import NOT_LOGGED_AFTER, Message, NotSent, allowed_kinds, compose, slot_times
+from dosewise.services.alerts import (
+    NOT_LOGGED_AFTER,
+    Message,
+    NotSent,
+    allowed_kinds,
+    compose,
+    refill_outlook,
+    slot_times,
+)
 from dosewise.services.diary_alert import ALERT_WINDOW, standing
 from dosewise.services.plans_service import plan_in_force
 from dosewise.services.ports import Clock, Mailer, Store, UnitOfWork
@@ -159,6 +167,13 @@ def _jobs_for(uow: UnitOfWork, kb: KnowledgeBase, patient_id: int, now: datetime
                     for user, kind in wanted:
                         if kind == "stock":
                             jobs.append(NewJob(p, user, kind, f"stock:{user}:{p}:{ref}", now, None, ref=ref))
+    if "pump_refill" in kinds:
+        outlook = refill_outlook(uow, kb, profile, plan, now)
+        if outlook is not None and outlook.needs_attention:
+            ref = f"{outlook.refill_due.isoformat()}@{outlook.standing}"
+            for user, kind in wanted:
+                if kind == "pump_refill":
+                    jobs.append(NewJob(p, user, kind, f"pump_refill:{user}:{p}:{ref}", now, None, ref=ref))
     recent_change = version is not None and now - version.created_at <= _RECENT_PLAN_CHANGE
     if "plan_change" in kinds and version is not None and version.number > 1 and recent_change:
         for user, kind in wanted:

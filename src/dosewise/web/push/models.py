@@ -51,7 +51,7 @@ class MineIn(BaseModel):
     private_text: bool = Field(
         default=False, description="lock-screen text that names no medicine or symptom"
     )
-    own_kinds: list[Literal["dose", "follow_up"]] | None = Field(
+    own_kinds: list[Literal["dose", "follow_up", "pump_refill"]] | None = Field(
         default=None, description="the patient's own reminders (ignored for anyone else)"
     )
 
@@ -59,7 +59,9 @@ class MineIn(BaseModel):
 class CareTeamIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: int = Field(ge=1, le=2**31 - 1)
-    kinds: list[Literal["not_logged", "missed_run", "triage", "stock", "plan_change"]] = Field(max_length=5)
+    kinds: list[Literal["not_logged", "missed_run", "triage", "stock", "pump_refill", "plan_change"]] = Field(
+        max_length=6
+    )
 
 
 class ActionIn(BaseModel):

@@ -54,6 +54,7 @@ def save_mine(
     private_text: Annotated[str, Form()] = "",
     dose: Annotated[str, Form()] = "",
     follow_up: Annotated[str, Form()] = "",
+    pump_refill: Annotated[str, Form()] = "",
 ) -> Response:
     ctx = context(request)
     reminders.save_mine(
@@ -66,7 +67,11 @@ def save_mine(
         quiet_from=quiet_from,
         quiet_to=quiet_to,
         private_text=private_text == "yes",
-        own_kinds=[k for k, on in (("dose", dose), ("follow_up", follow_up)) if on == "yes"],
+        own_kinds=[
+            k
+            for k, on in (("dose", dose), ("follow_up", follow_up), ("pump_refill", pump_refill))
+            if on == "yes"
+        ],
     )
     return done(request, f"/p/{pid}/reminders", "Your notification settings are saved.")
 
